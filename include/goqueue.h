@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * goqueue.h - the public API of libgoqueue, an embeddable, replicated,
+ * durable message queue.
+ *
+ * OVERVIEW
+ *
+ * An application opens a *node* on a data directory.  The node owns topics;
+ * each topic has a fixed number of partitions; each partition is an ordered,
+ * append-only log of messages addressed by a 64-bit offset.  Every partition,
+ * and the controller that owns topic metadata, is a Raft group, so the same
+ * code runs as a single durable node (the default: nothing to configure) and
+ * as a replicated cluster.  Messages are stored, replicated and served as
+ * Kafka RecordBatch v2, so data produced through this API can be read by
+ * Kafka clients through gqd(8) and the other way round.
+ *
+ * THREADING
+ *
+ * A node runs one libuv loop on one thread: its own thread by default, or
+ * the application's loop (gq_node_open_on_loop()).  All node state lives on that
+ * thread.  Every function here may be called from any thread unless its
+ * documentation says otherwise: a call posts a request to the loop and either
+ * blocks until it completes ("blocking") or returns at once and completes
+ * through a callback that runs on the loop thread ("async").  A callback must
+ * not block; it may call the async functions of this API but never a
+ * blocking one (that would deadlock the loop it runs on).
+ *
+ * When the node runs on the application's loop, blocking calls may not be
+ * made from that loop's thread: they return GQ_EINVAL.
+ *
+ * OWNERSHIP
+ *
+ *  - "borrowed": the library keeps no reference after the call returns.
+ *  - "lent until X": memory the library owns, valid until event X; the
+ *    caller never frees it.
+ *  - "owned by the caller": free it with the named function.
+ *
+ * ERRORS
+ *
+ * Fallible calls return 0 or a negative GQ_E* code (values in
+ * [-1999, -1000], never colliding with -errno).  gq_strerror() names a code;
+ * gq_node_errmsg() gives the detail of the last failure on a node, for the
+ * calling thread.  The library never aborts, exits or prints on a runtime
+ * condition; it reports through return codes and the optional log callback.
+ *
+ * DURABILITY
+ *
+ * A produce is acknowledged (blocking call returns 0, async callback gets 0)
+ * only once its Raft entry is committed, which means it is on disk
+ * (fdatasync'ed) on a majority of the partition's replicas.  A produce whose
+ * outcome is unknown (node closed mid-commit, leadership lost) is reported
+ * as GQ_EUNKNOWN, never as a plain failure: idempotent producers
+ * (gq_producer_create()) make the retry safe.
+ */
+#ifndef GOQUEUE_H
+#define GOQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goqueue-version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef GQ_API
+#define GQ_API __attribute__((visibility("default")))
+#endif
+
+/** Marks API that is not frozen yet and may change in a minor release. */
+#define GQ_EXPERIMENTAL
+
+/* The caller's libuv loop, forward-declared so this header needs no uv.h. */
+struct uv_loop_s;
+
+/**
+ * The error table: GQ_ERRNO_MAP(X) expands X(name, value, description) once
+ * per code.  The list is append-only; values never change.
+ */
+#define GQ_ERRNO_MAP(X)                                                        \
+	X(EINVAL, -1000, "invalid argument")                                   \
+	X(ENOMEM, -1001, "out of memory")                                      \
+	X(ENOTOPIC, -1002, "unknown topic")                                    \
+	X(ENOPARTITION, -1003, "unknown partition")                            \
+	X(EEXIST, -1004, "topic already exists")                               \
+	X(EBADNAME, -1005, "invalid name")                                     \
+	X(ETOOBIG, -1006, "message or batch too large")                        \
+	X(ECORRUPT, -1007, "corrupt data")                                     \
+	X(EIO, -1008, "input/output error")                                    \
+	X(ENOSPC, -1009, "no space left on device")                            \
+	X(EOFFSET, -1010, "offset out of range")                               \
+	X(ENOTLEADER, -1011, "not the leader for this partition")              \
+	X(ECLOSED, -1012, "node is closing or closed")                         \
+	X(ECANCELED, -1013, "operation canceled")                              \
+	X(ETIMEDOUT, -1014, "operation timed out")                             \
+	X(EUNKNOWN, -1015, "outcome unknown: the write may or may not persist") \
+	X(EBUSY, -1016, "resource busy")                                       \
+	X(ESEQUENCE, -1017, "producer sequence out of order")                  \
+	X(EFENCED, -1018, "producer epoch fenced by a newer producer")         \
+	X(ENOTREADY, -1019, "not ready: partition still loading")              \
+	X(EUNSUPPORTED, -1020, "unsupported feature or format")                \
+	X(EINTERNAL, -1021, "internal error")
+
+/** Error codes returned by every fallible function (negative). */
+enum gq_error {
+#define GQ__ERR_ENUM(name, value, text) GQ_##name = value,
+	GQ_ERRNO_MAP(GQ__ERR_ENUM)
+#undef GQ__ERR_ENUM
+};
+
+/** Size of the buffer behind gq_node_errmsg(), including the NUL. */
+#define GQ_ERRMSG_SIZE 256
+
+/** Special offsets for gq_list_offsets() and gq_fetch(). */
+#define GQ_OFFSET_LATEST   (-1)
+#define GQ_OFFSET_EARLIEST (-2)
+
+/** "Any partition" for produce: chosen by key hash, or round-robin. */
+#define GQ_PARTITION_ANY (-1)
+
+/** Maximum length of topic and consumer-group names, in bytes. */
+#define GQ_NAME_MAX 249
+
+/** Message offsets within a partition. */
+typedef int64_t gq_offset;
+
+struct gq_node;
+struct gq_config;
+struct gq_producer;
+struct gq_fetch;
+struct gq_topic_info;
+
+/* ---------------------------------------------------------------------- */
+/* Library                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Name an error code.
+ * @return A static string, never NULL ("unknown error" for a value that is
+ *         not a GQ_E* code).  Do not parse it.
+ * Thread safety: any thread.
+ */
+GQ_API const char *gq_strerror(int code);
+
+/**
+ * The library's version at run time, as GQ_VERSION_NUMBER
+ * (major * 10000 + minor * 100 + patch).
+ * Thread safety: any thread.
+ */
+GQ_API int gq_version_number(void);
+
+/**
+ * Memory functions the library uses for every allocation it makes itself
+ * (libuv, LMDB and the codecs keep their own).  All four must be set.
+ * Each receives @data as its first argument.
+ */
+struct gq_heap {
+	void *data;
+	void *(*malloc)(void *data, size_t size);
+	void *(*calloc)(void *data, size_t nmemb, size_t size);
+	void *(*realloc)(void *data, void *ptr, size_t size);
+	void (*free)(void *data, void *ptr);
+	uint64_t reserved[4];
+};
+
+/**
+ * Replace the allocator, or restore the default with NULL.
+ * @param heap  Borrowed pointer, but the structure must stay valid until the
+ *              allocator is replaced again.
+ * @return 0, or GQ_EINVAL if a function pointer is missing.
+ * Thread safety: call before any other function of the library, when no
+ * node exists; not safe concurrently with anything else.
+ */
+GQ_API int gq_heap_set(const struct gq_heap *heap);
+
+/* ---------------------------------------------------------------------- */
+/* Configuration                                                           */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * A set of configuration keys, used for a node (gq_node_open()) and for a
+ * topic (gq_topic_create()).  Keys and values are strings, as in gqd.conf(5),
+ * and are validated when set.
+ *
+ * Topic keys (also accepted by a node, where they are the defaults for new
+ * topics):
+ *   segment_size           bytes per segment file before it rolls
+ *                          (default 104857600; min 4096)
+ *   retention_time         delete segments older than this: a duration
+ *                          "168h", "30m", "10s", "500ms"; "0" or "-1" keeps
+ *                          forever (default 168h)
+ *   retention_bytes        per partition size limit; -1 unlimited (default)
+ *   max_message_size       largest accepted record batch, bytes (1048576)
+ *   compression_enabled    "true"/"false" (default true)
+ *   compression_type       none, gzip, snappy, lz4, zstd (default gzip)
+ *   compression_threshold  batches smaller than this many bytes are stored
+ *                          uncompressed (default 1024)
+ *   deduplication_enabled  drop a message whose content hash was seen in
+ *                          the window (default false)
+ *   deduplication_window   how many recent hashes to remember per
+ *                          partition (default 10000)
+ *
+ * Node keys:
+ *   max_storage_size       total bytes of segment data on this node before
+ *                          the oldest segments are deleted (1073741824000)
+ *   flush_interval         how often segments and the index are synced so
+ *                          the Raft log can be compacted (duration, "5s")
+ *   cleanup_interval       how often retention runs (duration, "1h")
+ *   max_topic_partitions   most partitions a topic may have (1000)
+ *   enable_follower_read   "true"/"false" (default true)
+ *   node_id                this node's Raft id, a positive integer (1)
+ *   raft_address           "ip:port" this node's Raft port listens on;
+ *                          empty (default) for a single node that listens
+ *                          nowhere
+ */
+
+/**
+ * Create an empty configuration.
+ * @param out  Owned by the caller; free with gq_config_destroy().
+ * @return 0 or GQ_ENOMEM.
+ * Thread safety: any thread; one configuration must not be used by two
+ * threads at once.
+ */
+GQ_API int gq_config_create(struct gq_config **out);
+
+/**
+ * Free a configuration.  NULL is a no-op.
+ * Thread safety: as gq_config_create().
+ */
+GQ_API void gq_config_destroy(struct gq_config *config);
+
+/**
+ * Set @key to @value, replacing an earlier value.
+ * @param key, value  Borrowed.
+ * @param errmsg      Optional (may be NULL) caller buffer of GQ_ERRMSG_SIZE
+ *                    bytes that receives a sentence naming the bad key or
+ *                    value on failure.
+ * @return 0, GQ_EINVAL (unknown key or invalid value), GQ_ENOMEM.
+ * Thread safety: as gq_config_create().
+ */
+GQ_API int gq_config_set(struct gq_config *config, const char *key,
+			 const char *value, char *errmsg);
+
+/**
+ * Read back a key.
+ * @return The value (lent until the key is set again or the configuration
+ *         destroyed), or NULL if the key was never set.
+ * Thread safety: as gq_config_create().
+ */
+GQ_API const char *gq_config_get(const struct gq_config *config,
+				 const char *key);
+
+/* ---------------------------------------------------------------------- */
+/* Node                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/** Severity of a log message passed to the log callback. */
+enum gq_log_level {
+	GQ_LOG_DEBUG = 0,
+	GQ_LOG_INFO = 1,
+	GQ_LOG_WARN = 2,
+	GQ_LOG_ERROR = 3,
+};
+
+/**
+ * Receives the node's log messages.  @msg is lent for the call only.  Runs on
+ * the loop thread (or, during gq_node_open(), on the opening thread); must
+ * not call back into the node.
+ */
+typedef void (*gq_log_cb)(void *arg, enum gq_log_level level, const char *msg);
+
+/**
+ * Open (creating it if needed) the node stored in @dir and start it.
+ *
+ * On return the node is ready: its partitions have recovered (torn segment
+ * tails truncated, indexes repaired, the Raft log replayed) and it accepts
+ * requests.  Two nodes cannot share a directory: the second gets GQ_EBUSY.
+ *
+ * @param dir     Borrowed.  Created (mode 0755) if missing.
+ * @param config  Borrowed, may be NULL for all defaults.
+ * @param out     Owned by the caller; release with gq_node_close().  Set only
+ *                on success.
+ * @return 0, GQ_EINVAL (bad argument or configuration), GQ_EBUSY (directory
+ *         in use), GQ_EIO, GQ_ENOSPC, GQ_ECORRUPT (data that cannot be
+ *         repaired; the detail names the file), GQ_ENOMEM.  On failure the
+ *         detail is available through gq_node_errmsg(NULL).
+ * Thread safety: any thread.  Blocking.
+ */
+GQ_API int gq_node_open(const char *dir, const struct gq_config *config,
+			struct gq_node **out);
+
+/**
+ * As gq_node_open(), but run the node on the caller's libuv @loop instead of
+ * a thread of its own.  The caller runs the loop; the call returns once the
+ * node is started, and readiness is reported through gq_node_ready().
+ * Blocking calls must not be made from the loop's thread.
+ * @param loop  Borrowed; must outlive the node.
+ * Thread safety: the loop's thread only.
+ */
+GQ_API int gq_node_open_on_loop(const char *dir, const struct gq_config *config,
+				struct uv_loop_s *loop, struct gq_node **out);
+
+/**
+ * Whether the node has finished recovery and serves requests.  Always true
+ * after gq_node_open() returns.
+ * Thread safety: any thread.
+ */
+GQ_API bool gq_node_ready(struct gq_node *node);
+
+/**
+ * Install a log callback (default: none, the library prints nothing).
+ * @param min_level  Messages below this level are not formatted at all.
+ * Thread safety: any thread; takes effect for messages after the call.
+ */
+GQ_API void gq_node_set_log_cb(struct gq_node *node, gq_log_cb cb, void *arg,
+			       enum gq_log_level min_level);
+
+/**
+ * Close the node: stop accepting requests, fail queued ones with
+ * GQ_ECLOSED (or GQ_EUNKNOWN for produces already proposed), let in-flight
+ * writes reach the disk, sync storage, stop the loop thread and free
+ * everything.  NULL is a no-op.  Blocking.  On the caller's loop, close
+ * returns once the node's handles are closed; the caller keeps running the
+ * loop until then from another thread, or use gq_node_close_async().
+ * Thread safety: any thread except the node's loop thread; no other call on
+ * @node may start after close starts.
+ */
+GQ_API void gq_node_close(struct gq_node *node);
+
+/**
+ * Close a node running on the caller's loop without blocking: @cb runs on
+ * the loop thread once every handle is closed and the node freed.
+ * Thread safety: the loop's thread only.
+ */
+GQ_API void gq_node_close_async(struct gq_node *node, void (*cb)(void *arg),
+				void *arg);
+
+/**
+ * The detail of the last failed call on @node made by the calling thread
+ * (or of the last failed gq_node_open() on this thread when @node is NULL).
+ * @return A NUL-terminated string, lent until the next call by this thread;
+ *         "" if there was no failure.
+ * Thread safety: any thread; the detail is per thread.
+ */
+GQ_API const char *gq_node_errmsg(struct gq_node *node);
+
+/* ---------------------------------------------------------------------- */
+/* Topics                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Create a topic.  Names are 1..GQ_NAME_MAX bytes of [A-Za-z0-9._-], not
+ * "." or "..", and not starting with "__" (reserved for internal topics).
+ * @param partitions          1..max_topic_partitions.
+ * @param replication_factor  Replicas per partition (1 on a single node).
+ * @param config              Borrowed, may be NULL: the node's topic keys
+ *                            apply.  Node-only keys are rejected.
+ * @return 0, GQ_EEXIST, GQ_EBADNAME, GQ_EINVAL (partition count, factor
+ *         larger than the number of nodes, config), GQ_ECLOSED, GQ_EIO,
+ *         GQ_ENOMEM, GQ_EUNKNOWN.
+ * Thread safety: any thread.  Blocking: returns once the topic's partitions
+ * are open and accept produce.
+ */
+GQ_API int gq_topic_create(struct gq_node *node, const char *name,
+			   int32_t partitions, int16_t replication_factor,
+			   const struct gq_config *config);
+
+/**
+ * Delete a topic: its partitions close and their segment files, index
+ * entries and Raft logs are removed from disk.
+ * @return 0, GQ_ENOTOPIC, GQ_EBADNAME, GQ_ECLOSED, GQ_EIO, GQ_ENOMEM.
+ * Thread safety: any thread.  Blocking.  Produce and fetch calls racing with
+ * the delete fail with GQ_ENOTOPIC.
+ */
+GQ_API int gq_topic_delete(struct gq_node *node, const char *name);
+
+/**
+ * List the topics (internal ones included, they start with "__").
+ * @param names  Set to an array of @count NUL-terminated names, sorted,
+ *               owned by the caller: free with gq_topic_list_free().
+ * @return 0, GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: any thread.  Blocking.
+ */
+GQ_API int gq_topic_list(struct gq_node *node, char ***names, size_t *count);
+
+/** Free what gq_topic_list() returned.  NULL is a no-op. */
+GQ_API void gq_topic_list_free(char **names, size_t count);
+
+/**
+ * Describe a topic: partition count, replication factor, configuration and
+ * per-partition state.
+ * @param out  Owned by the caller; free with gq_topic_info_destroy().
+ * @return 0, GQ_ENOTOPIC, GQ_EBADNAME, GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: any thread.  Blocking.  The result is a snapshot.
+ */
+GQ_API int gq_topic_describe(struct gq_node *node, const char *name,
+			     struct gq_topic_info **out);
+
+/** Free a description.  NULL is a no-op. */
+GQ_API void gq_topic_info_destroy(struct gq_topic_info *info);
+
+/** Number of partitions of the described topic. */
+GQ_API int32_t gq_topic_info_partitions(const struct gq_topic_info *info);
+
+/** Replication factor of the described topic. */
+GQ_API int16_t gq_topic_info_replication_factor(
+	const struct gq_topic_info *info);
+
+/**
+ * The topic's effective configuration (node defaults merged with the
+ * topic's own keys).  Lent until gq_topic_info_destroy().
+ */
+GQ_API const struct gq_config *gq_topic_info_config(
+	const struct gq_topic_info *info);
+
+/** State of one partition, as gq_topic_info_partition() reports it. */
+struct gq_partition_info {
+	int32_t partition;
+	int32_t leader;           /**< Node id of the leader, -1 if none. */
+	gq_offset log_start;      /**< First offset still stored. */
+	gq_offset high_watermark; /**< Offset the next message will get. */
+	uint64_t size_bytes;      /**< Bytes in segment files. */
+	uint32_t segments;        /**< Segment files. */
+	uint32_t reserved_u32;
+	uint64_t reserved[6];
+};
+
+/**
+ * Copy the state of partition @partition into @out.
+ * @return 0 or GQ_ENOPARTITION.
+ */
+GQ_API int gq_topic_info_partition(const struct gq_topic_info *info,
+				   int32_t partition,
+				   struct gq_partition_info *out);
+
+/* ---------------------------------------------------------------------- */
+/* Produce                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/** A message header: a key and an optional value. */
+struct gq_header {
+	const char *key; /**< UTF-8, @key_len bytes, not NUL-terminated. */
+	size_t key_len;
+	const void *value; /**< NULL for a null value. */
+	size_t value_len;
+};
+
+/**
+ * A message to produce.  Zero-initialise it, then set what you need; every
+ * pointer is borrowed for the duration of the produce call only (the library
+ * encodes the message before the call returns).
+ */
+struct gq_msg {
+	const void *key; /**< NULL for a null key. */
+	size_t key_len;
+	const void *value; /**< NULL for a null value (a tombstone). */
+	size_t value_len;
+	const struct gq_header *headers;
+	size_t header_count;
+	int64_t timestamp; /**< Milliseconds since the epoch; 0 = now. */
+	uint64_t reserved[4];
+};
+
+/**
+ * Completion of an asynchronous produce.  Runs once, on the loop thread.
+ * @param status       0 (durable), or GQ_ENOTOPIC, GQ_ENOPARTITION,
+ *                     GQ_ETOOBIG, GQ_ESEQUENCE, GQ_EFENCED, GQ_EIO,
+ *                     GQ_ENOSPC, GQ_ECLOSED (never proposed),
+ *                     GQ_EUNKNOWN (proposed, outcome unknown).
+ * @param partition    The partition written.
+ * @param base_offset  Offset of the first message (messages are contiguous),
+ *                     -1 on error.
+ */
+typedef void (*gq_produce_cb)(void *arg, int status, int32_t partition,
+			      gq_offset base_offset);
+
+/**
+ * Append @count messages to one partition, as one batch, and wait until they
+ * are durable.  The batch is compressed with the topic's codec when its
+ * encoded size reaches compression_threshold.
+ * @param partition    A partition, or GQ_PARTITION_ANY: by the hash of the
+ *                     first message's key, or round-robin if it has none.
+ * @param msgs         Borrowed.
+ * @param base_offset  Optional (may be NULL): receives the first offset.
+ * @param out_partition Optional: receives the partition written.
+ * @return 0, GQ_EINVAL, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_ETOOBIG
+ *         (max_message_size), GQ_EIO, GQ_ENOSPC, GQ_ECLOSED, GQ_EUNKNOWN,
+ *         GQ_ENOMEM.
+ * Thread safety: any thread but a loop thread.  Blocking.
+ */
+GQ_API int gq_produce(struct gq_node *node, const char *topic,
+		      int32_t partition, const struct gq_msg *msgs,
+		      size_t count, int32_t *out_partition,
+		      gq_offset *base_offset);
+
+/**
+ * As gq_produce(), but return at once; @cb reports the outcome.  Requests
+ * for one partition are appended in the order of the calls and coalesced
+ * into one Raft entry per loop turn, so many requests in flight give high
+ * throughput.
+ * @return 0 (cb will run), or GQ_EINVAL, GQ_ETOOBIG, GQ_ECLOSED,
+ *         GQ_ENOMEM (cb will not run).  Unknown topics are reported through
+ *         the callback.
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_produce_async(struct gq_node *node, const char *topic,
+			    int32_t partition, const struct gq_msg *msgs,
+			    size_t count, gq_produce_cb cb, void *arg);
+
+/**
+ * Append Kafka RecordBatch v2 bytes as they are (gqd's path for Kafka
+ * producers).  @records holds one or more complete batches; each is
+ * validated (magic, lengths, CRC-32C, record count, max_message_size) and
+ * stored unchanged apart from its base offset and partition leader epoch.
+ * Batches that carry a producer id are checked against that producer's
+ * state: a duplicate of one of the last five batches is answered with the
+ * original offset and not stored again.
+ * @param records  Borrowed; copied before the call returns.
+ * @return as gq_produce_async(), plus GQ_ECORRUPT for bad bytes.
+ * Thread safety: any thread.
+ */
+GQ_API int gq_produce_records_async(struct gq_node *node, const char *topic,
+				    int32_t partition, const void *records,
+				    size_t len, gq_produce_cb cb, void *arg);
+
+/* ---------------------------------------------------------------------- */
+/* Idempotent producers                                                    */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Create an idempotent producer: it gets a producer id and epoch that are
+ * never reused, and numbers its batches per partition, so the node appends
+ * each batch exactly once even when the producer retries after GQ_EUNKNOWN
+ * or a timeout, across restarts of the node.
+ * @param out  Owned by the caller; free with gq_producer_destroy().
+ * @return 0, GQ_ECLOSED, GQ_EIO, GQ_ENOMEM.
+ * Thread safety: any thread.  Blocking.  One producer handle must not be
+ * used by two threads at once.
+ */
+GQ_API int gq_producer_create(struct gq_node *node, struct gq_producer **out);
+
+/** Free a producer.  NULL is a no-op.  Its in-flight sends complete first. */
+GQ_API void gq_producer_destroy(struct gq_producer *producer);
+
+/** The producer id and epoch the node assigned. */
+GQ_API void gq_producer_id(const struct gq_producer *producer, int64_t *id,
+			   int16_t *epoch);
+
+/**
+ * As gq_produce(), through the idempotent producer.  On GQ_EUNKNOWN or
+ * GQ_ETIMEDOUT, call gq_producer_retry() to resend the same batch with the
+ * same sequence number; the node stores it at most once.
+ * @return as gq_produce(), plus GQ_ESEQUENCE and GQ_EFENCED.
+ * Thread safety: one thread at a time per producer.  Blocking.
+ */
+GQ_API int gq_producer_send(struct gq_producer *producer, const char *topic,
+			    int32_t partition, const struct gq_msg *msgs,
+			    size_t count, gq_offset *base_offset);
+
+/**
+ * Resend the last batch gq_producer_send() tried, unchanged.
+ * @return as gq_producer_send(); GQ_EINVAL if nothing was sent yet.
+ */
+GQ_API int gq_producer_retry(struct gq_producer *producer,
+			     gq_offset *base_offset);
+
+/* ---------------------------------------------------------------------- */
+/* Fetch                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/** One message read by gq_fetch_next().  Every pointer is lent until
+ *  gq_fetch_destroy() of the fetch it came from. */
+struct gq_record {
+	gq_offset offset;
+	int64_t timestamp; /**< Milliseconds since the epoch. */
+	const void *key;   /**< NULL for a null key. */
+	size_t key_len;
+	const void *value; /**< NULL for a null value. */
+	size_t value_len;
+	size_t header_count;
+	uint64_t reserved[4];
+};
+
+/**
+ * Read messages of one partition starting at @offset.
+ * @param offset     A message offset, GQ_OFFSET_EARLIEST or
+ *                   GQ_OFFSET_LATEST (then the fetch is empty).
+ * @param max_bytes  Stop after this many bytes of stored batches; at least
+ *                   one batch is returned if any exists, even if larger.
+ * @param out        Owned by the caller: iterate with gq_fetch_next(), free
+ *                   with gq_fetch_destroy().
+ * @return 0 (possibly with no messages, at the end of the log), GQ_EINVAL,
+ *         GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_EOFFSET (before the log start or
+ *         past the high watermark), GQ_ECORRUPT (a stored batch failed its
+ *         CRC; the detail names it), GQ_EIO, GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: any thread but a loop thread.  Blocking; the read itself
+ * runs off the loop.
+ */
+GQ_API int gq_fetch(struct gq_node *node, const char *topic,
+		    int32_t partition, gq_offset offset, size_t max_bytes,
+		    struct gq_fetch **out);
+
+/**
+ * Step to the next message.  Messages before the requested offset in the
+ * first batch are skipped.  Compressed batches are decompressed here.
+ * @param rec  Filled on 1.
+ * @return 1 (a message), 0 (no more), GQ_ECORRUPT, GQ_EUNSUPPORTED (codec
+ *         not built in), GQ_ENOMEM.
+ * Thread safety: one thread at a time per fetch.
+ */
+GQ_API int gq_fetch_next(struct gq_fetch *fetch, struct gq_record *rec);
+
+/**
+ * Header @i (0-based, < rec->header_count) of the message gq_fetch_next()
+ * returned last.  Pointers lent as the record's.
+ * @return 0 or GQ_EINVAL.
+ */
+GQ_API int gq_fetch_header(struct gq_fetch *fetch, size_t i,
+			   struct gq_header *out);
+
+/** High watermark of the partition when the fetch was served. */
+GQ_API gq_offset gq_fetch_high_watermark(const struct gq_fetch *fetch);
+
+/** Log start offset of the partition when the fetch was served. */
+GQ_API gq_offset gq_fetch_log_start(const struct gq_fetch *fetch);
+
+/**
+ * The stored RecordBatch v2 bytes of the fetch, exactly as a Kafka Fetch
+ * response carries them (the first batch may start before the requested
+ * offset).  Lent until gq_fetch_destroy().
+ */
+GQ_API void gq_fetch_records(const struct gq_fetch *fetch, const void **data,
+			     size_t *len);
+
+/** Free a fetch.  NULL is a no-op. */
+GQ_API void gq_fetch_destroy(struct gq_fetch *fetch);
+
+/**
+ * Find an offset: GQ_OFFSET_EARLIEST (log start), GQ_OFFSET_LATEST (high
+ * watermark), or a timestamp >= 0 (the first offset whose batch has a
+ * maximum timestamp >= it; the high watermark if none).
+ * @return 0, GQ_EINVAL, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_ECLOSED.
+ * Thread safety: any thread but a loop thread.  Blocking.
+ */
+GQ_API int gq_list_offsets(struct gq_node *node, const char *topic,
+			   int32_t partition, int64_t when, gq_offset *out);
+
+/* ---------------------------------------------------------------------- */
+/* Consumer-group offsets                                                  */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Durably store @group's committed @offset for a partition (the next offset
+ * the group will read), with optional @metadata (borrowed, may be NULL).
+ * @return 0, GQ_EBADNAME, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_EINVAL,
+ *         GQ_ECLOSED, GQ_EUNKNOWN, GQ_EIO.
+ * Thread safety: any thread but a loop thread.  Blocking.
+ */
+GQ_API int gq_group_commit(struct gq_node *node, const char *group,
+			   const char *topic, int32_t partition,
+			   gq_offset offset, const char *metadata);
+
+/**
+ * Read @group's committed offset for a partition.
+ * @param offset  Receives the offset, or -1 if the group never committed.
+ * @return 0, GQ_EBADNAME, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_ECLOSED.
+ * Thread safety: any thread but a loop thread.  Blocking.
+ */
+GQ_API int gq_group_fetch_offset(struct gq_node *node, const char *group,
+				 const char *topic, int32_t partition,
+				 gq_offset *offset);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOQUEUE_H */
