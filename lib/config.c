@@ -1,3 +1,894 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder, being written */
-typedef int gq__placeholder_config;
+/*
+ * config.c - configuration keys.  The sorted table `keys` below is the one
+ * place a key is described: its name, scope, how its value is parsed and
+ * printed, its default, limits and the struct field it fills.  Every other
+ * function walks that table, so adding a key is adding one line (plus, for a
+ * topic key, a field in the byte form of gq__topic_conf_encode()).
+ *
+ * Invariants: a struct gq_config holds, per key, either NULL (never set) or
+ * the canonical string of a value that passed validation, so resolving it
+ * again cannot fail; a typed view is only written once it is complete.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "gq-config.h"
+#include "heap.h"
+
+/* How a key's value is written, parsed and printed. */
+enum kind {
+	KIND_SIZE,                /* gq__parse_size(), within [min, max] */
+	KIND_SIZE_OR_UNLIMITED,   /* "-1", or a size within [1, max] */
+	KIND_DURATION,            /* gq__parse_duration_ms(), within [1, max] */
+	KIND_DURATION_OR_FOREVER, /* "0" or "-1" (forever, kept as -1), or a
+				     duration within [1, max] */
+	KIND_COUNT,   /* a plain decimal integer within [min, max] */
+	KIND_BOOL,    /* gq__parse_bool() */
+	KIND_CODEC,   /* a name in `codecs` */
+	KIND_ADDRESS, /* "a.b.c.d:port" or "" */
+};
+
+/* The C type of the field a key fills, found with _Generic so that the
+ * table cannot disagree with the structs. */
+enum ctype {
+	CT_U64,
+	CT_I64,
+	CT_U32,
+	CT_INT, /* int and int32_t: the same type on every supported ABI */
+	CT_BOOL,
+	CT_STR, /* char[GQ__ADDR_SIZE], NUL-terminated */
+};
+
+#define GQ__ADDR_SIZE sizeof(((struct gq__node_conf *)0)->raft_address)
+
+#define CTYPE_OF(type, field) \
+	_Generic(((type *)0)->field,                                           \
+		uint64_t: CT_U64,                                              \
+		int64_t: CT_I64,                                               \
+		uint32_t: CT_U32,                                              \
+		int: CT_INT,                                                   \
+		bool: CT_BOOL,                                                 \
+		char *: CT_STR)
+
+struct key {
+	struct gq__config_key pub;
+	enum kind kind;
+	enum ctype ctype;
+	size_t offset; /* in gq__topic_conf or gq__node_conf, by scope */
+};
+
+#define KEY(scope, type, name, kind, field, tname, def, min, max, doc) \
+	{                                                              \
+		{ name, scope, tname, def, min, max, doc }, kind,      \
+			CTYPE_OF(type, field), offsetof(type, field)   \
+	}
+#define TOPIC(...) KEY(GQ__CONFIG_TOPIC, struct gq__topic_conf, __VA_ARGS__)
+#define NODE(...)  KEY(GQ__CONFIG_NODE, struct gq__node_conf, __VA_ARGS__)
+
+#define KIB (INT64_C(1) << 10)
+#define MIB (INT64_C(1) << 20)
+#define TIB (INT64_C(1) << 40)
+
+/* Sorted by name (strcmp); gq__config_key_find() bisects it. */
+static const struct key keys[] = {
+	NODE("cleanup_interval", KIND_DURATION, cleanup_interval_ms, "duration",
+	     "1h", 1, INT64_MAX, "how often retention runs"),
+	TOPIC("compression_enabled", KIND_BOOL, compression_enabled, "bool",
+	      "true", 0, 1,
+	      "compress batches of at least compression_threshold"),
+	TOPIC("compression_threshold", KIND_SIZE, compression_threshold, "size",
+	      "1024", 0, UINT32_MAX,
+	      "batches smaller than this are stored uncompressed"),
+	TOPIC("compression_type", KIND_CODEC, compression_type, "codec", "gzip",
+	      0, 4, "none, gzip, snappy, lz4 or zstd"),
+	TOPIC("deduplication_enabled", KIND_BOOL, dedup_enabled, "bool",
+	      "false", 0, 1,
+	      "drop a message whose content hash was seen in the window"),
+	TOPIC("deduplication_window", KIND_COUNT, dedup_window, "count",
+	      "10000", 1, 10000000,
+	      "how many recent hashes to remember per partition"),
+	NODE("enable_follower_read", KIND_BOOL, enable_follower_read, "bool",
+	     "true", 0, 1, "followers serve fetches from committed data"),
+	NODE("flush_interval", KIND_DURATION, flush_interval_ms, "duration",
+	     "5s", 1, INT64_MAX, "how often segments and the index are synced"),
+	TOPIC("max_message_size", KIND_SIZE, max_message_size, "size",
+	      "1048576", 1, 256 * MIB, "largest accepted record batch"),
+	NODE("max_storage_size", KIND_SIZE, max_storage_size, "size",
+	     "1073741824000", 1, INT64_MAX,
+	     "segment bytes on this node before the oldest are deleted"),
+	NODE("max_topic_partitions", KIND_COUNT, max_topic_partitions, "count",
+	     "1000", 1, 100000, "most partitions a topic may have"),
+	NODE("node_id", KIND_COUNT, node_id, "count", "1", 1, INT32_MAX,
+	     "this node's Raft id"),
+	NODE("raft_address", KIND_ADDRESS, raft_address, "address", "", 0, 0,
+	     "ip:port the Raft port listens on; empty for none"),
+	TOPIC("retention_bytes", KIND_SIZE_OR_UNLIMITED, retention_bytes,
+	      "size", "-1", -1, INT64_MAX,
+	      "per-partition size limit; -1 for unlimited"),
+	TOPIC("retention_time", KIND_DURATION_OR_FOREVER, retention_ms,
+	      "duration", "168h", -1, INT64_MAX,
+	      "delete segments older than this; 0 or -1 keeps forever"),
+	TOPIC("segment_size", KIND_SIZE, segment_size, "size", "104857600",
+	      4 * KIB, TIB, "bytes per segment file before it rolls"),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Codec names, indexed by enum gq__codec (lib/codec.h), and whether this
+ * build can use them. */
+static const struct {
+	const char *name;
+	bool built;
+} codecs[] = {
+	{ "none", true },
+	{ "gzip", true },
+	{ "snappy", GQ_HAVE_SNAPPY },
+	{ "lz4", GQ_HAVE_LZ4 },
+	{ "zstd", GQ_HAVE_ZSTD },
+};
+
+#define N_CODECS (sizeof(codecs) / sizeof(codecs[0]))
+
+/* One canonical value string per key; NULL when never set. */
+struct gq_config {
+	char *values[N_KEYS];
+};
+
+/* Longest canonical value: 20 digits of an int64, a duration with its
+ * unit, or an address. */
+#define CANON_SIZE 64
+
+static void seterr(char *errmsg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+seterr(char *errmsg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errmsg == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errmsg, GQ_ERRMSG_SIZE, fmt, ap);
+	va_end(ap);
+}
+
+const struct gq__config_key *
+gq__config_key_at(size_t i)
+{
+	return i < N_KEYS ? &keys[i].pub : NULL;
+}
+
+static int
+key_cmp(const void *name, const void *elem)
+{
+	const struct key *k = elem;
+
+	return strcmp(name, k->pub.name);
+}
+
+static const struct key *
+find(const char *name)
+{
+	return bsearch(name, keys, N_KEYS, sizeof(keys[0]), key_cmp);
+}
+
+const struct gq__config_key *
+gq__config_key_find(const char *name)
+{
+	const struct key *k;
+
+	if (name == NULL)
+		return NULL;
+	k = find(name);
+	return k != NULL ? &k->pub : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parsers                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Read one or more decimal digits at *@p into @out, advancing *@p. */
+static int
+parse_digits(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	unsigned d;
+
+	if (*s < '0' || *s > '9')
+		return GQ_EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return GQ_EINVAL;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/* A whole string of decimal digits. */
+static int
+parse_uint(const char *s, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_digits(&s, &v) != 0 || *s != '\0')
+		return GQ_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+gq__parse_duration_ms(const char *s, int64_t *out)
+{
+	/* "ms" precedes "m" so that the longer unit wins. */
+	static const struct {
+		const char *unit;
+		size_t len;
+		int64_t ms;
+	} units[] = {
+		{ "ms", 2, 1 },      { "s", 1, 1000 },     { "m", 1, 60000 },
+		{ "h", 1, 3600000 }, { "d", 1, 86400000 },
+	};
+	int64_t total = 0;
+	uint64_t n;
+	size_t i;
+
+	if (s == NULL)
+		return GQ_EINVAL;
+	if (strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (parse_digits(&s, &n) != 0)
+		return GQ_EINVAL;
+	if (*s == '\0') {
+		if (n > INT64_MAX)
+			return GQ_EINVAL;
+		*out = (int64_t)n;
+		return 0;
+	}
+	for (;;) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (strncmp(s, units[i].unit, units[i].len) == 0)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return GQ_EINVAL;
+		s += units[i].len;
+		if (n > (uint64_t)(INT64_MAX / units[i].ms))
+			return GQ_EINVAL;
+		if ((int64_t)n * units[i].ms > INT64_MAX - total)
+			return GQ_EINVAL;
+		total += (int64_t)n * units[i].ms;
+		if (*s == '\0')
+			break;
+		if (parse_digits(&s, &n) != 0)
+			return GQ_EINVAL;
+	}
+	*out = total;
+	return 0;
+}
+
+int
+gq__parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mul;
+	} suffixes[] = {
+		{ "", 1 },
+		{ "KiB", UINT64_C(1) << 10 },
+		{ "MiB", UINT64_C(1) << 20 },
+		{ "GiB", UINT64_C(1) << 30 },
+		{ "TiB", UINT64_C(1) << 40 },
+		{ "KB", UINT64_C(1000) },
+		{ "MB", UINT64_C(1000000) },
+		{ "GB", UINT64_C(1000000000) },
+		{ "TB", UINT64_C(1000000000000) },
+	};
+	uint64_t n;
+	size_t i;
+
+	if (s == NULL || parse_digits(&s, &n) != 0)
+		return GQ_EINVAL;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (strcmp(s, suffixes[i].suffix) == 0)
+			break;
+	}
+	if (i == sizeof(suffixes) / sizeof(suffixes[0]))
+		return GQ_EINVAL;
+	if (n > UINT64_MAX / suffixes[i].mul)
+		return GQ_EINVAL;
+	*out = n * suffixes[i].mul;
+	return 0;
+}
+
+int
+gq__parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t i;
+
+	if (s == NULL)
+		return GQ_EINVAL;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return GQ_EINVAL;
+}
+
+/* One decimal field of an address: 1..@maxlen digits, no leading zero (so
+ * "010" cannot be mistaken for octal), at most @max. */
+static int
+parse_addr_field(const char **p, size_t maxlen, unsigned max, unsigned *out)
+{
+	const char *s = *p;
+	unsigned v = 0;
+	size_t len = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		if (++len > maxlen)
+			return GQ_EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+		s++;
+	}
+	if (len == 0 || (len > 1 && **p == '0') || v > max)
+		return GQ_EINVAL;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/* "a.b.c.d:port" with a numeric IPv4 address and a port 1..65535, or "". */
+static int
+parse_address(const char *s, char *out)
+{
+	unsigned f[5];
+	size_t i;
+
+	if (*s == '\0') {
+		out[0] = '\0';
+		return 0;
+	}
+	for (i = 0; i < 4; i++) {
+		if (parse_addr_field(&s, 3, 255, &f[i]) != 0)
+			return GQ_EINVAL;
+		if (*s++ != (i < 3 ? '.' : ':'))
+			return GQ_EINVAL;
+	}
+	if (parse_addr_field(&s, 5, 65535, &f[4]) != 0 || f[4] == 0 ||
+	    *s != '\0')
+		return GQ_EINVAL;
+	snprintf(out, GQ__ADDR_SIZE, "%u.%u.%u.%u:%u", f[0], f[1], f[2], f[3],
+		 f[4]);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Typed values                                                            */
+/* ---------------------------------------------------------------------- */
+
+/* What a key expects, for error messages. */
+static const char *
+expected(const struct key *k)
+{
+	switch (k->kind) {
+	case KIND_SIZE:
+		return "a size in bytes";
+	case KIND_SIZE_OR_UNLIMITED:
+		return "-1 for unlimited, or a size in bytes";
+	case KIND_DURATION:
+		return "a positive duration such as 500ms, 10s, 30m or 168h";
+	case KIND_DURATION_OR_FOREVER:
+		return "a duration such as 500ms, 10s, 30m or 168h, "
+		       "or 0 or -1 to keep forever";
+	case KIND_COUNT:
+		return "an integer";
+	case KIND_BOOL:
+		return "true or false";
+	case KIND_CODEC:
+		return "one of none, gzip, snappy, lz4, zstd";
+	case KIND_ADDRESS:
+		return "an IPv4 address and port such as 127.0.0.1:7001, "
+		       "or an empty string";
+	}
+	return "a valid value";
+}
+
+/* Whether typed value @v is acceptable for @k (the address is checked by
+ * its parser). */
+static bool
+in_range(const struct key *k, int64_t v)
+{
+	switch (k->kind) {
+	case KIND_SIZE_OR_UNLIMITED:
+	case KIND_DURATION_OR_FOREVER:
+		return v == -1 || (v >= 1 && v <= k->pub.max);
+	case KIND_DURATION:
+		return v >= 1 && v <= k->pub.max;
+	case KIND_ADDRESS:
+		return true;
+	default:
+		return v >= k->pub.min && v <= k->pub.max;
+	}
+}
+
+/*
+ * Parse @s for key @k into @v (every kind but KIND_ADDRESS) or @addr
+ * (GQ__ADDR_SIZE bytes).  On GQ_EINVAL, @errmsg (may be NULL) names the key
+ * and the value.
+ */
+static int
+parse_value(const struct key *k, const char *s, int64_t *v, char *addr,
+	    char *errmsg)
+{
+	uint64_t u = 0;
+	int64_t d = 0;
+	bool b = false;
+	size_t i;
+
+	switch (k->kind) {
+	case KIND_SIZE:
+	case KIND_COUNT:
+		if ((k->kind == KIND_SIZE ? gq__parse_size(s, &u)
+					  : parse_uint(s, &u)) != 0)
+			goto err_syntax;
+		if (u > (uint64_t)k->pub.max || !in_range(k, (int64_t)u))
+			goto err_range;
+		*v = (int64_t)u;
+		return 0;
+	case KIND_SIZE_OR_UNLIMITED:
+		if (strcmp(s, "-1") == 0) {
+			*v = -1;
+			return 0;
+		}
+		if (gq__parse_size(s, &u) != 0)
+			goto err_syntax;
+		if (u > (uint64_t)k->pub.max || !in_range(k, (int64_t)u))
+			goto err_range;
+		*v = (int64_t)u;
+		return 0;
+	case KIND_DURATION:
+	case KIND_DURATION_OR_FOREVER:
+		if (gq__parse_duration_ms(s, &d) != 0)
+			goto err_syntax;
+		if (k->kind == KIND_DURATION_OR_FOREVER && d == 0)
+			d = -1;
+		if (!in_range(k, d))
+			goto err_syntax;
+		*v = d;
+		return 0;
+	case KIND_BOOL:
+		if (gq__parse_bool(s, &b) != 0)
+			goto err_syntax;
+		*v = b;
+		return 0;
+	case KIND_CODEC:
+		for (i = 0; i < N_CODECS; i++) {
+			if (strcasecmp(s, codecs[i].name) == 0)
+				break;
+		}
+		if (i == N_CODECS)
+			goto err_syntax;
+		if (!codecs[i].built) {
+			seterr(errmsg,
+			       "invalid value '%s' for '%s': this build of "
+			       "libgoqueue has no %s codec",
+			       codecs[i].name, k->pub.name, codecs[i].name);
+			return GQ_EINVAL;
+		}
+		*v = (int64_t)i;
+		return 0;
+	case KIND_ADDRESS:
+		if (parse_address(s, addr) != 0)
+			goto err_syntax;
+		*v = 0;
+		return 0;
+	}
+err_syntax:
+	seterr(errmsg, "invalid value '%.64s' for '%s': expected %s", s,
+	       k->pub.name, expected(k));
+	return GQ_EINVAL;
+err_range:
+	seterr(errmsg,
+	       "invalid value '%.64s' for '%s': expected %s between %" PRId64
+	       " and %" PRId64,
+	       s, k->pub.name, expected(k),
+	       k->kind == KIND_SIZE_OR_UNLIMITED ? 1 : k->pub.min, k->pub.max);
+	return GQ_EINVAL;
+}
+
+/* The canonical string of a typed value, into @out (CANON_SIZE bytes). */
+static void
+format_value(const struct key *k, int64_t v, const char *addr, char *out)
+{
+	switch (k->kind) {
+	case KIND_DURATION:
+	case KIND_DURATION_OR_FOREVER:
+		/* The largest unit that divides the value exactly, but never
+		 * days: the documented defaults read "168h" and "1h". */
+		if (v <= 0)
+			snprintf(out, CANON_SIZE, "%" PRId64, v);
+		else if (v % 3600000 == 0)
+			snprintf(out, CANON_SIZE, "%" PRId64 "h", v / 3600000);
+		else if (v % 60000 == 0)
+			snprintf(out, CANON_SIZE, "%" PRId64 "m", v / 60000);
+		else if (v % 1000 == 0)
+			snprintf(out, CANON_SIZE, "%" PRId64 "s", v / 1000);
+		else
+			snprintf(out, CANON_SIZE, "%" PRId64 "ms", v);
+		return;
+	case KIND_BOOL:
+		snprintf(out, CANON_SIZE, "%s", v ? "true" : "false");
+		return;
+	case KIND_CODEC:
+		snprintf(out, CANON_SIZE, "%s", codecs[v].name);
+		return;
+	case KIND_ADDRESS:
+		snprintf(out, CANON_SIZE, "%s", addr);
+		return;
+	default:
+		snprintf(out, CANON_SIZE, "%" PRId64, v);
+		return;
+	}
+}
+
+/* The struct a key's offset is relative to, in a node configuration. */
+static void *
+node_base(const struct key *k, struct gq__node_conf *c)
+{
+	return k->pub.scope == GQ__CONFIG_TOPIC ? (void *)&c->topic_defaults
+						: (void *)c;
+}
+
+/* Store a typed value in its field.  memcpy keeps the field access free of
+ * alignment assumptions about the offset. */
+static void
+store(const struct key *k, void *base, int64_t v, const char *addr)
+{
+	char *p = (char *)base + k->offset;
+	uint64_t u64 = (uint64_t)v;
+	uint32_t u32 = (uint32_t)v;
+	int i = (int)v;
+	bool b = v != 0;
+
+	switch (k->ctype) {
+	case CT_U64:
+		memcpy(p, &u64, sizeof(u64));
+		break;
+	case CT_I64:
+		memcpy(p, &v, sizeof(v));
+		break;
+	case CT_U32:
+		memcpy(p, &u32, sizeof(u32));
+		break;
+	case CT_INT:
+		memcpy(p, &i, sizeof(i));
+		break;
+	case CT_BOOL:
+		memcpy(p, &b, sizeof(b));
+		break;
+	case CT_STR:
+		memcpy(p, addr, strlen(addr) + 1);
+		break;
+	}
+}
+
+/* Load a field as a typed value; a uint64_t beyond INT64_MAX loads as
+ * INT64_MIN so that every range check rejects it. */
+static int64_t
+load(const struct key *k, const void *base)
+{
+	const char *p = (const char *)base + k->offset;
+	uint64_t u64;
+	int64_t i64;
+	uint32_t u32;
+	int i;
+	bool b;
+
+	switch (k->ctype) {
+	case CT_U64:
+		memcpy(&u64, p, sizeof(u64));
+		return u64 > INT64_MAX ? INT64_MIN : (int64_t)u64;
+	case CT_I64:
+		memcpy(&i64, p, sizeof(i64));
+		return i64;
+	case CT_U32:
+		memcpy(&u32, p, sizeof(u32));
+		return u32;
+	case CT_INT:
+		memcpy(&i, p, sizeof(i));
+		return i;
+	case CT_BOOL:
+		memcpy(&b, p, sizeof(b));
+		return b;
+	case CT_STR:
+		break;
+	}
+	return 0;
+}
+
+/* Apply the default of @k to @base; static strings always parse. */
+static void
+apply_default(const struct key *k, void *base)
+{
+	char addr[GQ__ADDR_SIZE];
+	int64_t v = 0;
+
+	addr[0] = '\0';
+	parse_value(k, k->pub.def, &v, addr, NULL);
+	store(k, base, v, addr);
+}
+
+void
+gq__topic_conf_defaults(struct gq__topic_conf *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < N_KEYS; i++) {
+		if (keys[i].pub.scope == GQ__CONFIG_TOPIC)
+			apply_default(&keys[i], c);
+	}
+}
+
+void
+gq__node_conf_defaults(struct gq__node_conf *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < N_KEYS; i++)
+		apply_default(&keys[i], node_base(&keys[i], c));
+}
+
+int
+gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
+		   char *errmsg)
+{
+	struct gq__node_conf c;
+	char addr[GQ__ADDR_SIZE];
+	int64_t v;
+	size_t i;
+
+	gq__node_conf_defaults(&c);
+	for (i = 0; cfg != NULL && i < N_KEYS; i++) {
+		if (cfg->values[i] == NULL)
+			continue;
+		if (parse_value(&keys[i], cfg->values[i], &v, addr, errmsg) !=
+		    0)
+			return GQ_EINVAL;
+		store(&keys[i], node_base(&keys[i], &c), v, addr);
+	}
+	*out = c;
+	return 0;
+}
+
+int
+gq__topic_conf_from(const struct gq_config *cfg,
+		    const struct gq__topic_conf *defaults,
+		    struct gq__topic_conf *out, char *errmsg)
+{
+	struct gq__topic_conf c = *defaults;
+	char addr[GQ__ADDR_SIZE];
+	int64_t v;
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < N_KEYS; i++) {
+		if (cfg->values[i] == NULL)
+			continue;
+		if (keys[i].pub.scope != GQ__CONFIG_TOPIC) {
+			seterr(errmsg,
+			       "'%s' is a node configuration key and cannot be "
+			       "set for a topic",
+			       keys[i].pub.name);
+			return GQ_EINVAL;
+		}
+		if (parse_value(&keys[i], cfg->values[i], &v, addr, errmsg) !=
+		    0)
+			return GQ_EINVAL;
+		store(&keys[i], &c, v, addr);
+	}
+	*out = c;
+	return 0;
+}
+
+/* Whether every field of @c is within its key's limits. */
+static bool
+topic_conf_valid(const struct gq__topic_conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		if (keys[i].pub.scope == GQ__CONFIG_TOPIC &&
+		    !in_range(&keys[i], load(&keys[i], c)))
+			return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Byte form (layout in config.h)                                          */
+/* ---------------------------------------------------------------------- */
+
+#define FLAG_COMPRESSION 0x01
+#define FLAG_DEDUP       0x02
+
+int
+gq__topic_conf_encode(const struct gq__topic_conf *c, struct gq__buf *out)
+{
+	uint8_t b[GQ__TOPIC_CONF_ENCODED_SIZE];
+
+	if (!topic_conf_valid(c))
+		return GQ_EINVAL;
+	b[0] = GQ__TOPIC_CONF_VERSION;
+	b[1] = (uint8_t)((c->compression_enabled ? FLAG_COMPRESSION : 0) |
+			 (c->dedup_enabled ? FLAG_DEDUP : 0));
+	b[2] = (uint8_t)c->compression_type;
+	b[3] = 0;
+	gq__le32_put(b + 4, c->max_message_size);
+	gq__le32_put(b + 8, c->compression_threshold);
+	gq__le32_put(b + 12, c->dedup_window);
+	gq__le64_put(b + 16, c->segment_size);
+	gq__le64_put(b + 24, (uint64_t)c->retention_ms);
+	gq__le64_put(b + 32, (uint64_t)c->retention_bytes);
+	return gq__buf_append(out, b, sizeof(b));
+}
+
+/* Two's complement back to signed without the implementation-defined
+ * conversion of a value above INT64_MAX. */
+static int64_t
+le64_get_signed(const uint8_t *p)
+{
+	uint64_t u = gq__le64_get(p);
+
+	return u <= INT64_MAX ? (int64_t)u : -(int64_t)~u - 1;
+}
+
+int
+gq__topic_conf_decode(const void *buf, size_t len, struct gq__topic_conf *out)
+{
+	const uint8_t *b = buf;
+	struct gq__topic_conf c;
+
+	if (len < 1 || b[0] == 0)
+		return GQ_ECORRUPT;
+	if (b[0] > GQ__TOPIC_CONF_VERSION)
+		return GQ_EUNSUPPORTED;
+	if (len != GQ__TOPIC_CONF_ENCODED_SIZE)
+		return GQ_ECORRUPT;
+	if ((b[1] & ~(FLAG_COMPRESSION | FLAG_DEDUP)) != 0 || b[3] != 0)
+		return GQ_ECORRUPT;
+	memset(&c, 0, sizeof(c));
+	c.compression_enabled = (b[1] & FLAG_COMPRESSION) != 0;
+	c.dedup_enabled = (b[1] & FLAG_DEDUP) != 0;
+	c.compression_type = b[2];
+	c.max_message_size = gq__le32_get(b + 4);
+	c.compression_threshold = gq__le32_get(b + 8);
+	c.dedup_window = gq__le32_get(b + 12);
+	c.segment_size = gq__le64_get(b + 16);
+	c.retention_ms = le64_get_signed(b + 24);
+	c.retention_bytes = le64_get_signed(b + 32);
+	if (!topic_conf_valid(&c))
+		return GQ_ECORRUPT;
+	*out = c;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* struct gq_config                                                        */
+/* ---------------------------------------------------------------------- */
+
+int
+gq_config_create(struct gq_config **out)
+{
+	struct gq_config *cfg;
+
+	if (out == NULL)
+		return GQ_EINVAL;
+	if ((cfg = gq__calloc(1, sizeof(*cfg))) == NULL)
+		return GQ_ENOMEM;
+	*out = cfg;
+	return 0;
+}
+
+void
+gq_config_destroy(struct gq_config *config)
+{
+	size_t i;
+
+	if (config == NULL)
+		return;
+	for (i = 0; i < N_KEYS; i++)
+		gq__free(config->values[i]);
+	gq__free(config);
+}
+
+int
+gq_config_set(struct gq_config *config, const char *key, const char *value,
+	      char *errmsg)
+{
+	const struct key *k;
+	char addr[GQ__ADDR_SIZE];
+	char canon[CANON_SIZE];
+	char *copy;
+	int64_t v = 0;
+
+	if (config == NULL || key == NULL || value == NULL) {
+		seterr(errmsg, "gq_config_set: configuration, key and value "
+			       "must not be NULL");
+		return GQ_EINVAL;
+	}
+	if ((k = find(key)) == NULL) {
+		seterr(errmsg, "unknown configuration key '%.64s'", key);
+		return GQ_EINVAL;
+	}
+	addr[0] = '\0';
+	if (parse_value(k, value, &v, addr, errmsg) != 0)
+		return GQ_EINVAL;
+	format_value(k, v, addr, canon);
+	if ((copy = gq__strdup(canon)) == NULL) {
+		seterr(errmsg, "out of memory setting '%s'", k->pub.name);
+		return GQ_ENOMEM;
+	}
+	gq__free(config->values[k - keys]);
+	config->values[k - keys] = copy;
+	return 0;
+}
+
+const char *
+gq_config_get(const struct gq_config *config, const char *key)
+{
+	const struct key *k;
+
+	if (config == NULL || key == NULL || (k = find(key)) == NULL)
+		return NULL;
+	return config->values[k - keys];
+}
+
+int
+gq__config_from_topic_conf(const struct gq__topic_conf *c,
+			   struct gq_config **out)
+{
+	struct gq_config *cfg;
+	char canon[CANON_SIZE];
+	size_t i;
+	int rv;
+
+	if (!topic_conf_valid(c))
+		return GQ_EINVAL;
+	if ((rv = gq_config_create(&cfg)) != 0)
+		return rv;
+	for (i = 0; i < N_KEYS; i++) {
+		if (keys[i].pub.scope != GQ__CONFIG_TOPIC)
+			continue;
+		format_value(&keys[i], load(&keys[i], c), "", canon);
+		if ((cfg->values[i] = gq__strdup(canon)) == NULL)
+			goto err_destroy;
+	}
+	*out = cfg;
+	return 0;
+err_destroy:
+	gq_config_destroy(cfg);
+	return GQ_ENOMEM;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - configuration keys: the public string-keyed struct gq_config,
+ * the typed views the rest of the library reads (struct gq__node_conf and
+ * struct gq__topic_conf), the value parsers, and the byte form of a topic
+ * configuration stored in the Raft log and LMDB.
+ *
+ * One sorted table of key descriptors in config.c is the single source of
+ * truth: names, scope, type, default, limits and a one-line doc.  A value
+ * is validated when it is set and stored in canonical form, so resolving a
+ * configuration into a typed view cannot meet a malformed value.
+ */
+#ifndef GQ_CONFIG_H
+#define GQ_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goqueue.h"
+
+struct gq__buf;
+
+/* Every per-topic key, typed.  Defaults as documented in goqueue.h. */
+struct gq__topic_conf {
+	uint64_t segment_size;     /* bytes, 4096 .. 1 TiB */
+	int64_t retention_ms;      /* -1 = forever, else >= 1 */
+	int64_t retention_bytes;   /* -1 = unlimited, else >= 1 */
+	uint32_t max_message_size; /* bytes, 1 .. 256 MiB */
+	bool compression_enabled;
+	int compression_type;           /* enum gq__codec: none 0 .. zstd 4 */
+	uint32_t compression_threshold; /* bytes */
+	bool dedup_enabled;
+	uint32_t dedup_window; /* hashes remembered, 1 .. 10^7 */
+};
+
+/* Every key a node knows, typed: the defaults for new topics plus the keys
+ * that only make sense for the node as a whole. */
+struct gq__node_conf {
+	struct gq__topic_conf topic_defaults;
+	uint64_t max_storage_size;    /* bytes */
+	int64_t flush_interval_ms;    /* >= 1 */
+	int64_t cleanup_interval_ms;  /* >= 1 */
+	int32_t max_topic_partitions; /* 1 .. 100000 */
+	bool enable_follower_read;
+	uint64_t node_id;      /* 1 .. INT32_MAX */
+	char raft_address[64]; /* "a.b.c.d:port", or "" = none */
+};
+
+/* Where a key may be set: topic keys are accepted by a node (as defaults
+ * for new topics) and by a topic; node keys by a node only. */
+enum gq__config_scope {
+	GQ__CONFIG_TOPIC,
+	GQ__CONFIG_NODE,
+};
+
+/* A key descriptor, as gq__config_key_at() reports it. */
+struct gq__config_key {
+	const char *name;
+	enum gq__config_scope scope;
+	const char *type; /* "size", "duration", "bool", ... for docs */
+	const char *def;  /* default, in canonical form */
+	int64_t min;      /* inclusive limits of the typed value */
+	int64_t max;
+	const char *doc; /* one line, for help texts */
+};
+
+/* The key descriptors in name order, i from 0; NULL past the last one. */
+const struct gq__config_key *gq__config_key_at(size_t i);
+
+/* The descriptor of @name, or NULL for an unknown key. */
+const struct gq__config_key *gq__config_key_find(const char *name);
+
+/* Fill @c with the documented defaults. */
+void gq__topic_conf_defaults(struct gq__topic_conf *c);
+void gq__node_conf_defaults(struct gq__node_conf *c);
+
+/* Resolve a node configuration (@cfg NULL = all defaults) into @out.
+ * Returns 0, or GQ_EINVAL with a sentence naming the key in @errmsg (a
+ * GQ_ERRMSG_SIZE buffer, may be NULL).  @out is written only on success. */
+int gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
+		       char *errmsg);
+
+/* Resolve a topic configuration: start from @defaults (usually a node's
+ * topic_defaults) and apply the keys set in @cfg (may be NULL).  A node-only
+ * key in @cfg gives GQ_EINVAL naming the key.  @out is written only on
+ * success and may alias @defaults. */
+int gq__topic_conf_from(const struct gq_config *cfg,
+			const struct gq__topic_conf *defaults,
+			struct gq__topic_conf *out, char *errmsg);
+
+/*
+ * The byte form of a topic configuration, version 1: 40 bytes, every
+ * integer little-endian, no padding, deterministic (equal configurations
+ * give equal bytes).
+ *
+ *   offset size  field
+ *        0    1  version, 1
+ *        1    1  flags: bit 0 compression_enabled, bit 1 dedup_enabled,
+ *                other bits 0
+ *        2    1  compression_type (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)
+ *        3    1  reserved, 0
+ *        4    4  max_message_size
+ *        8    4  compression_threshold
+ *       12    4  dedup_window
+ *       16    8  segment_size
+ *       24    8  retention_ms (two's complement; -1 forever)
+ *       32    8  retention_bytes (two's complement; -1 unlimited)
+ *
+ * A later version may only append fields; decoders of this version reject
+ * it with GQ_EUNSUPPORTED.
+ */
+#define GQ__TOPIC_CONF_VERSION      1
+#define GQ__TOPIC_CONF_ENCODED_SIZE 40
+
+/* Append the byte form of @c to @out.  Returns 0, GQ_EINVAL if a field is
+ * out of its key's range, or GQ_ENOMEM (@out then unchanged). */
+int gq__topic_conf_encode(const struct gq__topic_conf *c, struct gq__buf *out);
+
+/* Decode exactly @len bytes.  Returns 0, GQ_ECORRUPT (wrong length, bad
+ * flags, reserved byte set, a field out of range) or GQ_EUNSUPPORTED (a
+ * newer version).  @out is written only on success. */
+int gq__topic_conf_decode(const void *buf, size_t len,
+			  struct gq__topic_conf *out);
+
+/* Create a configuration holding every topic key of @c in canonical form
+ * (for gq_topic_info_config()).  @out is owned by the caller: free it with
+ * gq_config_destroy().  Returns 0, GQ_EINVAL (a field out of range) or
+ * GQ_ENOMEM. */
+int gq__config_from_topic_conf(const struct gq__topic_conf *c,
+			       struct gq_config **out);
+
+/*
+ * Value parsers, shared by the keys above.  Each returns 0 or GQ_EINVAL
+ * (junk, overflow, a negative number where none is allowed) and writes
+ * @out only on success.  No leading or trailing white space is accepted.
+ *
+ * Durations: a plain integer is milliseconds; otherwise one or more
+ * <integer><unit> terms, units "d", "h", "m", "s", "ms", summed ("1h30m").
+ * "-1" is the only negative value accepted (keys that allow it mean
+ * "forever"); callers check it against the key.
+ */
+int gq__parse_duration_ms(const char *s, int64_t *out);
+
+/* Sizes: a plain integer is bytes; suffixes "KiB", "MiB", "GiB", "TiB"
+ * (powers of 1024) and "KB", "MB", "GB", "TB" (powers of 1000), case as
+ * written, directly after the number ("100MiB"). */
+int gq__parse_size(const char *s, uint64_t *out);
+
+/* Booleans: true/false, 1/0, yes/no, on/off, in any case. */
+int gq__parse_bool(const char *s, bool *out);
+
+#endif /* GQ_CONFIG_H */

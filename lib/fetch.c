@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fetch.c - the public read API.  Reads run on the caller's thread under
+ * the node's read lock (the partition log supports readers concurrent
+ * with the loop's appends), so fetching never waits for the loop.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "error.h"
+#include "heap.h"
+#include "names.h"
+#include "node.h"
+#include "partition.h"
+#include "plog.h"
+
+/* Decompressed size allowed for one stored batch. */
+#define MAX_DECOMPRESSED (256u << 20)
+
+struct gq_fetch {
+	struct gq__buf raw;
+	gq_offset from;
+	gq_offset hw;
+	gq_offset log_start;
+	size_t pos; /* next batch in raw */
+	bool in_batch;
+	struct gq__record_iter it;
+	struct gq__record cur;
+};
+
+/* Find the partition log of topic/partition; on 0 the read lock is held
+ * and the caller must release it. */
+static int
+lookup(struct gq_node *node, const char *topic, int32_t partition,
+       struct gq__plog **out)
+{
+	struct gq__topic *t;
+	char errmsg[GQ_ERRMSG_SIZE];
+	int rv;
+
+	if ((rv = gq__name_check(topic, true, errmsg)) != 0) {
+		gq__node_set_errmsg(node, errmsg);
+		return rv;
+	}
+	pthread_rwlock_rdlock(&node->meta_lock);
+	t = gq__node_topic_find(node, topic);
+	if (t == NULL || t->deleting) {
+		rv = GQ_ENOTOPIC;
+		gq__errmsg_set(errmsg, "unknown topic '%s'", topic);
+	} else if (partition < 0 || partition >= t->n_parts) {
+		rv = GQ_ENOPARTITION;
+		gq__errmsg_set(errmsg, "topic '%s' has no partition %d", topic,
+			       partition);
+	} else if (t->parts[partition] == NULL) {
+		rv = GQ_ENOTREADY;
+		gq__errmsg_set(errmsg, "partition %s/%d is not open", topic,
+			       partition);
+	} else {
+		*out = gq__partition_plog(t->parts[partition]);
+		return 0;
+	}
+	pthread_rwlock_unlock(&node->meta_lock);
+	gq__node_set_errmsg(node, errmsg);
+	return rv;
+}
+
+int
+gq_fetch(struct gq_node *node, const char *topic, int32_t partition,
+	 gq_offset offset, size_t max_bytes, struct gq_fetch **out)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq_fetch *f;
+	struct gq__plog *pl;
+	int64_t hw, ls;
+	int rv;
+
+	if (node == NULL || out == NULL || offset < GQ_OFFSET_EARLIEST)
+		return GQ_EINVAL;
+	if ((f = gq__calloc(1, sizeof(*f))) == NULL)
+		return GQ_ENOMEM;
+	if ((rv = lookup(node, topic, partition, &pl)) != 0)
+		goto err;
+	if (offset == GQ_OFFSET_EARLIEST)
+		offset = gq__plog_log_start(pl);
+	else if (offset == GQ_OFFSET_LATEST)
+		offset = gq__plog_next_offset(pl);
+	rv = gq__plog_read(pl, offset, max_bytes, &f->raw, &hw, &ls, errmsg);
+	pthread_rwlock_unlock(&node->meta_lock);
+	if (rv != 0) {
+		if (rv == GQ_EOFFSET && errmsg[0] == '\0')
+			gq__errmsg_set(errmsg,
+				       "offset %lld is outside [%lld, %lld]",
+				       (long long)offset, (long long)ls,
+				       (long long)hw);
+		gq__node_set_errmsg(node, errmsg[0] ? errmsg : gq_strerror(rv));
+		goto err;
+	}
+	f->from = offset;
+	f->hw = hw;
+	f->log_start = ls;
+	*out = f;
+	return 0;
+err:
+	gq__buf_free(&f->raw);
+	gq__free(f);
+	return rv;
+}
+
+int
+gq_fetch_next(struct gq_fetch *f, struct gq_record *rec)
+{
+	int rv;
+
+	if (f == NULL || rec == NULL)
+		return GQ_EINVAL;
+	for (;;) {
+		if (!f->in_batch) {
+			struct gq__batch_header h;
+
+			if (f->pos >= f->raw.len)
+				return 0;
+			rv = gq__batch_parse_header(f->raw.base + f->pos,
+						    f->raw.len - f->pos, &h);
+			if (rv != 0)
+				return rv;
+			if (h.attributes & GQ__BATCH_ATTR_CONTROL) {
+				/* Transaction markers are not messages. */
+				f->pos += gq__batch_total_size(&h);
+				continue;
+			}
+			rv = gq__record_iter_init(&f->it, f->raw.base + f->pos,
+						  gq__batch_total_size(&h),
+						  MAX_DECOMPRESSED);
+			if (rv != 0)
+				return rv;
+			f->pos += gq__batch_total_size(&h);
+			f->in_batch = true;
+		}
+		rv = gq__record_iter_next(&f->it, &f->cur);
+		if (rv < 0)
+			return rv;
+		if (rv == 0) {
+			gq__record_iter_close(&f->it);
+			f->in_batch = false;
+			continue;
+		}
+		if (f->cur.offset < f->from)
+			continue; /* the first batch may start earlier */
+		memset(rec, 0, sizeof(*rec));
+		rec->offset = f->cur.offset;
+		rec->timestamp = f->cur.timestamp;
+		rec->key = f->cur.key_len < 0 ? NULL : f->cur.key;
+		rec->key_len = f->cur.key_len < 0 ? 0 : (size_t)f->cur.key_len;
+		rec->value = f->cur.value_len < 0 ? NULL : f->cur.value;
+		rec->value_len =
+			f->cur.value_len < 0 ? 0 : (size_t)f->cur.value_len;
+		rec->header_count = f->cur.header_count;
+		return 1;
+	}
+}
+
+int
+gq_fetch_header(struct gq_fetch *f, size_t i, struct gq_header *out)
+{
+	if (f == NULL || out == NULL || !f->in_batch ||
+	    i >= f->cur.header_count)
+		return GQ_EINVAL;
+	return gq__record_header(&f->cur, (uint32_t)i, out);
+}
+
+gq_offset
+gq_fetch_high_watermark(const struct gq_fetch *f)
+{
+	return f->hw;
+}
+
+gq_offset
+gq_fetch_log_start(const struct gq_fetch *f)
+{
+	return f->log_start;
+}
+
+void
+gq_fetch_records(const struct gq_fetch *f, const void **data, size_t *len)
+{
+	*data = f->raw.base;
+	*len = f->raw.len;
+}
+
+void
+gq_fetch_destroy(struct gq_fetch *f)
+{
+	if (f == NULL)
+		return;
+	if (f->in_batch)
+		gq__record_iter_close(&f->it);
+	gq__buf_free(&f->raw);
+	gq__free(f);
+}
+
+int
+gq_list_offsets(struct gq_node *node, const char *topic, int32_t partition,
+		int64_t when, gq_offset *out)
+{
+	struct gq__plog *pl;
+	int rv;
+
+	if (node == NULL || out == NULL || when < GQ_OFFSET_EARLIEST)
+		return GQ_EINVAL;
+	if ((rv = lookup(node, topic, partition, &pl)) != 0)
+		return rv;
+	if (when == GQ_OFFSET_EARLIEST)
+		*out = gq__plog_log_start(pl);
+	else if (when == GQ_OFFSET_LATEST)
+		*out = gq__plog_next_offset(pl);
+	else
+		rv = gq__plog_offset_for_time(pl, when, out);
+	pthread_rwlock_unlock(&node->meta_lock);
+	return rv;
+}

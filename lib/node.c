@@ -1,0 +1,1162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node.c - node lifecycle, the loop thread, the request queue and the
+ * topic table (see node.h for the threading rules).
+ *
+ * Start (loop thread): open the controller group, which loads the
+ * committed topics; remove data directories of topics that no longer
+ * exist (a delete interrupted by a crash); open every partition; once the
+ * controller leads, every partition serves and the internal offsets topic
+ * exists, the node is READY and gq_node_open() returns.
+ *
+ * Close (loop thread): refuse new requests, fail queued ones, close every
+ * Raft group (each drains first), then close the handles; the loop then
+ * has nothing left and uv_run() returns on the node's own thread.
+ */
+#include "node.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller.h"
+#include "error.h"
+#include "fsutil.h"
+#include "heap.h"
+#include "partition.h"
+#include "plog.h"
+
+#define OFFSETS_TOPIC "__consumer_offsets"
+#define OFFSETS_PARTITIONS 1
+#define RAFT_SEGMENT_SIZE (8u << 20)
+#define SNAPSHOT_BUDGET (32u << 20)
+
+/* Per-thread error detail (gq_node_errmsg()). */
+static _Thread_local struct {
+	const struct gq_node *node;
+	char msg[GQ_ERRMSG_SIZE];
+} tls_err;
+
+void
+gq__node_set_errmsg(struct gq_node *node, const char *msg)
+{
+	tls_err.node = node;
+	snprintf(tls_err.msg, sizeof(tls_err.msg), "%s", msg);
+}
+
+const char *
+gq_node_errmsg(struct gq_node *node)
+{
+	return tls_err.node == node ? tls_err.msg : "";
+}
+
+void
+gq__log(struct gq_node *node, enum gq_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	gq_log_cb cb;
+	void *arg;
+	va_list ap;
+
+	pthread_mutex_lock(&node->log_lock);
+	cb = level >= node->log_min ? node->log_cb : NULL;
+	arg = node->log_arg;
+	pthread_mutex_unlock(&node->log_lock);
+	if (cb == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cb(arg, level, msg);
+}
+
+void
+gq_node_set_log_cb(struct gq_node *node, gq_log_cb cb, void *arg,
+		   enum gq_log_level min_level)
+{
+	pthread_mutex_lock(&node->log_lock);
+	node->log_cb = cb;
+	node->log_arg = arg;
+	node->log_min = min_level;
+	pthread_mutex_unlock(&node->log_lock);
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+static void
+waiter_init(struct gq__waiter *w)
+{
+	pthread_mutex_init(&w->mutex, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->done = false;
+}
+
+static void
+waiter_wait(struct gq__waiter *w)
+{
+	pthread_mutex_lock(&w->mutex);
+	while (!w->done)
+		pthread_cond_wait(&w->cond, &w->mutex);
+	pthread_mutex_unlock(&w->mutex);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mutex);
+}
+
+static void
+waiter_signal(struct gq__waiter *w)
+{
+	pthread_mutex_lock(&w->mutex);
+	w->done = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mutex);
+}
+
+void
+gq__req_complete(struct gq__req *req, int status)
+{
+	req->status = status;
+	if (status != 0 && req->errmsg[0] == '\0')
+		snprintf(req->errmsg, sizeof(req->errmsg), "%s",
+			 gq_strerror(status));
+	if (req->waiter != NULL)
+		waiter_signal(req->waiter); /* req may be gone after this */
+	else if (req->done != NULL)
+		req->done(req);
+}
+
+int
+gq__node_post(struct gq_node *node, struct gq__req *req)
+{
+	pthread_mutex_lock(&node->queue_lock);
+	if (node->queue_closed) {
+		pthread_mutex_unlock(&node->queue_lock);
+		return GQ_ECLOSED;
+	}
+	req->next = NULL;
+	if (node->queue_tail != NULL)
+		node->queue_tail->next = req;
+	else
+		node->queue_head = req;
+	node->queue_tail = req;
+	pthread_mutex_unlock(&node->queue_lock);
+	uv_async_send(&node->wake);
+	return 0;
+}
+
+static bool
+node_on_loop_thread(struct gq_node *node)
+{
+	uv_thread_t self = uv_thread_self();
+
+	return uv_thread_equal(&self, &node->thread);
+}
+
+int
+gq__node_call(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__waiter w;
+	int rv;
+
+	if (node->loop == NULL || node_on_loop_thread(node)) {
+		gq__node_set_errmsg(node, "blocking call from the loop thread");
+		return GQ_EINVAL;
+	}
+	waiter_init(&w);
+	req->waiter = &w;
+	if ((rv = gq__node_post(node, req)) != 0) {
+		pthread_cond_destroy(&w.cond);
+		pthread_mutex_destroy(&w.mutex);
+		gq__node_set_errmsg(node, "node is closing");
+		return rv;
+	}
+	waiter_wait(&w);
+	if (req->status != 0)
+		gq__node_set_errmsg(node, req->errmsg);
+	return req->status;
+}
+
+/* ---- topic table ----------------------------------------------------- */
+
+static size_t
+topic_pos(struct gq_node *node, const char *name, bool *found)
+{
+	size_t lo = 0;
+	size_t hi = node->n_topics;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(node->topics[mid]->name, name);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct gq__topic *
+gq__node_topic_find(struct gq_node *node, const char *name)
+{
+	bool found;
+	size_t pos = topic_pos(node, name, &found);
+
+	return found ? node->topics[pos] : NULL;
+}
+
+int
+gq__node_topic_add(struct gq_node *node, struct gq__topic *t)
+{
+	bool found;
+	size_t pos;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	pos = topic_pos(node, t->name, &found);
+	if (found) {
+		pthread_rwlock_unlock(&node->meta_lock);
+		return GQ_EEXIST;
+	}
+	if (node->n_topics == node->cap_topics) {
+		size_t cap = node->cap_topics ? node->cap_topics * 2 : 16;
+		struct gq__topic **nt;
+
+		nt = gq__realloc(node->topics, cap * sizeof(*nt));
+		if (nt == NULL) {
+			pthread_rwlock_unlock(&node->meta_lock);
+			return GQ_ENOMEM;
+		}
+		node->topics = nt;
+		node->cap_topics = cap;
+	}
+	memmove(&node->topics[pos + 1], &node->topics[pos],
+		(node->n_topics - pos) * sizeof(*node->topics));
+	node->topics[pos] = t;
+	node->n_topics++;
+	pthread_rwlock_unlock(&node->meta_lock);
+	return 0;
+}
+
+void
+gq__node_topic_remove(struct gq_node *node, struct gq__topic *t)
+{
+	bool found;
+	size_t pos;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	pos = topic_pos(node, t->name, &found);
+	if (found && node->topics[pos] == t) {
+		memmove(&node->topics[pos], &node->topics[pos + 1],
+			(node->n_topics - pos - 1) * sizeof(*node->topics));
+		node->n_topics--;
+	}
+	pthread_rwlock_unlock(&node->meta_lock);
+}
+
+int
+gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t,
+		   char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/data/%s.%u", node->dir, t->name, t->id);
+
+	return n < 0 || (size_t)n >= size ? GQ_EINVAL : 0;
+}
+
+static void
+topic_free(struct gq__topic *t)
+{
+	gq__free(t->parts);
+	gq__free(t);
+}
+
+static void
+complete_waiters(struct gq__topic *t, int status)
+{
+	struct gq__req *req = t->waiters;
+
+	t->waiters = NULL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		gq__req_complete(req, status);
+		req = next;
+	}
+}
+
+/* Open every partition of @t; failures are recorded in t->status. */
+static void
+topic_open_partitions(struct gq_node *node, struct gq__topic *t)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+
+	for (int32_t i = 0; i < t->n_parts; i++) {
+		int rv;
+
+		if (t->parts[i] != NULL)
+			continue;
+		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
+		if (rv != 0) {
+			gq__log(node, GQ_LOG_ERROR,
+				"cannot open partition %s/%d: %s", t->name, i,
+				errmsg[0] ? errmsg : gq_strerror(rv));
+			if (t->status == 0)
+				t->status = rv;
+			if (node->state == GQ__NODE_STARTING &&
+			    node->open_status == 0) {
+				node->open_status = rv;
+				snprintf(node->open_errmsg,
+					 sizeof(node->open_errmsg), "%s",
+					 errmsg[0] ? errmsg : gq_strerror(rv));
+			}
+		}
+	}
+}
+
+void
+gq__node_topic_created(struct gq_node *node, struct gq__topic *t)
+{
+	if (gq__node_topic_add(node, t) != 0) {
+		/* Only possible on ENOMEM: the topic is committed and will be
+		 * loaded at the next start. */
+		gq__log(node, GQ_LOG_ERROR, "cannot add topic %s", t->name);
+		topic_free(t);
+		return;
+	}
+	topic_open_partitions(node, t);
+}
+
+static void
+topic_removed(struct gq_node *node, struct gq__topic *t)
+{
+	char dir[4200];
+
+	if (gq__node_topic_dir(node, t, dir, sizeof(dir)) == 0)
+		gq__rm_rf(dir);
+	complete_waiters(t, 0);
+	topic_free(t);
+}
+
+void
+gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t)
+{
+	int32_t open = 0;
+
+	t->deleting = true;
+	gq__node_topic_remove(node, t);
+	for (int32_t i = 0; i < t->n_parts; i++)
+		open += t->parts[i] != NULL;
+	t->n_closed = t->n_parts - open;
+	if (open == 0) {
+		topic_removed(node, t);
+		return;
+	}
+	for (int32_t i = 0; i < t->n_parts; i++)
+		if (t->parts[i] != NULL)
+			gq__partition_close(t->parts[i], true);
+}
+
+void
+gq__node_partition_removed(struct gq_node *node, struct gq__topic *t)
+{
+	if (++t->n_closed == t->n_parts)
+		topic_removed(node, t);
+}
+
+void
+gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
+		    struct gq__req *req)
+{
+	(void)node;
+	if (t == NULL) {
+		gq__req_complete(req, 0);
+		return;
+	}
+	if (req->type == GQ__REQ_TOPIC_CREATE) {
+		if (t->status != 0) {
+			gq__req_complete(req, t->status);
+			return;
+		}
+		if (t->n_ready == t->n_parts) {
+			gq__req_complete(req, 0);
+			return;
+		}
+	}
+	req->next = t->waiters;
+	t->waiters = req;
+}
+
+void
+gq__node_partition_ready(struct gq_node *node, struct gq__topic *t)
+{
+	(void)node;
+	if (++t->n_ready == t->n_parts && !t->deleting)
+		complete_waiters(t, 0);
+}
+
+void
+gq__node_partition_failed(struct gq_node *node, struct gq__topic *t,
+			  int status)
+{
+	if (t->status == 0)
+		t->status = status;
+	if (node->state == GQ__NODE_STARTING && node->open_status == 0) {
+		node->open_status = status;
+		snprintf(node->open_errmsg, sizeof(node->open_errmsg),
+			 "partition of topic %.200s failed to start",
+			 t->name);
+	}
+	if (!t->deleting)
+		complete_waiters(t, status);
+}
+
+void
+gq__node_controller_ready(struct gq_node *node)
+{
+	(void)node; /* readiness is checked every loop turn */
+}
+
+/* ---- Raft groups ----------------------------------------------------- */
+
+void
+gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
+		     struct gq__rgroup_conf *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->node_id = node->conf.node_id;
+	out->address = node->conf.raft_address[0] ? node->conf.raft_address
+						  : "127.0.0.1:0";
+	out->bootstrap = bootstrap;
+	out->raft_segment_size = RAFT_SEGMENT_SIZE;
+	out->snapshot_budget = SNAPSHOT_BUDGET;
+	out->election_ms = 1000;
+	out->heartbeat_ms = 100;
+}
+
+void
+gq__node_group_closing(struct gq_node *node)
+{
+	node->closing_groups++;
+}
+
+void
+gq__node_group_closed(struct gq_node *node)
+{
+	node->closing_groups--;
+}
+
+/* ---- dirty partitions ------------------------------------------------ */
+
+void
+gq__node_mark_dirty(struct gq_node *node, struct gq__partition *p)
+{
+	if (node->n_dirty == node->cap_dirty) {
+		size_t cap = node->cap_dirty ? node->cap_dirty * 2 : 64;
+		struct gq__partition **items;
+
+		items = gq__realloc(node->dirty, cap * sizeof(*items));
+		if (items == NULL) {
+			gq__partition_flush(p); /* propose now instead */
+			return;
+		}
+		node->dirty = items;
+		node->cap_dirty = cap;
+	}
+	node->dirty[node->n_dirty++] = p;
+}
+
+static void
+flush_dirty(struct gq_node *node)
+{
+	/* Flushing may complete requests whose callbacks produce again and
+	 * mark partitions dirty: drain until empty. */
+	while (node->n_dirty > 0)
+		gq__partition_flush(node->dirty[--node->n_dirty]);
+}
+
+/* ---- loop ------------------------------------------------------------ */
+
+static void start_close(struct gq_node *node);
+static void finish_close(struct gq_node *node);
+static void node_free(struct gq_node *node);
+
+static void
+dispatch_produce(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__topic *t = gq__node_topic_find(node, req->topic);
+
+	if (t == NULL || t->deleting) {
+		snprintf(req->errmsg, sizeof(req->errmsg),
+			 "unknown topic '%.200s'", req->topic);
+		gq__req_complete(req, GQ_ENOTOPIC);
+		return;
+	}
+	if (req->partition < 0 || req->partition >= t->n_parts) {
+		snprintf(req->errmsg, sizeof(req->errmsg),
+			 "topic '%.200s' has no partition %d (it has %d)",
+			 req->topic, req->partition, t->n_parts);
+		gq__req_complete(req, GQ_ENOPARTITION);
+		return;
+	}
+	if (t->parts[req->partition] == NULL) {
+		gq__req_complete(req, GQ_ENOTREADY);
+		return;
+	}
+	gq__partition_enqueue(t->parts[req->partition], req);
+}
+
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (uint8_t)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+dispatch_commit(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__topic *t = gq__node_topic_find(node, req->topic);
+	struct gq__topic *off = gq__node_topic_find(node, OFFSETS_TOPIC);
+	int32_t part;
+
+	if (t == NULL || t->deleting) {
+		gq__req_complete(req, GQ_ENOTOPIC);
+		return;
+	}
+	if (req->partition < 0 || req->partition >= t->n_parts) {
+		gq__req_complete(req, GQ_ENOPARTITION);
+		return;
+	}
+	if (off == NULL) {
+		gq__req_complete(req, GQ_ENOTREADY);
+		return;
+	}
+	part = (int32_t)(name_hash(req->u.commit.group) % (uint32_t)off->n_parts);
+	if (off->parts[part] == NULL) {
+		gq__req_complete(req, GQ_ENOTREADY);
+		return;
+	}
+	gq__partition_enqueue(off->parts[part], req);
+}
+
+static void
+dispatch(struct gq_node *node, struct gq__req *req)
+{
+	switch (req->type) {
+	case GQ__REQ_PRODUCE:
+		dispatch_produce(node, req);
+		break;
+	case GQ__REQ_GROUP_COMMIT:
+		dispatch_commit(node, req);
+		break;
+	case GQ__REQ_TOPIC_CREATE:
+	case GQ__REQ_TOPIC_DELETE:
+	case GQ__REQ_PRODUCER_ID:
+		if (!gq__controller_ready(node->ctl)) {
+			gq__req_complete(req, GQ_ENOTREADY);
+			break;
+		}
+		gq__controller_submit(node->ctl, req);
+		break;
+	case GQ__REQ_CLOSE:
+		node->close_req = req;
+		start_close(node);
+		break;
+	}
+}
+
+static void
+wake_cb(uv_async_t *h)
+{
+	struct gq_node *node = h->data;
+	struct gq__req *req;
+
+	pthread_mutex_lock(&node->queue_lock);
+	req = node->queue_head;
+	node->queue_head = node->queue_tail = NULL;
+	pthread_mutex_unlock(&node->queue_lock);
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		dispatch(node, req);
+		req = next;
+	}
+	flush_dirty(node);
+}
+
+static void
+poll_groups(struct gq_node *node)
+{
+	if (node->ctl != NULL)
+		gq__controller_poll(node->ctl);
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++)
+			if (t->parts[j] != NULL)
+				gq__partition_poll(t->parts[j]);
+	}
+}
+
+static void internal_create_done(struct gq__req *req);
+
+/* While starting: create the offsets topic once, then report readiness. */
+static void
+check_ready(struct gq_node *node)
+{
+	struct gq__topic *off;
+
+	if (node->open_status != 0) {
+		node->state = GQ__NODE_FAILED;
+		if (node->open_waiter != NULL) {
+			waiter_signal(node->open_waiter);
+			node->open_waiter = NULL;
+		}
+		return;
+	}
+	if (!gq__controller_ready(node->ctl))
+		return;
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		if (t->n_ready < t->n_parts)
+			return;
+	}
+	off = gq__node_topic_find(node, OFFSETS_TOPIC);
+	if (off == NULL) {
+		static const struct gq__req proto = {
+			.type = GQ__REQ_TOPIC_CREATE,
+		};
+		struct gq__req *req;
+
+		if (node->offsets_creating)
+			return;
+		if ((req = gq__malloc(sizeof(*req))) == NULL)
+			return;
+		*req = proto;
+		req->done = internal_create_done;
+		req->u.create.partitions = OFFSETS_PARTITIONS;
+		req->u.create.replication_factor = 1;
+		req->u.create.conf = node->conf.topic_defaults;
+		req->u.create.conf.compression_enabled = false;
+		req->u.create.conf.dedup_enabled = false;
+		req->u.create.conf.retention_ms = -1;
+		req->u.create.conf.retention_bytes = -1;
+		req->u.create.conf.segment_size = 1 << 20;
+		snprintf(req->topic, sizeof(req->topic), "%s", OFFSETS_TOPIC);
+		req->owner = node;
+		node->offsets_creating = true;
+		gq__controller_submit(node->ctl, req);
+		return;
+	}
+	node->state = GQ__NODE_READY;
+	gq__log(node, GQ_LOG_INFO, "node %llu ready: %zu topics in %s",
+		(unsigned long long)node->conf.node_id, node->n_topics,
+		node->dir);
+	if (node->open_waiter != NULL) {
+		waiter_signal(node->open_waiter);
+		node->open_waiter = NULL;
+	}
+}
+
+static void
+internal_create_done(struct gq__req *req)
+{
+	if (req->status != 0 && req->status != GQ_EEXIST)
+		gq__log(req->owner, GQ_LOG_ERROR,
+			"cannot create %s: %s", OFFSETS_TOPIC,
+			gq_strerror(req->status));
+	((struct gq_node *)req->owner)->offsets_creating = false;
+	gq__free(req);
+}
+
+void
+gq__node_unmark_dirty(struct gq_node *node, struct gq__partition *p)
+{
+	for (size_t i = 0; i < node->n_dirty; i++) {
+		if (node->dirty[i] == p)
+			node->dirty[i--] = node->dirty[--node->n_dirty];
+	}
+}
+
+/* ---- retention and flushing ------------------------------------------ */
+
+static void
+run_retention(struct gq_node *node)
+{
+	uint64_t total = 0;
+	int64_t now = (int64_t)uv_now(node->loop);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++) {
+			struct gq__plog *pl;
+			struct gq__plog_stats s;
+			uint64_t freed = 0;
+			MDB_txn *txn;
+			int rv;
+
+			if (t->parts[j] == NULL)
+				continue;
+			pl = gq__partition_plog(t->parts[j]);
+			if ((rv = gq__store_begin(node->store, true, &txn)))
+				return;
+			rv = gq__plog_retain(pl, txn, now, &freed);
+			if (rv == 0 && (rv = gq__store_commit(txn)) == 0) {
+				gq__plog_commit(pl);
+			} else {
+				if (rv != 0 && txn != NULL)
+					gq__store_abort(txn);
+				gq__plog_abort(pl);
+				gq__log(node, GQ_LOG_WARN,
+					"retention of %s/%d failed: %s",
+					t->name, j, gq_strerror(rv));
+			}
+			if (freed > 0)
+				gq__log(node, GQ_LOG_INFO,
+					"retention: %s/%d freed %llu bytes",
+					t->name, j, (unsigned long long)freed);
+			gq__plog_stats(pl, &s);
+			total += s.size_bytes;
+		}
+	}
+	/* Node-wide cap: drop the globally oldest segment until under it. */
+	while (total > node->conf.max_storage_size) {
+		struct gq__plog *oldest = NULL;
+		int64_t oldest_ts = INT64_MAX;
+		uint64_t freed = 0;
+		MDB_txn *txn;
+
+		for (size_t i = 0; i < node->n_topics; i++) {
+			struct gq__topic *t = node->topics[i];
+
+			for (int32_t j = 0; j < t->n_parts; j++) {
+				struct gq__plog *pl;
+				int64_t ts2;
+
+				if (t->parts[j] == NULL)
+					continue;
+				pl = gq__partition_plog(t->parts[j]);
+				ts2 = gq__plog_oldest_timestamp(pl);
+				if (ts2 >= 0 && ts2 < oldest_ts) {
+					oldest_ts = ts2;
+					oldest = pl;
+				}
+			}
+		}
+		if (oldest == NULL ||
+		    gq__store_begin(node->store, true, &txn) != 0)
+			break;
+		if (gq__plog_drop_oldest(oldest, txn, &freed) != 0 ||
+		    gq__store_commit(txn) != 0) {
+			gq__plog_abort(oldest);
+			break;
+		}
+		gq__plog_commit(oldest);
+		if (freed == 0)
+			break;
+		total -= freed < total ? freed : total;
+	}
+}
+
+static void
+cleanup_cb(uv_timer_t *h)
+{
+	struct gq_node *node = h->data;
+
+	if (node->state == GQ__NODE_READY)
+		run_retention(node);
+}
+
+static void
+flush_cb(uv_timer_t *h)
+{
+	struct gq_node *node = h->data;
+
+	/* A snapshot syncs segments and the index in the threadpool and lets
+	 * Raft compact its log: that is the periodic flush. */
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++)
+			if (t->parts[j] != NULL)
+				gq__partition_request_snapshot(t->parts[j]);
+	}
+}
+
+/* ---- start and close ------------------------------------------------- */
+
+static void
+check_cb(uv_check_t *h)
+{
+	struct gq_node *node = h->data;
+
+	poll_groups(node);
+	flush_dirty(node);
+	if (node->state == GQ__NODE_STARTING)
+		check_ready(node);
+	if (node->state == GQ__NODE_CLOSING && node->closing_groups == 0 &&
+	    node->ctl == NULL)
+		finish_close(node);
+}
+
+/* Remove data directories of topics the controller no longer knows
+ * (a delete interrupted by a crash). */
+static void
+remove_orphans(struct gq_node *node)
+{
+	char path[4200];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/data", node->dir);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char name[GQ_NAME_MAX + 1];
+		const char *dot = strrchr(e->d_name, '.');
+		struct gq__topic *t;
+		size_t len;
+
+		if (e->d_name[0] == '.' || dot == NULL)
+			continue;
+		len = (size_t)(dot - e->d_name);
+		if (len == 0 || len > GQ_NAME_MAX)
+			continue;
+		memcpy(name, e->d_name, len);
+		name[len] = '\0';
+		t = gq__node_topic_find(node, name);
+		if (t != NULL && t->id == strtoul(dot + 1, NULL, 10))
+			continue;
+		if (gq__pathf(path, sizeof(path), "%s/data/%s", node->dir,
+			      e->d_name) != 0)
+			continue;
+		gq__log(node, GQ_LOG_INFO, "removing leftover %s", path);
+		gq__rm_rf(path);
+	}
+	closedir(d);
+}
+
+static void
+start(struct gq_node *node)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	int rv;
+
+	rv = gq__controller_open(node, &node->ctl, errmsg);
+	if (rv != 0) {
+		node->open_status = rv;
+		snprintf(node->open_errmsg, sizeof(node->open_errmsg), "%s",
+			 errmsg[0] ? errmsg : gq_strerror(rv));
+		return;
+	}
+	remove_orphans(node);
+	for (size_t i = 0; i < node->n_topics && node->open_status == 0; i++)
+		topic_open_partitions(node, node->topics[i]);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct gq_node *node = h->data;
+
+	if (--node->open_handles > 0)
+		return;
+	/* Everything of ours is closed; on our own loop uv_run() returns
+	 * now, on the caller's loop we free and report here. */
+	if (node->close_req != NULL) {
+		struct gq__req *req = node->close_req;
+
+		node->close_req = NULL;
+		gq__req_complete(req, 0);
+	}
+	if (!node->own_thread) {
+		void (*cb)(void *) = node->close_cb;
+		void *arg = node->close_arg;
+
+		node_free(node);
+		if (cb != NULL)
+			cb(arg);
+	}
+}
+
+static void
+finish_close(struct gq_node *node)
+{
+	uv_handle_t *handles[] = {
+		(uv_handle_t *)&node->wake,
+		(uv_handle_t *)&node->check,
+		(uv_handle_t *)&node->cleanup_timer,
+		(uv_handle_t *)&node->flush_timer,
+	};
+
+	node->state = GQ__NODE_CLOSED;
+	for (size_t i = 0; i < node->n_topics; i++)
+		topic_free(node->topics[i]);
+	node->n_topics = 0;
+	node->open_handles = sizeof(handles) / sizeof(handles[0]);
+	for (size_t i = 0; i < node->open_handles; i++)
+		uv_close(handles[i], handle_closed);
+}
+
+static void
+start_close(struct gq_node *node)
+{
+	struct gq__req *req;
+
+	if (node->state == GQ__NODE_CLOSING || node->state == GQ__NODE_CLOSED)
+		return;
+	node->state = GQ__NODE_CLOSING;
+	pthread_mutex_lock(&node->queue_lock);
+	node->queue_closed = true;
+	req = node->queue_head;
+	node->queue_head = node->queue_tail = NULL;
+	pthread_mutex_unlock(&node->queue_lock);
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		if (req->type == GQ__REQ_CLOSE)
+			node->close_req = req;
+		else
+			gq__req_complete(req, GQ_ECLOSED);
+		req = next;
+	}
+	uv_timer_stop(&node->cleanup_timer);
+	uv_timer_stop(&node->flush_timer);
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++) {
+			if (t->parts[j] != NULL) {
+				gq__partition_close(t->parts[j], false);
+				t->parts[j] = NULL;
+			}
+		}
+		complete_waiters(t, GQ_ECLOSED);
+	}
+	if (node->ctl != NULL) {
+		gq__controller_close(node->ctl);
+		node->ctl = NULL;
+	}
+}
+
+static void
+node_free(struct gq_node *node)
+{
+	gq__store_close(node->store);
+	gq__dir_unlock(node->lock_fd);
+	gq__free(node->topics);
+	gq__free(node->dirty);
+	pthread_rwlock_destroy(&node->meta_lock);
+	pthread_mutex_destroy(&node->queue_lock);
+	pthread_mutex_destroy(&node->log_lock);
+	gq__free(node);
+}
+
+/* Create the node object, lock the directory and open the index; nothing
+ * runs yet. */
+static int
+node_create(const char *dir, const struct gq_config *config,
+	    struct gq_node **out, char *errmsg)
+{
+	struct gq_node *node;
+	pthread_rwlockattr_t attr;
+	char path[4200];
+	int rv;
+
+	if (dir == NULL || dir[0] == '\0' || strlen(dir) >= 3800) {
+		gq__errmsg_set(errmsg, "invalid data directory");
+		return GQ_EINVAL;
+	}
+	if ((node = gq__calloc(1, sizeof(*node))) == NULL)
+		return GQ_ENOMEM;
+	snprintf(node->dir, sizeof(node->dir), "%s", dir);
+	node->lock_fd = -1;
+	pthread_mutex_init(&node->queue_lock, NULL);
+	pthread_mutex_init(&node->log_lock, NULL);
+	/* Writers (the loop) must not starve behind a stream of fetches. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&node->meta_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	node->log_min = GQ_LOG_INFO;
+	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0)
+		goto err;
+	if ((rv = gq__mkdirs(dir, errmsg)) != 0)
+		goto err;
+	snprintf(path, sizeof(path), "%s/data", dir);
+	if ((rv = gq__mkdirs(path, errmsg)) != 0)
+		goto err;
+	if ((rv = gq__dir_lock(dir, errmsg)) < 0)
+		goto err;
+	node->lock_fd = rv;
+	if ((rv = gq__store_open(dir, &node->store, errmsg)) != 0)
+		goto err;
+	*out = node;
+	return 0;
+err:
+	node_free(node);
+	return rv;
+}
+
+/* Initialise the node's handles on @loop and begin starting. */
+static int
+node_start_on(struct gq_node *node, uv_loop_t *loop)
+{
+	node->loop = loop;
+	uv_async_init(loop, &node->wake, wake_cb);
+	node->wake.data = node;
+	uv_check_init(loop, &node->check);
+	node->check.data = node;
+	uv_check_start(&node->check, check_cb);
+	uv_timer_init(loop, &node->cleanup_timer);
+	node->cleanup_timer.data = node;
+	uv_timer_start(&node->cleanup_timer, cleanup_cb,
+		       (uint64_t)node->conf.cleanup_interval_ms,
+		       (uint64_t)node->conf.cleanup_interval_ms);
+	uv_timer_init(loop, &node->flush_timer);
+	node->flush_timer.data = node;
+	uv_timer_start(&node->flush_timer, flush_cb,
+		       (uint64_t)node->conf.flush_interval_ms,
+		       (uint64_t)node->conf.flush_interval_ms);
+	start(node);
+	/* A failure during start is reported by the first check. */
+	return 0;
+}
+
+static void
+loop_thread(void *arg)
+{
+	struct gq_node *node = arg;
+
+	node_start_on(node, node->loop);
+	uv_run(node->loop, UV_RUN_DEFAULT);
+}
+
+int
+gq_node_open(const char *dir, const struct gq_config *config,
+	     struct gq_node **out)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq__waiter w;
+	struct gq_node *node;
+	int rv;
+
+	if (out == NULL) {
+		gq__node_set_errmsg(NULL, "out is NULL");
+		return GQ_EINVAL;
+	}
+	if ((rv = node_create(dir, config, &node, errmsg)) != 0) {
+		gq__node_set_errmsg(NULL, errmsg[0] ? errmsg : gq_strerror(rv));
+		return rv;
+	}
+	if ((rv = uv_loop_init(&node->own_loop)) != 0) {
+		node_free(node);
+		gq__node_set_errmsg(NULL, "cannot create the event loop");
+		return gq__err_from_uv(rv);
+	}
+	node->loop = &node->own_loop;
+	node->own_thread = true;
+	waiter_init(&w);
+	node->open_waiter = &w;
+	if ((rv = uv_thread_create(&node->thread, loop_thread, node)) != 0) {
+		uv_loop_close(&node->own_loop);
+		node_free(node);
+		gq__node_set_errmsg(NULL, "cannot start the loop thread");
+		return gq__err_from_uv(rv);
+	}
+	waiter_wait(&w);
+	if (node->state != GQ__NODE_READY) {
+		rv = node->open_status != 0 ? node->open_status : GQ_EINTERNAL;
+		snprintf(errmsg, sizeof(errmsg), "%s", node->open_errmsg);
+		gq_node_close(node);
+		gq__node_set_errmsg(NULL, errmsg[0] ? errmsg : gq_strerror(rv));
+		return rv;
+	}
+	*out = node;
+	return 0;
+}
+
+int
+gq_node_open_on_loop(const char *dir, const struct gq_config *config,
+		     struct uv_loop_s *loop, struct gq_node **out)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq_node *node;
+	int rv;
+
+	if (loop == NULL || out == NULL) {
+		gq__node_set_errmsg(NULL, "loop or out is NULL");
+		return GQ_EINVAL;
+	}
+	if ((rv = node_create(dir, config, &node, errmsg)) != 0) {
+		gq__node_set_errmsg(NULL, errmsg[0] ? errmsg : gq_strerror(rv));
+		return rv;
+	}
+	node->thread = uv_thread_self();
+	node_start_on(node, loop);
+	if (node->open_status != 0) {
+		rv = node->open_status;
+		gq__node_set_errmsg(NULL, node->open_errmsg);
+		start_close(node);
+		return rv;
+	}
+	*out = node;
+	return 0;
+}
+
+bool
+gq_node_ready(struct gq_node *node)
+{
+	return node != NULL && node->state == GQ__NODE_READY;
+}
+
+void
+gq_node_close(struct gq_node *node)
+{
+	struct gq__req req;
+
+	if (node == NULL)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_CLOSE;
+	if (node->own_thread) {
+		gq__node_call(node, &req);
+		uv_thread_join(&node->thread);
+		uv_loop_close(&node->own_loop);
+		node_free(node);
+		return;
+	}
+	gq__node_call(node, &req);
+}
+
+void
+gq_node_close_async(struct gq_node *node, void (*cb)(void *arg), void *arg)
+{
+	if (node == NULL)
+		return;
+	node->close_cb = cb;
+	node->close_arg = arg;
+	start_close(node);
+}
+
+int
+gq_version_number(void)
+{
+	return GQ_VERSION_NUMBER;
+}

@@ -1,0 +1,1112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partition.c - a partition's produce path and state machine (see
+ * partition.h for formats).  Invariants: apply changes the log, producer
+ * state, the dedup window and the applied index in one LMDB transaction;
+ * the in-memory producer table and window mirror LMDB after every apply
+ * (they are reloaded from LMDB when a transaction fails).
+ */
+#include "partition.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "error.h"
+#include "fsutil.h"
+#include "heap.h"
+#include "node.h"
+#include "plog.h"
+#include "rgroup.h"
+
+#define MANIFEST_VERSION 1
+#define PRODUCER_WINDOW 5 /* Kafka keeps the last five batches */
+
+enum entry_type {
+	ENTRY_PRODUCE = 1,
+	ENTRY_GROUP_COMMIT = 2,
+};
+
+enum part_state {
+	PART_OPENING,
+	PART_SERVING,
+	PART_WAITING,
+	PART_CLOSING,
+};
+
+struct producer_batch {
+	int32_t first_seq;
+	int32_t last_seq;
+	int64_t base_offset;
+};
+
+struct producer {
+	int64_t id;
+	int16_t epoch;
+	uint8_t n; /* batches in the window, newest last */
+	struct producer_batch win[PRODUCER_WINDOW];
+	bool dirty; /* changed by the entry being applied */
+};
+
+struct dedup_slot {
+	uint64_t hash;
+	int64_t base_offset;
+	bool used;
+};
+
+/* What apply reports per batch to the proposer. */
+struct batch_result {
+	int status;
+	int64_t base_offset;
+};
+
+struct gq__partition {
+	struct gq_node *node;
+	struct gq__topic *topic;
+	int32_t index;
+	uint64_t uid;
+	char dir[4200];
+	enum part_state state;
+	bool remove_on_close;
+	struct gq__rgroup *rg;
+	struct gq__plog *plog;
+
+	struct gq__req *backlog_head;
+	struct gq__req *backlog_tail;
+	bool dirty; /* listed in the node's dirty array */
+
+	struct producer *producers; /* sorted by id */
+	size_t n_producers;
+	size_t cap_producers;
+
+	struct dedup_slot *dedup; /* ring of conf.dedup_window slots */
+	uint32_t dedup_next;
+
+	struct batch_result *results;
+	size_t cap_results;
+	size_t n_results;
+};
+
+struct proposal {
+	struct gq__rgroup_req rreq;
+	struct gq__partition *p;
+	struct gq__req *reqs; /* linked through req->next, in entry order */
+};
+
+/* ---- producer table -------------------------------------------------- */
+
+static struct producer *
+producer_find(struct gq__partition *p, int64_t id, size_t *pos)
+{
+	size_t lo = 0;
+	size_t hi = p->n_producers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->producers[mid].id == id)
+			return &p->producers[mid];
+		if (p->producers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return NULL;
+}
+
+static struct producer *
+producer_get(struct gq__partition *p, int64_t id)
+{
+	struct producer *pr;
+	size_t pos = 0;
+
+	if ((pr = producer_find(p, id, &pos)) != NULL)
+		return pr;
+	if (p->n_producers == p->cap_producers) {
+		size_t cap = p->cap_producers ? p->cap_producers * 2 : 16;
+		struct producer *np;
+
+		np = gq__realloc(p->producers, cap * sizeof(*np));
+		if (np == NULL)
+			return NULL;
+		p->producers = np;
+		p->cap_producers = cap;
+	}
+	memmove(&p->producers[pos + 1], &p->producers[pos],
+		(p->n_producers - pos) * sizeof(*p->producers));
+	p->n_producers++;
+	pr = &p->producers[pos];
+	memset(pr, 0, sizeof(*pr));
+	pr->id = id;
+	pr->epoch = -1;
+	return pr;
+}
+
+static void
+producer_key(uint64_t uid, int64_t id, uint8_t key[16])
+{
+	gq__be64_put(key, uid);
+	gq__be64_put(key + 8, (uint64_t)id);
+}
+
+static int
+producer_store(struct gq__partition *p, MDB_txn *txn, const struct producer *pr)
+{
+	uint8_t key[16];
+	uint8_t val[4 + PRODUCER_WINDOW * 16];
+	MDB_val k = { sizeof(key), key };
+	MDB_val v;
+
+	producer_key(p->uid, pr->id, key);
+	val[0] = 1;
+	val[1] = pr->n;
+	val[2] = (uint8_t)pr->epoch;
+	val[3] = (uint8_t)((uint16_t)pr->epoch >> 8);
+	for (unsigned i = 0; i < pr->n; i++) {
+		uint8_t *e = val + 4 + i * 16;
+
+		gq__le32_put(e, (uint32_t)pr->win[i].first_seq);
+		gq__le32_put(e + 4, (uint32_t)pr->win[i].last_seq);
+		gq__le64_put(e + 8, (uint64_t)pr->win[i].base_offset);
+	}
+	v.mv_size = 4 + (size_t)pr->n * 16;
+	v.mv_data = val;
+	return gq__err_from_mdb(mdb_put(txn, p->node->store->producers, &k, &v,
+					0));
+}
+
+static void
+dedup_key(uint64_t uid, uint32_t slot, uint8_t key[13])
+{
+	gq__be64_put(key, uid);
+	key[8] = 0xff;
+	gq__be32_put(key + 9, slot);
+}
+
+/* Load producer state and the dedup window of this partition from LMDB,
+ * dropping what refers to offsets at or past the log end (batches a
+ * recovery truncated will be re-applied by the Raft replay). */
+static int
+state_load(struct gq__partition *p)
+{
+	struct gq__store *st = p->node->store;
+	int64_t end = gq__plog_next_offset(p->plog);
+	uint8_t start[8];
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k = { sizeof(start), start };
+	MDB_val v;
+	int op = MDB_SET_RANGE;
+	int rv;
+
+	p->n_producers = 0;
+	if (p->dedup != NULL)
+		memset(p->dedup, 0,
+		       p->topic->conf.dedup_window * sizeof(*p->dedup));
+	p->dedup_next = 0;
+	gq__be64_put(start, p->uid);
+	if ((rv = gq__store_begin(st, false, &txn)) != 0)
+		return rv;
+	if ((rv = gq__err_from_mdb(mdb_cursor_open(txn, st->producers, &cur))))
+		goto out;
+	while ((rv = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+		const uint8_t *kb = k.mv_data;
+		const uint8_t *vb = v.mv_data;
+
+		op = MDB_NEXT;
+		if (k.mv_size < 8 || gq__be64_get(kb) != p->uid)
+			break;
+		if (k.mv_size == 16) {
+			struct producer *pr;
+
+			if (v.mv_size < 4 || vb[0] != 1 ||
+			    vb[1] > PRODUCER_WINDOW ||
+			    v.mv_size != 4 + (size_t)vb[1] * 16) {
+				rv = GQ_ECORRUPT;
+				break;
+			}
+			pr = producer_get(p, (int64_t)gq__be64_get(kb + 8));
+			if (pr == NULL) {
+				rv = GQ_ENOMEM;
+				break;
+			}
+			pr->epoch = (int16_t)(vb[2] | vb[3] << 8);
+			pr->n = 0;
+			for (unsigned i = 0; i < vb[1]; i++) {
+				const uint8_t *e = vb + 4 + i * 16;
+				struct producer_batch b;
+
+				b.first_seq = (int32_t)gq__le32_get(e);
+				b.last_seq = (int32_t)gq__le32_get(e + 4);
+				b.base_offset = (int64_t)gq__le64_get(e + 8);
+				if (b.base_offset < end)
+					pr->win[pr->n++] = b;
+			}
+		} else if (k.mv_size == 13 && p->dedup != NULL &&
+			   v.mv_size == 16) {
+			uint32_t slot = gq__be32_get(kb + 9);
+			int64_t off = (int64_t)gq__le64_get(vb + 8);
+
+			if (slot < p->topic->conf.dedup_window && off < end) {
+				p->dedup[slot].hash = gq__le64_get(vb);
+				p->dedup[slot].base_offset = off;
+				p->dedup[slot].used = true;
+				if (slot + 1 > p->dedup_next)
+					p->dedup_next = slot + 1;
+			}
+		}
+	}
+	if (rv == MDB_NOTFOUND)
+		rv = 0;
+	else if (rv > 0)
+		rv = gq__err_from_mdb(rv);
+	if (p->dedup_next >= p->topic->conf.dedup_window)
+		p->dedup_next = 0;
+	mdb_cursor_close(cur);
+out:
+	gq__store_abort(txn);
+	return rv;
+}
+
+/* ---- apply ----------------------------------------------------------- */
+
+static uint64_t
+content_hash(const uint8_t *b, size_t len)
+{
+	/* FNV-1a over the records section (after the fixed header), so the
+	 * same messages hash the same whatever offsets they were given. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = GQ__BATCH_HEADER_SIZE; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ len;
+}
+
+static struct dedup_slot *
+dedup_find(struct gq__partition *p, uint64_t h)
+{
+	for (uint32_t i = 0; i < p->topic->conf.dedup_window; i++) {
+		if (p->dedup[i].used && p->dedup[i].hash == h)
+			return &p->dedup[i];
+	}
+	return NULL;
+}
+
+static bool
+seq_follows(int32_t last, int32_t first)
+{
+	/* Sequences wrap from INT32_MAX to 0, as in Kafka. */
+	return first == (last == INT32_MAX ? 0 : last + 1);
+}
+
+/* Decide what to do with one batch of an idempotent producer.  Returns 0
+ * to append, 1 for a duplicate (base offset in *dup), or an error. */
+static int
+producer_check(struct gq__partition *p, const struct gq__batch_header *h,
+	       struct producer **out, int64_t *dup)
+{
+	struct producer *pr;
+	int32_t last = h->base_sequence + h->last_offset_delta;
+
+	if ((pr = producer_get(p, h->producer_id)) == NULL)
+		return GQ_ENOMEM;
+	*out = pr;
+	if (pr->epoch >= 0 && h->producer_epoch < pr->epoch)
+		return GQ_EFENCED;
+	if (pr->epoch >= 0 && h->producer_epoch == pr->epoch) {
+		for (unsigned i = 0; i < pr->n; i++) {
+			if (pr->win[i].first_seq == h->base_sequence &&
+			    pr->win[i].last_seq == last) {
+				*dup = pr->win[i].base_offset;
+				return 1;
+			}
+		}
+		if (pr->n > 0 &&
+		    !seq_follows(pr->win[pr->n - 1].last_seq,
+				 h->base_sequence))
+			return GQ_ESEQUENCE;
+		return 0;
+	}
+	/* A new epoch starts its sequences at 0; an unknown producer (its
+	 * state expired with the log) may continue where it was. */
+	if (pr->epoch >= 0 && h->base_sequence != 0)
+		return GQ_ESEQUENCE;
+	if (pr->epoch >= 0 || pr->n > 0)
+		pr->n = 0;
+	return 0;
+}
+
+static void
+producer_record(struct producer *pr, const struct gq__batch_header *h,
+		int64_t base_offset)
+{
+	if (pr->epoch != h->producer_epoch) {
+		pr->epoch = h->producer_epoch;
+		pr->n = 0;
+	}
+	if (pr->n == PRODUCER_WINDOW) {
+		memmove(&pr->win[0], &pr->win[1],
+			(PRODUCER_WINDOW - 1) * sizeof(pr->win[0]));
+		pr->n--;
+	}
+	pr->win[pr->n].first_seq = h->base_sequence;
+	pr->win[pr->n].last_seq = h->base_sequence + h->last_offset_delta;
+	pr->win[pr->n].base_offset = base_offset;
+	pr->n++;
+	pr->dirty = true;
+}
+
+static int
+results_reserve(struct gq__partition *p, size_t n)
+{
+	struct batch_result *r;
+
+	p->n_results = 0;
+	if (n <= p->cap_results)
+		return 0;
+	if ((r = gq__realloc(p->results, n * sizeof(*r))) == NULL)
+		return GQ_ENOMEM;
+	p->results = r;
+	p->cap_results = n;
+	return 0;
+}
+
+struct pending_batch {
+	struct gq__batch_header h;
+	struct producer *pr;
+	uint64_t hash;
+	size_t result; /* index into p->results */
+};
+
+/* Persist producers and dedup slots touched by this entry. */
+static int
+store_side_state(struct gq__partition *p, MDB_txn *txn,
+		 const struct pending_batch *pend, size_t n,
+		 const struct gq__plog_batch *pb)
+{
+	int rv;
+
+	for (size_t i = 0; i < n; i++) {
+		if (pend[i].pr != NULL && pend[i].pr->dirty) {
+			if ((rv = producer_store(p, txn, pend[i].pr)) != 0)
+				return rv;
+			pend[i].pr->dirty = false;
+		}
+		if (p->dedup != NULL) {
+			uint32_t slot = p->dedup_next;
+			uint8_t key[13];
+			uint8_t val[16];
+			MDB_val k = { sizeof(key), key };
+			MDB_val v = { sizeof(val), val };
+
+			p->dedup[slot].hash = pend[i].hash;
+			p->dedup[slot].base_offset = pb[i].base_offset;
+			p->dedup[slot].used = true;
+			p->dedup_next = (slot + 1) % p->topic->conf.dedup_window;
+			dedup_key(p->uid, slot, key);
+			gq__le64_put(val, pend[i].hash);
+			gq__le64_put(val + 8, (uint64_t)pb[i].base_offset);
+			rv = mdb_put(txn, p->node->store->producers, &k, &v, 0);
+			if (rv != 0)
+				return gq__err_from_mdb(rv);
+		}
+	}
+	return 0;
+}
+
+static void
+apply_produce(struct gq__partition *p, uint64_t index, const uint8_t *data,
+	      size_t len)
+{
+	struct pending_batch *pend = NULL;
+	struct gq__plog_batch *pb = NULL;
+	MDB_txn *txn = NULL;
+	size_t n_ok = 0;
+	size_t pos = 4;
+	uint32_t n;
+	int rv;
+
+	if (len < 4 || (n = gq__le32_get(data)) == 0 || n > len / 4) {
+		p->n_results = 0;
+		return;
+	}
+	if ((rv = results_reserve(p, n)) != 0)
+		goto fail_all;
+	pend = gq__calloc(n, sizeof(*pend));
+	pb = gq__calloc(n, sizeof(*pb));
+	if (pend == NULL || pb == NULL) {
+		rv = GQ_ENOMEM;
+		goto fail_all;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct batch_result *r = &p->results[p->n_results++];
+		struct pending_batch *pe = &pend[n_ok];
+		uint32_t blen;
+		int64_t dup = -1;
+
+		r->base_offset = -1;
+		if (pos + 4 > len || (blen = gq__le32_get(data + pos)) >
+					     len - pos - 4) {
+			r->status = GQ_ECORRUPT;
+			p->n_results = i + 1;
+			break;
+		}
+		pos += 4;
+		r->status = gq__batch_parse_header(data + pos, blen, &pe->h);
+		if (r->status == 0 && pe->h.producer_id >= 0) {
+			rv = producer_check(p, &pe->h, &pe->pr, &dup);
+			if (rv == 1)
+				r->base_offset = dup;
+			r->status = rv < 0 ? rv : 0;
+			if (rv != 0) {
+				pos += blen;
+				continue;
+			}
+		}
+		if (r->status == 0 && p->dedup != NULL) {
+			struct dedup_slot *s;
+
+			pe->hash = content_hash(data + pos, blen);
+			if ((s = dedup_find(p, pe->hash)) != NULL) {
+				r->base_offset = s->base_offset;
+				pos += blen;
+				continue;
+			}
+		}
+		if (r->status == 0) {
+			/* Record the producer now so later batches of the
+			 * same entry are checked against it; the offset is
+			 * filled in after the append. */
+			if (pe->pr != NULL)
+				producer_record(pe->pr, &pe->h, -1);
+			pb[n_ok].data = data + pos;
+			pb[n_ok].len = blen;
+			pe->result = i;
+			n_ok++;
+		}
+		pos += blen;
+	}
+	if ((rv = gq__store_begin(p->node->store, true, &txn)) != 0)
+		goto fail_reload;
+	if (n_ok > 0)
+		rv = gq__plog_append(p->plog, txn, pb, n_ok,
+				     (int32_t)gq__rgroup_term(p->rg), index);
+	else
+		rv = gq__plog_set_applied(p->plog, txn, index);
+	if (rv != 0)
+		goto fail_txn;
+	for (size_t i = 0; i < n_ok; i++) {
+		p->results[pend[i].result].base_offset = pb[i].base_offset;
+		if (pend[i].pr != NULL)
+			pend[i].pr->win[pend[i].pr->n - 1].base_offset =
+				pb[i].base_offset;
+	}
+	/* A producer may have several batches in this entry: fix each
+	 * window slot by matching sequences, not just the last one. */
+	for (size_t i = 0; i < n_ok; i++) {
+		struct producer *pr = pend[i].pr;
+
+		if (pr == NULL)
+			continue;
+		for (unsigned j = 0; j < pr->n; j++)
+			if (pr->win[j].first_seq == pend[i].h.base_sequence)
+				pr->win[j].base_offset = pb[i].base_offset;
+	}
+	if ((rv = store_side_state(p, txn, pend, n_ok, pb)) != 0)
+		goto fail_txn;
+	rv = gq__store_commit(txn);
+	txn = NULL;
+	if (rv != 0)
+		goto fail_abort;
+	gq__plog_commit(p->plog);
+	gq__free(pend);
+	gq__free(pb);
+	return;
+fail_txn:
+	gq__store_abort(txn);
+fail_abort:
+	gq__plog_abort(p->plog);
+fail_reload:
+	gq__log(p->node, rv == GQ_ENOSPC ? GQ_LOG_ERROR : GQ_LOG_WARN,
+		"partition %s/%d: entry %llu not stored: %s", p->topic->name,
+		p->index, (unsigned long long)index, gq_strerror(rv));
+	state_load(p);
+	for (size_t i = 0; i < n_ok; i++)
+		p->results[pend[i].result].status = rv;
+	gq__free(pend);
+	gq__free(pb);
+	return;
+fail_all:
+	gq__free(pend);
+	gq__free(pb);
+	p->n_results = 0;
+}
+
+size_t
+gq__group_key(const char *group, const char *topic, int32_t partition,
+	      uint8_t *out, size_t size)
+{
+	size_t gl = strlen(group);
+	size_t tl = strlen(topic);
+
+	if (gl + tl + 6 > size)
+		return 0;
+	memcpy(out, group, gl + 1);
+	memcpy(out + gl + 1, topic, tl + 1);
+	gq__be32_put(out + gl + tl + 2, (uint32_t)partition);
+	return gl + tl + 6;
+}
+
+static void
+apply_group_commit(struct gq__partition *p, uint64_t index,
+		   const uint8_t *d, size_t len)
+{
+	char group[GQ_NAME_MAX + 1];
+	char topic[GQ_NAME_MAX + 1];
+	uint8_t key[2 * GQ_NAME_MAX + 8];
+	struct gq__buf val = GQ__BUF_INIT;
+	size_t gl, tl, ml, klen;
+	uint8_t off[8];
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rv = GQ_ECORRUPT;
+
+	p->results[0].status = GQ_ECORRUPT;
+	p->results[0].base_offset = -1;
+	p->n_results = 1;
+	if (len < 2 || (gl = d[0] | (size_t)d[1] << 8) > GQ_NAME_MAX ||
+	    len < 4 + gl ||
+	    (tl = d[2 + gl] | (size_t)d[3 + gl] << 8) > GQ_NAME_MAX ||
+	    len < 4 + gl + tl + 16)
+		goto out;
+	ml = gq__le32_get(d + 4 + gl + tl + 12);
+	if (ml > len - (4 + gl + tl + 16))
+		goto out;
+	memcpy(group, d + 2, gl);
+	group[gl] = '\0';
+	memcpy(topic, d + 4 + gl, tl);
+	topic[tl] = '\0';
+	klen = gq__group_key(group, topic,
+			     (int32_t)gq__le32_get(d + 4 + gl + tl), key,
+			     sizeof(key));
+	memcpy(off, d + 8 + gl + tl, 8);
+	if ((rv = gq__buf_append(&val, off, 8)) != 0 ||
+	    (rv = gq__buf_append(&val, d + 4 + gl + tl + 16, ml)) != 0)
+		goto out;
+	if ((rv = gq__store_begin(p->node->store, true, &txn)) != 0)
+		goto out;
+	k.mv_size = klen;
+	k.mv_data = key;
+	v.mv_size = val.len;
+	v.mv_data = val.base;
+	rv = gq__err_from_mdb(mdb_put(txn, p->node->store->groups, &k, &v, 0));
+	if (rv == 0)
+		rv = gq__plog_set_applied(p->plog, txn, index);
+	if (rv == 0) {
+		rv = gq__store_commit(txn);
+		if (rv == 0)
+			gq__plog_commit(p->plog);
+		else
+			gq__plog_abort(p->plog);
+	} else {
+		gq__store_abort(txn);
+		gq__plog_abort(p->plog);
+	}
+out:
+	gq__buf_free(&val);
+	p->results[0].status = rv;
+}
+
+static void
+part_apply(void *owner, uint64_t index, uint32_t type, const uint8_t *data,
+	   size_t len, void **result)
+{
+	struct gq__partition *p = owner;
+
+	p->n_results = 0;
+	*result = p;
+	if (index <= gq__plog_applied_index(p->plog))
+		return; /* replay of an entry already stored */
+	switch (type) {
+	case ENTRY_PRODUCE:
+		apply_produce(p, index, data, len);
+		break;
+	case ENTRY_GROUP_COMMIT:
+		if (results_reserve(p, 1) == 0)
+			apply_group_commit(p, index, data, len);
+		break;
+	default:
+		gq__log(p->node, GQ_LOG_WARN,
+			"partition %s/%d: unknown entry type %u at %llu",
+			p->topic->name, p->index, type,
+			(unsigned long long)index);
+		break;
+	}
+}
+
+static int
+part_snapshot(void *owner, struct gq__buf *manifest)
+{
+	struct gq__partition *p = owner;
+	struct gq__plog_stats s;
+	uint8_t b[32];
+
+	gq__plog_stats(p->plog, &s);
+	gq__le64_put(b, MANIFEST_VERSION);
+	gq__le64_put(b + 8, gq__plog_applied_index(p->plog));
+	gq__le64_put(b + 16, (uint64_t)s.log_start);
+	gq__le64_put(b + 24, (uint64_t)s.next_offset);
+	return gq__buf_append(manifest, b, sizeof(b));
+}
+
+static int
+part_snapshot_sync(void *owner)
+{
+	struct gq__partition *p = owner;
+	int rv;
+
+	/* Segments first: LMDB must never point at bytes not on disk. */
+	if ((rv = gq__plog_sync(p->plog)) != 0)
+		return rv;
+	return gq__store_sync(p->node->store);
+}
+
+static int
+part_restore(void *owner, const uint8_t *data, size_t len)
+{
+	struct gq__partition *p = owner;
+	uint64_t applied;
+
+	if (len < 32 || gq__le64_get(data) != MANIFEST_VERSION)
+		return GQ_ECORRUPT;
+	applied = gq__le64_get(data + 8);
+	if (gq__plog_applied_index(p->plog) < applied) {
+		gq__log(p->node, GQ_LOG_ERROR,
+			"partition %s/%d: stored data (applied %llu) is behind "
+			"the Raft snapshot (%llu): data was lost from disk",
+			p->topic->name, p->index,
+			(unsigned long long)gq__plog_applied_index(p->plog),
+			(unsigned long long)applied);
+		return GQ_ECORRUPT;
+	}
+	return 0;
+}
+
+static void
+fail_backlog(struct gq__partition *p, int status)
+{
+	struct gq__req *req = p->backlog_head;
+
+	p->backlog_head = p->backlog_tail = NULL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		gq__req_complete(req, status);
+		req = next;
+	}
+}
+
+static void
+mark_dirty(struct gq__partition *p)
+{
+	if (!p->dirty) {
+		p->dirty = true;
+		gq__node_mark_dirty(p->node, p);
+	}
+}
+
+static void
+part_role(void *owner, bool leader, bool failed)
+{
+	struct gq__partition *p = owner;
+	enum part_state prev = p->state;
+
+	if (p->state == PART_CLOSING)
+		return;
+	if (failed) {
+		gq__log(p->node, GQ_LOG_ERROR,
+			"partition %s/%d: raft group failed", p->topic->name,
+			p->index);
+		p->state = PART_WAITING;
+		fail_backlog(p, GQ_EIO);
+		if (prev == PART_OPENING)
+			gq__node_partition_failed(p->node, p->topic, GQ_EIO);
+		return;
+	}
+	p->state = leader ? PART_SERVING : PART_WAITING;
+	if (leader && prev == PART_OPENING)
+		gq__node_partition_ready(p->node, p->topic);
+	if (leader && p->backlog_head != NULL)
+		mark_dirty(p);
+}
+
+static const struct gq__rgroup_ops part_ops = {
+	.apply = part_apply,
+	.snapshot = part_snapshot,
+	.snapshot_sync = part_snapshot_sync,
+	.restore = part_restore,
+	.role = part_role,
+};
+
+int
+gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
+		   struct gq__partition **out, char *errmsg)
+{
+	struct gq__partition *p;
+	struct gq__plog_conf pc;
+	struct gq__plog_recovery rec;
+	struct gq__rgroup_conf rc;
+	char path[4300];
+	int rv;
+
+	if ((p = gq__calloc(1, sizeof(*p))) == NULL)
+		return GQ_ENOMEM;
+	p->node = node;
+	p->topic = t;
+	p->index = index;
+	p->uid = (uint64_t)t->id << 20 | (uint64_t)index;
+	p->state = PART_OPENING;
+	if ((rv = gq__node_topic_dir(node, t, path, sizeof(path))) != 0)
+		goto err_free;
+	if ((rv = gq__pathf(p->dir, sizeof(p->dir), "%s/%d", path, index)))
+		goto err_free;
+	if ((rv = gq__mkdirs(p->dir, errmsg)) != 0)
+		goto err_free;
+	if (t->conf.dedup_enabled) {
+		p->dedup = gq__calloc(t->conf.dedup_window, sizeof(*p->dedup));
+		if (p->dedup == NULL) {
+			rv = GQ_ENOMEM;
+			goto err_free;
+		}
+	}
+	pc.segment_size = t->conf.segment_size;
+	pc.retention_ms = t->conf.retention_ms;
+	pc.retention_bytes = t->conf.retention_bytes;
+	snprintf(path, sizeof(path), "%s/segments", p->dir);
+	rv = gq__plog_open(node->store, p->uid, path, &pc, &p->plog, &rec,
+			   errmsg);
+	if (rv != 0)
+		goto err_free;
+	if (rec.repaired)
+		gq__log(node, GQ_LOG_WARN,
+			"partition %s/%d: recovered: %llu bytes truncated, "
+			"%llu batches dropped (they are replayed from Raft)",
+			t->name, index, (unsigned long long)rec.truncated_bytes,
+			(unsigned long long)rec.dropped_batches);
+	if ((rv = state_load(p)) != 0) {
+		gq__errmsg_set(errmsg, "partition %s/%d: producer state: %s",
+			       t->name, index, gq_strerror(rv));
+		goto err_plog;
+	}
+	snprintf(path, sizeof(path), "%s/raft", p->dir);
+	gq__node_rgroup_conf(node, true, &rc);
+	/* Group ids: the controller is 0, partitions are their uid. */
+	rv = gq__rgroup_open(node->loop, path, p->uid, &rc, &part_ops, p,
+			     &p->rg, errmsg);
+	if (rv != 0)
+		goto err_plog;
+	*out = p;
+	return 0;
+err_plog:
+	gq__plog_close(p->plog);
+err_free:
+	gq__free(p->dedup);
+	gq__free(p);
+	return rv;
+}
+
+void
+gq__partition_enqueue(struct gq__partition *p, struct gq__req *req)
+{
+	if (p->state == PART_CLOSING) {
+		gq__req_complete(req, GQ_ECLOSED);
+		return;
+	}
+	req->next = NULL;
+	if (p->backlog_tail != NULL)
+		p->backlog_tail->next = req;
+	else
+		p->backlog_head = req;
+	p->backlog_tail = req;
+	if (p->state == PART_SERVING)
+		mark_dirty(p);
+}
+
+static void
+proposal_done(struct gq__rgroup_req *rreq, int status, void *result)
+{
+	struct proposal *prop = rreq->data;
+	struct gq__partition *p = result;
+	struct gq__req *req = prop->reqs;
+	size_t i = 0;
+
+	gq__free(prop);
+	if (status == 0 && p == NULL)
+		status = GQ_EINTERNAL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+		int st = status;
+
+		if (st != 0) {
+			/* Proposed but not known to be applied. */
+			if (st != GQ_ENOSPC)
+				st = GQ_EUNKNOWN;
+			gq__req_complete(req, st);
+		} else if (req->type == GQ__REQ_PRODUCE) {
+			uint32_t nb = req->u.produce.n_batches;
+
+			req->u.produce.base_offset = -1;
+			for (uint32_t b = 0; b < nb; b++, i++) {
+				if (i >= p->n_results) {
+					st = GQ_EINTERNAL;
+					break;
+				}
+				if (b == 0)
+					req->u.produce.base_offset =
+						p->results[i].base_offset;
+				if (st == 0)
+					st = p->results[i].status;
+			}
+			gq__req_complete(req, st);
+		} else {
+			st = i < p->n_results ? p->results[i].status
+					      : GQ_EINTERNAL;
+			i++;
+			gq__req_complete(req, st);
+		}
+		req = next;
+	}
+}
+
+/* Bytes a request adds to an entry. */
+static size_t
+req_entry_size(const struct gq__req *req)
+{
+	if (req->type == GQ__REQ_PRODUCE)
+		return req->u.produce.batches.len +
+		       4 * (size_t)req->u.produce.n_batches;
+	return 0;
+}
+
+static int
+encode_commit(const struct gq__req *req, struct gq__buf *out)
+{
+	size_t gl = strlen(req->u.commit.group);
+	size_t tl = strlen(req->topic);
+	size_t ml = req->u.commit.metadata ? strlen(req->u.commit.metadata)
+					   : 0;
+	uint8_t h[16];
+	int rv;
+
+	h[0] = (uint8_t)gl;
+	h[1] = (uint8_t)(gl >> 8);
+	if ((rv = gq__buf_append(out, h, 2)) ||
+	    (rv = gq__buf_append(out, req->u.commit.group, gl)))
+		return rv;
+	h[0] = (uint8_t)tl;
+	h[1] = (uint8_t)(tl >> 8);
+	if ((rv = gq__buf_append(out, h, 2)) ||
+	    (rv = gq__buf_append(out, req->topic, tl)))
+		return rv;
+	gq__le32_put(h, (uint32_t)req->partition);
+	gq__le64_put(h + 4, (uint64_t)req->u.commit.offset);
+	gq__le32_put(h + 12, (uint32_t)ml);
+	if ((rv = gq__buf_append(out, h, 16)))
+		return rv;
+	return gq__buf_append(out, req->u.commit.metadata, ml);
+}
+
+static void
+propose(struct gq__partition *p, uint32_t type, struct gq__req *reqs,
+	const uint8_t *body, size_t len)
+{
+	struct proposal *prop;
+	struct raft_buffer buf;
+	uint8_t *payload;
+	int rv;
+
+	if ((prop = gq__calloc(1, sizeof(*prop))) == NULL) {
+		rv = GQ_ENOMEM;
+		goto fail;
+	}
+	if ((payload = gq__rgroup_entry_alloc(len, &buf)) == NULL) {
+		gq__free(prop);
+		rv = GQ_ENOMEM;
+		goto fail;
+	}
+	memcpy(payload, body, len);
+	prop->p = p;
+	prop->reqs = reqs;
+	prop->rreq.data = prop;
+	rv = gq__rgroup_propose(p->rg, &prop->rreq, type, &buf, len,
+				proposal_done);
+	if (rv == 0)
+		return;
+	gq__free(prop);
+fail:
+	while (reqs != NULL) {
+		struct gq__req *next = reqs->next;
+
+		gq__req_complete(reqs, rv);
+		reqs = next;
+	}
+}
+
+void
+gq__partition_flush(struct gq__partition *p)
+{
+	struct gq__buf body = GQ__BUF_INIT;
+
+	p->dirty = false;
+	while (p->state == PART_SERVING && p->backlog_head != NULL) {
+		struct gq__req *first = p->backlog_head;
+		struct gq__req *last = first;
+		size_t size = req_entry_size(first);
+		uint32_t n = 0;
+		int rv = 0;
+
+		body.len = 0;
+		if (first->type == GQ__REQ_GROUP_COMMIT) {
+			/* One commit per entry: they are small and rare. */
+			p->backlog_head = first->next;
+			first->next = NULL;
+			if (encode_commit(first, &body) != 0) {
+				gq__req_complete(first, GQ_ENOMEM);
+				continue;
+			}
+			propose(p, ENTRY_GROUP_COMMIT, first, body.base,
+				body.len);
+			continue;
+		}
+		/* Coalesce consecutive produce requests up to the entry
+		 * budget; one oversize request still goes alone. */
+		while (last->next != NULL &&
+		       last->next->type == GQ__REQ_PRODUCE &&
+		       size + req_entry_size(last->next) <= GQ__ENTRY_MAX) {
+			last = last->next;
+			size += req_entry_size(last);
+		}
+		p->backlog_head = last->next;
+		last->next = NULL;
+		if (gq__buf_reserve(&body, 4 + size) != 0)
+			rv = GQ_ENOMEM;
+		body.len = 4;
+		for (struct gq__req *r = first; rv == 0 && r != NULL;
+		     r = r->next) {
+			const uint8_t *b = r->u.produce.batches.base;
+			size_t off = 0;
+
+			for (uint32_t i = 0; i < r->u.produce.n_batches; i++) {
+				uint32_t bl = (uint32_t)(12 + gq__be32_get(b + off + 8));
+
+				gq__le32_put(body.base + body.len, bl);
+				memcpy(body.base + body.len + 4, b + off, bl);
+				body.len += 4 + bl;
+				off += bl;
+				n++;
+			}
+		}
+		if (rv != 0) {
+			while (first != NULL) {
+				struct gq__req *next = first->next;
+
+				gq__req_complete(first, rv);
+				first = next;
+			}
+			continue;
+		}
+		gq__le32_put(body.base, n);
+		propose(p, ENTRY_PRODUCE, first, body.base, body.len);
+	}
+	if (p->backlog_head == NULL)
+		p->backlog_tail = NULL;
+	gq__buf_free(&body);
+}
+
+void
+gq__partition_poll(struct gq__partition *p)
+{
+	gq__rgroup_poll(p->rg);
+}
+
+static void
+partition_closed(struct gq__rgroup *g)
+{
+	struct gq__partition *p = g->owner;
+	struct gq_node *node = p->node;
+	struct gq__topic *t = p->topic;
+	bool removed = p->remove_on_close;
+	MDB_txn *txn;
+	int rv;
+
+	if (removed) {
+		rv = gq__store_begin(node->store, true, &txn);
+		if (rv == 0 && (rv = gq__plog_remove(p->plog, txn)) == 0)
+			rv = gq__store_commit(txn);
+		else if (rv == 0 || txn != NULL)
+			gq__store_abort(txn);
+		if (rv == 0)
+			rv = gq__plog_remove_files(p->plog);
+		if (rv != 0)
+			gq__log(node, GQ_LOG_WARN,
+				"partition %s/%d: data not fully removed: %s "
+				"(removed at next start)",
+				t->name, p->index, gq_strerror(rv));
+		else
+			gq__rm_rf(p->dir);
+	}
+	gq__node_unmark_dirty(node, p);
+	gq__plog_close(p->plog);
+	gq__free(p->dedup);
+	gq__free(p->producers);
+	gq__free(p->results);
+	gq__free(p);
+	if (removed)
+		gq__node_partition_removed(node, t);
+	gq__node_group_closed(node);
+}
+
+void
+gq__partition_close(struct gq__partition *p, bool remove)
+{
+	if (p->state == PART_CLOSING)
+		return;
+	p->state = PART_CLOSING;
+	p->remove_on_close = remove;
+	fail_backlog(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
+	gq__node_group_closing(p->node);
+	gq__rgroup_close(p->rg, partition_closed);
+}
+
+struct gq__plog *
+gq__partition_plog(struct gq__partition *p)
+{
+	return p->plog;
+}
+
+bool
+gq__partition_serving(const struct gq__partition *p)
+{
+	return p->state == PART_SERVING;
+}
+
+void
+gq__partition_request_snapshot(struct gq__partition *p)
+{
+	gq__rgroup_request_snapshot(p->rg);
+}
+
+int32_t
+gq__partition_leader(const struct gq__partition *p)
+{
+	raft_id id = 0;
+	const char *addr = NULL;
+
+	if (p->rg == NULL)
+		return -1;
+	raft_leader(&p->rg->raft, &id, &addr);
+	return id == 0 ? -1 : (int32_t)id;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * partition.h - one partition: its Raft group, its log (plog.h) and the
+ * state machine that turns committed entries into stored batches.
+ *
+ * Produce path (loop thread): requests queue on the partition's backlog;
+ * once per loop turn gq__partition_flush() packs the backlog into entries
+ * of up to GQ__ENTRY_MAX bytes (many requests, one Raft entry), proposes
+ * them, and completes each request from the entry's apply result.
+ *
+ * Apply (every replica, loop thread) checks idempotent-producer sequences
+ * and the optional content-hash window, appends accepted batches, and
+ * records producer state, the window and the applied index in one LMDB
+ * transaction, so a replay after a crash skips applied entries and a
+ * retried batch is recognised after a restart.
+ *
+ * Entry payloads (after rgroup's 8-byte header), little-endian:
+ *   PRODUCE       u32 n, then n x (u32 len, len bytes of RecordBatch v2)
+ *   GROUP_COMMIT  u16 group len, group, u16 topic len, topic,
+ *                 i32 partition, i64 offset, u32 metadata len, metadata
+ *
+ * LMDB `producers` layout (owned here):
+ *   (be64 uid, be64 producer id) -> u8 version 1, u8 n (<= 5), i16 epoch,
+ *        then n x (i32 first seq, i32 last seq, i64 base offset)
+ *   (be64 uid, u8 0xff, be32 slot) -> u64 content hash, i64 base offset
+ * LMDB `groups` layout: group NUL topic NUL be32 partition ->
+ *        i64 offset, metadata bytes
+ *
+ * Lifecycle: OPENING -> SERVING <-> WAITING (not leader) -> CLOSING.
+ */
+#ifndef GQ_PARTITION_H
+#define GQ_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goqueue.h"
+
+struct gq_node;
+struct gq__topic;
+struct gq__req;
+struct gq__plog;
+struct gq__partition;
+
+/* Largest entry the produce path builds (several requests coalesced). */
+#define GQ__ENTRY_MAX (1u << 20)
+
+/* Open partition @index of @t: recover its log, start its group.  The node
+ * is told through gq__node_partition_ready() when it serves. */
+int gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
+		       struct gq__partition **out, char *errmsg);
+
+/* Queue a produce or group-commit request; it completes later. */
+void gq__partition_enqueue(struct gq__partition *p, struct gq__req *req);
+
+/* Propose the backlog (loop turn). */
+void gq__partition_flush(struct gq__partition *p);
+
+/* Loop turn: poll the Raft group. */
+void gq__partition_poll(struct gq__partition *p);
+
+/* Close; with @remove, delete its data afterwards.  Queued requests fail
+ * with GQ_ECLOSED (GQ_ENOTOPIC when removing).  The node is told through
+ * gq__node_group_closed() (and gq__node_partition_removed()). */
+void gq__partition_close(struct gq__partition *p, bool remove);
+
+/* The log, for readers on any thread under the node's meta_lock. */
+struct gq__plog *gq__partition_plog(struct gq__partition *p);
+
+/* Whether the partition serves produce. */
+bool gq__partition_serving(const struct gq__partition *p);
+
+/* Ask for a snapshot soon, so the data applied so far gets synced and the
+ * Raft log compacted (the node's flush_interval). */
+void gq__partition_request_snapshot(struct gq__partition *p);
+
+/* Raft leader id (node id) or -1. */
+int32_t gq__partition_leader(const struct gq__partition *p);
+
+/* LMDB key for a group offset; returns its length. */
+size_t gq__group_key(const char *group, const char *topic, int32_t partition,
+		     uint8_t *out, size_t size);
+
+#endif /* GQ_PARTITION_H */
