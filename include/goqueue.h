@@ -17,8 +17,8 @@
  * THREADING
  *
  * A node runs one libuv loop on one thread: its own thread by default, or
- * the application's loop (gq_node_open_on_loop()).  All node state lives on that
- * thread.  Every function here may be called from any thread unless its
+ * the application's loop (gq_node_open_on_loop()).  All node state lives on
+ * that thread.  Every function here may be called from any thread unless its
  * documentation says otherwise: a call posts a request to the loop and either
  * blocks until it completes ("blocking") or returns at once and completes
  * through a callback that runs on the loop thread ("async").  A callback must
@@ -79,28 +79,29 @@ struct uv_loop_s;
  * The error table: GQ_ERRNO_MAP(X) expands X(name, value, description) once
  * per code.  The list is append-only; values never change.
  */
-#define GQ_ERRNO_MAP(X)                                                        \
-	X(EINVAL, -1000, "invalid argument")                                   \
-	X(ENOMEM, -1001, "out of memory")                                      \
-	X(ENOTOPIC, -1002, "unknown topic")                                    \
-	X(ENOPARTITION, -1003, "unknown partition")                            \
-	X(EEXIST, -1004, "topic already exists")                               \
-	X(EBADNAME, -1005, "invalid name")                                     \
-	X(ETOOBIG, -1006, "message or batch too large")                        \
-	X(ECORRUPT, -1007, "corrupt data")                                     \
-	X(EIO, -1008, "input/output error")                                    \
-	X(ENOSPC, -1009, "no space left on device")                            \
-	X(EOFFSET, -1010, "offset out of range")                               \
-	X(ENOTLEADER, -1011, "not the leader for this partition")              \
-	X(ECLOSED, -1012, "node is closing or closed")                         \
-	X(ECANCELED, -1013, "operation canceled")                              \
-	X(ETIMEDOUT, -1014, "operation timed out")                             \
-	X(EUNKNOWN, -1015, "outcome unknown: the write may or may not persist") \
-	X(EBUSY, -1016, "resource busy")                                       \
-	X(ESEQUENCE, -1017, "producer sequence out of order")                  \
-	X(EFENCED, -1018, "producer epoch fenced by a newer producer")         \
-	X(ENOTREADY, -1019, "not ready: partition still loading")              \
-	X(EUNSUPPORTED, -1020, "unsupported feature or format")                \
+#define GQ_ERRNO_MAP(X)                                                \
+	X(EINVAL, -1000, "invalid argument")                           \
+	X(ENOMEM, -1001, "out of memory")                              \
+	X(ENOTOPIC, -1002, "unknown topic")                            \
+	X(ENOPARTITION, -1003, "unknown partition")                    \
+	X(EEXIST, -1004, "topic already exists")                       \
+	X(EBADNAME, -1005, "invalid name")                             \
+	X(ETOOBIG, -1006, "message or batch too large")                \
+	X(ECORRUPT, -1007, "corrupt data")                             \
+	X(EIO, -1008, "input/output error")                            \
+	X(ENOSPC, -1009, "no space left on device")                    \
+	X(EOFFSET, -1010, "offset out of range")                       \
+	X(ENOTLEADER, -1011, "not the leader for this partition")      \
+	X(ECLOSED, -1012, "node is closing or closed")                 \
+	X(ECANCELED, -1013, "operation canceled")                      \
+	X(ETIMEDOUT, -1014, "operation timed out")                     \
+	X(EUNKNOWN, -1015,                                             \
+	  "outcome unknown: the write may or may not persist")         \
+	X(EBUSY, -1016, "resource busy")                               \
+	X(ESEQUENCE, -1017, "producer sequence out of order")          \
+	X(EFENCED, -1018, "producer epoch fenced by a newer producer") \
+	X(ENOTREADY, -1019, "not ready: partition still loading")      \
+	X(EUNSUPPORTED, -1020, "unsupported feature or format")        \
 	X(EINTERNAL, -1021, "internal error")
 
 /** Error codes returned by every fallible function (negative). */
@@ -405,15 +406,15 @@ GQ_API void gq_topic_info_destroy(struct gq_topic_info *info);
 GQ_API int32_t gq_topic_info_partitions(const struct gq_topic_info *info);
 
 /** Replication factor of the described topic. */
-GQ_API int16_t gq_topic_info_replication_factor(
-	const struct gq_topic_info *info);
+GQ_API int16_t
+gq_topic_info_replication_factor(const struct gq_topic_info *info);
 
 /**
  * The topic's effective configuration (node defaults merged with the
  * topic's own keys).  Lent until gq_topic_info_destroy().
  */
-GQ_API const struct gq_config *gq_topic_info_config(
-	const struct gq_topic_info *info);
+GQ_API const struct gq_config *
+gq_topic_info_config(const struct gq_topic_info *info);
 
 /** State of one partition, as gq_topic_info_partition() reports it. */
 struct gq_partition_info {
@@ -598,9 +599,8 @@ struct gq_record {
  * Thread safety: any thread but a loop thread.  Blocking; the read itself
  * runs off the loop.
  */
-GQ_API int gq_fetch(struct gq_node *node, const char *topic,
-		    int32_t partition, gq_offset offset, size_t max_bytes,
-		    struct gq_fetch **out);
+GQ_API int gq_fetch(struct gq_node *node, const char *topic, int32_t partition,
+		    gq_offset offset, size_t max_bytes, struct gq_fetch **out);
 
 /**
  * Step to the next message.  Messages before the requested offset in the

@@ -19,7 +19,10 @@ struct gq__buf {
 	size_t cap; /* bytes allocated */
 };
 
-#define GQ__BUF_INIT { NULL, 0, 0 }
+#define GQ__BUF_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 /* Make room for @extra more bytes; GQ_ENOMEM on failure (buffer intact). */
 static inline int

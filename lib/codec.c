@@ -3,7 +3,8 @@
  * codec.c - the codec name table and the dispatch to the per-library back
  * ends (codec_zlib.c, codec_snappy.c, codec_lz4.c, codec_zstd.c).  This file
  * checks the arguments every back end relies on, so the back ends may assume
- * a valid buffer and a source pointer that is non-NULL whenever len > 0.
+ * a valid buffer and a non-NULL source pointer (an empty input is pointed at
+ * a static byte, so no back end ever does arithmetic on NULL).
  */
 #include "codec.h"
 
@@ -19,6 +20,9 @@ static const char *const codec_names[] = {
 };
 
 #define CODEC_COUNT (sizeof(codec_names) / sizeof(codec_names[0]))
+
+/* What an empty input points at when the caller passed NULL. */
+static const uint8_t no_bytes[1];
 
 int
 gq__codec_from_name(const char *name, enum gq__codec *out)
@@ -69,6 +73,8 @@ gq__codec_compress(enum gq__codec c, const void *src, size_t len,
 {
 	if (out == NULL || (src == NULL && len > 0))
 		return GQ_EINVAL;
+	if (src == NULL)
+		src = no_bytes;
 	switch (c) {
 	case GQ__CODEC_GZIP:
 		return gq__codec_zlib_compress(src, len, out);
@@ -90,6 +96,8 @@ gq__codec_decompress(enum gq__codec c, const void *src, size_t len,
 {
 	if (out == NULL || (src == NULL && len > 0))
 		return GQ_EINVAL;
+	if (src == NULL)
+		src = no_bytes;
 	switch (c) {
 	case GQ__CODEC_GZIP:
 		return gq__codec_zlib_decompress(src, len, max_out, out);

@@ -9,9 +9,12 @@
  *
  * Output is always APPENDED to a struct gq__buf (buf.h); on error the buffer
  * keeps its previous length (bytes past it may have been scribbled on).
- * Decompression never produces, nor allocates room for, more than max_out
- * bytes, and treats its input as hostile: corrupt or truncated input gives
- * GQ_ECORRUPT, never a crash or an out-of-bounds read.
+ * Decompression never produces more than max_out bytes and never grows the
+ * buffer for more (gq__buf_reserve() may round its capacity up to a power of
+ * two); the libraries' own working memory, bounded and independent of the
+ * claimed output size, comes on top (see each codec_*.c).  Input is treated
+ * as hostile: corrupt or truncated input gives GQ_ECORRUPT, never a crash or
+ * an out-of-bounds read.
  */
 #ifndef GQ_CODEC_H
 #define GQ_CODEC_H
@@ -66,8 +69,9 @@ int gq__codec_decompress(enum gq__codec c, const void *src, size_t len,
 
 /*
  * Per-library back ends, with the contracts of gq__codec_compress() and
- * gq__codec_decompress() for one codec.  Each returns GQ_EUNSUPPORTED when
- * its library is not built in.
+ * gq__codec_decompress() for one codec, except that @src must not be NULL
+ * (codec.c checks the arguments).  Each returns GQ_EUNSUPPORTED when its
+ * library is not built in.
  */
 int gq__codec_zlib_compress(const void *src, size_t len, struct gq__buf *out);
 int gq__codec_zlib_decompress(const void *src, size_t len, size_t max_out,
@@ -95,8 +99,8 @@ bool gq__codec_zstd_available(void);
  * decompression that started at length @start and may produce @max_out bytes
  * in all.  Sets *room to the bytes that may be written at out->base + out->len
  * (0 once max_out is reached: the caller then probes whether more would
- * follow, for GQ_ETOOBIG).  Growth roughly doubles and never reserves past
- * @max_out, so a decompression bomb cannot make the buffer grow.
+ * follow, for GQ_ETOOBIG).  Growth roughly doubles and never asks for more
+ * than @max_out in all, so a decompression bomb cannot inflate the buffer.
  */
 static inline int
 gq__codec_out_room(struct gq__buf *out, size_t start, size_t max_out,

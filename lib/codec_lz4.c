@@ -257,8 +257,7 @@ gq__codec_lz4_decompress(const void *src, size_t len, size_t max_out,
 	for (;;) {
 		if ((rv = gq__codec_out_room(out, start, max_out, &room)) != 0)
 			goto err_free;
-		/* When max_out is reached, one scratch byte tells if more
-		 * follows. */
+		/* At max_out, one scratch byte tells whether more follows. */
 		dst_size = room > 0 ? room : 1;
 		if (fixed_len > 0) {
 			src_size = fixed_len;

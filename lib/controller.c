@@ -15,8 +15,8 @@
 #include "rgroup.h"
 
 #define CONTROLLER_GROUP_ID 0
-#define FIRST_PRODUCER_ID 1000
-#define MANIFEST_VERSION 1
+#define FIRST_PRODUCER_ID   1000
+#define MANIFEST_VERSION    1
 
 enum cmd_type {
 	CMD_TOPIC_CREATE = 1,
@@ -198,8 +198,8 @@ apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	}
 	memcpy(t->name, p + 2, name_len);
 	t->n_parts = (int32_t)gq__le32_get(p + 2 + name_len);
-	t->replication_factor = (int16_t)(p[6 + name_len] |
-					  p[7 + name_len] << 8);
+	t->replication_factor =
+		(int16_t)(p[6 + name_len] | p[7 + name_len] << 8);
 	rv = gq__topic_conf_decode(p + 8 + name_len, len - 8 - name_len,
 				   &t->conf);
 	if (rv != 0 || t->n_parts <= 0) {
@@ -496,7 +496,8 @@ gq__controller_submit(struct gq__controller *c, struct gq__req *req)
 			rv = gq__buf_append(&body, req->topic, name_len);
 		gq__le32_put(h, (uint32_t)req->u.create.partitions);
 		h[4] = (uint8_t)req->u.create.replication_factor;
-		h[5] = (uint8_t)((uint16_t)req->u.create.replication_factor >> 8);
+		h[5] = (uint8_t)((uint16_t)req->u.create.replication_factor >>
+				 8);
 		if (rv == 0)
 			rv = gq__buf_append(&body, h, 6);
 		if (rv == 0)

@@ -18,8 +18,8 @@ gq_strerror(int code)
 	switch (code) {
 	case 0:
 		return "success";
-#define GQ__ERR_CASE(name, value, text)                                        \
-	case value:                                                            \
+#define GQ__ERR_CASE(name, value, text) \
+	case value:                     \
 		return text;
 		GQ_ERRNO_MAP(GQ__ERR_CASE)
 #undef GQ__ERR_CASE

@@ -28,10 +28,10 @@
 #include "partition.h"
 #include "plog.h"
 
-#define OFFSETS_TOPIC "__consumer_offsets"
+#define OFFSETS_TOPIC      "__consumer_offsets"
 #define OFFSETS_PARTITIONS 1
-#define RAFT_SEGMENT_SIZE (8u << 20)
-#define SNAPSHOT_BUDGET (32u << 20)
+#define RAFT_SEGMENT_SIZE  (8u << 20)
+#define SNAPSHOT_BUDGET    (32u << 20)
 
 /* Per-thread error detail (gq_node_errmsg()). */
 static _Thread_local struct {
@@ -260,8 +260,8 @@ gq__node_topic_remove(struct gq_node *node, struct gq__topic *t)
 }
 
 int
-gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t,
-		   char *out, size_t size)
+gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t, char *out,
+		   size_t size)
 {
 	int n = snprintf(out, size, "%s/data/%s.%u", node->dir, t->name, t->id);
 
@@ -400,16 +400,14 @@ gq__node_partition_ready(struct gq_node *node, struct gq__topic *t)
 }
 
 void
-gq__node_partition_failed(struct gq_node *node, struct gq__topic *t,
-			  int status)
+gq__node_partition_failed(struct gq_node *node, struct gq__topic *t, int status)
 {
 	if (t->status == 0)
 		t->status = status;
 	if (node->state == GQ__NODE_STARTING && node->open_status == 0) {
 		node->open_status = status;
 		snprintf(node->open_errmsg, sizeof(node->open_errmsg),
-			 "partition of topic %.200s failed to start",
-			 t->name);
+			 "partition of topic %.200s failed to start", t->name);
 	}
 	if (!t->deleting)
 		complete_waiters(t, status);
@@ -541,7 +539,8 @@ dispatch_commit(struct gq_node *node, struct gq__req *req)
 		gq__req_complete(req, GQ_ENOTREADY);
 		return;
 	}
-	part = (int32_t)(name_hash(req->u.commit.group) % (uint32_t)off->n_parts);
+	part = (int32_t)(name_hash(req->u.commit.group) %
+			 (uint32_t)off->n_parts);
 	if (off->parts[part] == NULL) {
 		gq__req_complete(req, GQ_ENOTREADY);
 		return;
@@ -673,9 +672,8 @@ static void
 internal_create_done(struct gq__req *req)
 {
 	if (req->status != 0 && req->status != GQ_EEXIST)
-		gq__log(req->owner, GQ_LOG_ERROR,
-			"cannot create %s: %s", OFFSETS_TOPIC,
-			gq_strerror(req->status));
+		gq__log(req->owner, GQ_LOG_ERROR, "cannot create %s: %s",
+			OFFSETS_TOPIC, gq_strerror(req->status));
 	((struct gq_node *)req->owner)->offsets_creating = false;
 	gq__free(req);
 }

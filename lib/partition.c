@@ -20,7 +20,7 @@
 #include "rgroup.h"
 
 #define MANIFEST_VERSION 1
-#define PRODUCER_WINDOW 5 /* Kafka keeps the last five batches */
+#define PRODUCER_WINDOW  5 /* Kafka keeps the last five batches */
 
 enum entry_type {
 	ENTRY_PRODUCE = 1,
@@ -172,8 +172,8 @@ producer_store(struct gq__partition *p, MDB_txn *txn, const struct producer *pr)
 	}
 	v.mv_size = 4 + (size_t)pr->n * 16;
 	v.mv_data = val;
-	return gq__err_from_mdb(mdb_put(txn, p->node->store->producers, &k, &v,
-					0));
+	return gq__err_from_mdb(
+		mdb_put(txn, p->node->store->producers, &k, &v, 0));
 }
 
 static void
@@ -325,8 +325,7 @@ producer_check(struct gq__partition *p, const struct gq__batch_header *h,
 			}
 		}
 		if (pr->n > 0 &&
-		    !seq_follows(pr->win[pr->n - 1].last_seq,
-				 h->base_sequence))
+		    !seq_follows(pr->win[pr->n - 1].last_seq, h->base_sequence))
 			return GQ_ESEQUENCE;
 		return 0;
 	}
@@ -405,7 +404,8 @@ store_side_state(struct gq__partition *p, MDB_txn *txn,
 			p->dedup[slot].hash = pend[i].hash;
 			p->dedup[slot].base_offset = pb[i].base_offset;
 			p->dedup[slot].used = true;
-			p->dedup_next = (slot + 1) % p->topic->conf.dedup_window;
+			p->dedup_next =
+				(slot + 1) % p->topic->conf.dedup_window;
 			dedup_key(p->uid, slot, key);
 			gq__le64_put(val, pend[i].hash);
 			gq__le64_put(val + 8, (uint64_t)pb[i].base_offset);
@@ -448,8 +448,8 @@ apply_produce(struct gq__partition *p, uint64_t index, const uint8_t *data,
 		int64_t dup = -1;
 
 		r->base_offset = -1;
-		if (pos + 4 > len || (blen = gq__le32_get(data + pos)) >
-					     len - pos - 4) {
+		if (pos + 4 > len ||
+		    (blen = gq__le32_get(data + pos)) > len - pos - 4) {
 			r->status = GQ_ECORRUPT;
 			p->n_results = i + 1;
 			break;
@@ -561,8 +561,8 @@ gq__group_key(const char *group, const char *topic, int32_t partition,
 }
 
 static void
-apply_group_commit(struct gq__partition *p, uint64_t index,
-		   const uint8_t *d, size_t len)
+apply_group_commit(struct gq__partition *p, uint64_t index, const uint8_t *d,
+		   size_t len)
 {
 	char group[GQ_NAME_MAX + 1];
 	char topic[GQ_NAME_MAX + 1];
@@ -896,8 +896,7 @@ encode_commit(const struct gq__req *req, struct gq__buf *out)
 {
 	size_t gl = strlen(req->u.commit.group);
 	size_t tl = strlen(req->topic);
-	size_t ml = req->u.commit.metadata ? strlen(req->u.commit.metadata)
-					   : 0;
+	size_t ml = req->u.commit.metadata ? strlen(req->u.commit.metadata) : 0;
 	uint8_t h[16];
 	int rv;
 
@@ -1000,7 +999,9 @@ gq__partition_flush(struct gq__partition *p)
 			size_t off = 0;
 
 			for (uint32_t i = 0; i < r->u.produce.n_batches; i++) {
-				uint32_t bl = (uint32_t)(12 + gq__be32_get(b + off + 8));
+				uint32_t bl =
+					(uint32_t)(12 +
+						   gq__be32_get(b + off + 8));
 
 				gq__le32_put(body.base + body.len, bl);
 				memcpy(body.base + body.len + 4, b + off, bl);

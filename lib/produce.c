@@ -18,7 +18,7 @@
 
 /* Retries of a producer send whose outcome is unknown or whose partition
  * is not serving yet; the node makes the resend safe. */
-#define PRODUCER_RETRIES 5
+#define PRODUCER_RETRIES  5
 #define PRODUCER_RETRY_MS 100
 
 struct seq_slot {
@@ -111,18 +111,18 @@ plan(struct gq_node *node, const char *topic, int32_t partition,
 	}
 	if (partition == GQ_PARTITION_ANY) {
 		if (first != NULL && first->key != NULL)
-			partition = (int32_t)((murmur2(first->key,
-						       first->key_len) &
-					       0x7fffffff) %
-					      (uint32_t)t->n_parts);
+			partition =
+				(int32_t)((murmur2(first->key, first->key_len) &
+					   0x7fffffff) %
+					  (uint32_t)t->n_parts);
 		else
 			partition = (int32_t)(atomic_fetch_add(
 						      &node->rr_counter, 1) %
 					      (uint32_t)t->n_parts);
 	}
 	if (partition < 0 || partition >= t->n_parts) {
-		gq__errmsg_set(errmsg, "topic '%s' has no partition %d",
-			       topic, partition);
+		gq__errmsg_set(errmsg, "topic '%s' has no partition %d", topic,
+			       partition);
 		rv = GQ_ENOPARTITION;
 		goto out;
 	}
@@ -139,8 +139,8 @@ out:
 /* Fill @req with one encoded batch for @msgs. */
 static int
 prepare(struct gq_node *node, struct gq__req *req, const char *topic,
-	int32_t partition, const struct gq_msg *msgs, size_t count,
-	int64_t pid, int16_t epoch, int32_t seq)
+	int32_t partition, const struct gq_msg *msgs, size_t count, int64_t pid,
+	int16_t epoch, int32_t seq)
 {
 	struct encode_plan pl;
 	int rv;
@@ -166,8 +166,7 @@ prepare(struct gq_node *node, struct gq__req *req, const char *topic,
 		gq__errmsg_set(req->errmsg,
 			       "batch of %zu bytes exceeds max_message_size "
 			       "%u",
-			       req->u.produce.batches.len,
-			       pl.max_message_size);
+			       req->u.produce.batches.len, pl.max_message_size);
 		gq__buf_free(&req->u.produce.batches);
 		return GQ_ETOOBIG;
 	}
@@ -391,7 +390,8 @@ send_last(struct gq_producer *pr, gq_offset *base_offset)
 		struct gq__req req;
 
 		if (attempt > 0) {
-			struct timespec ts = { 0, PRODUCER_RETRY_MS * 1000000L };
+			struct timespec ts = { 0,
+					       PRODUCER_RETRY_MS * 1000000L };
 
 			nanosleep(&ts, NULL);
 		}
@@ -411,8 +411,8 @@ send_last(struct gq_producer *pr, gq_offset *base_offset)
 }
 
 int
-gq_producer_send(struct gq_producer *pr, const char *topic,
-		 int32_t partition, const struct gq_msg *msgs, size_t count,
+gq_producer_send(struct gq_producer *pr, const char *topic, int32_t partition,
+		 const struct gq_msg *msgs, size_t count,
 		 gq_offset *base_offset)
 {
 	struct gq__req req;

@@ -72,7 +72,8 @@ attempt_closed(uv_handle_t *h)
 			break;
 		}
 	}
-	a->req->cb(a->req, NULL, tp->closing ? RAFT_CANCELED : RAFT_NOCONNECTION);
+	a->req->cb(a->req, NULL,
+		   tp->closing ? RAFT_CANCELED : RAFT_NOCONNECTION);
 	gq__free(a);
 	maybe_finish_close(tp);
 }
@@ -84,8 +85,8 @@ attempt_fire(uv_timer_t *timer)
 }
 
 static int
-tp_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
-	   raft_id id, const char *address, raft_uv_connect_cb cb)
+tp_connect(struct raft_uv_transport *t, struct raft_uv_connect *req, raft_id id,
+	   const char *address, raft_uv_connect_cb cb)
 {
 	struct gq_transport *tp = t->impl;
 	struct connect_attempt *a;

@@ -50,8 +50,7 @@ reopen_node(void)
 }
 
 static gq_offset
-produce_str(const char *topic, int32_t part, const char *key,
-	    const char *value)
+produce_str(const char *topic, int32_t part, const char *key, const char *value)
 {
 	struct gq_msg m;
 	gq_offset off = -1;
@@ -102,9 +101,9 @@ Test(node, topic_create_list_describe)
 	cr_assert_eq(gq_topic_describe(node, "orders", &info), 0);
 	cr_assert_eq(gq_topic_info_partitions(info), 3);
 	cr_assert_eq(gq_topic_info_replication_factor(info), 1);
-	cr_assert_str_eq(gq_config_get(gq_topic_info_config(info),
-				       "compression_type"),
-			 "gzip");
+	cr_assert_str_eq(
+		gq_config_get(gq_topic_info_config(info), "compression_type"),
+		"gzip");
 	cr_assert_eq(gq_topic_info_partition(info, 2, &pi), 0);
 	cr_assert_eq(pi.partition, 2);
 	cr_assert_eq(pi.leader, 1);
@@ -256,9 +255,8 @@ Test(node, async_many_in_flight)
 		snprintf(buf, sizeof(buf), "m%d", i);
 		m.value = buf;
 		m.value_len = strlen(buf);
-		cr_assert_eq(gq_produce_async(node, "a", 0, &m, 1, async_cb,
-					      &s),
-			     0);
+		cr_assert_eq(
+			gq_produce_async(node, "a", 0, &m, 1, async_cb, &s), 0);
 	}
 	while (__atomic_load_n(&s.done, __ATOMIC_SEQ_CST) < 1000)
 		usleep(1000);
@@ -306,9 +304,9 @@ Test(node, key_partitioning_is_stable)
 	m.key_len = strlen("customer-42");
 	m.value = "v";
 	m.value_len = 1;
-	cr_assert_eq(gq_produce(node, "k", GQ_PARTITION_ANY, &m, 1, &first,
-				NULL),
-		     0);
+	cr_assert_eq(
+		gq_produce(node, "k", GQ_PARTITION_ANY, &m, 1, &first, NULL),
+		0);
 	for (int i = 0; i < 10; i++) {
 		cr_assert_eq(gq_produce(node, "k", GQ_PARTITION_ANY, &m, 1,
 					&part, NULL),
