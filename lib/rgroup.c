@@ -20,6 +20,7 @@
  * after this many entries, so small entries do not cost one each. */
 #define SNAPSHOT_THRESHOLD 1024
 #define SNAPSHOT_TRAILING  16
+#define RAFT_BLOCK_SIZE    (64u << 10)
 
 static size_t
 pad8(size_t n)
