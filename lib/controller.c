@@ -292,8 +292,8 @@ out:
 }
 
 static void
-ctl_apply(void *owner, uint64_t index, uint32_t type, const uint8_t *data,
-	  size_t len, void **result)
+ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
+	  const uint8_t *data, size_t len, void **result)
 {
 	struct gq__controller *c = owner;
 	struct gq__store *st = c->node->store;
@@ -301,6 +301,7 @@ ctl_apply(void *owner, uint64_t index, uint32_t type, const uint8_t *data,
 	MDB_txn *txn;
 	int rv;
 
+	(void)term;
 	memset(res, 0, sizeof(*res));
 	*result = res;
 	if (index <= c->applied) {

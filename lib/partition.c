@@ -418,8 +418,8 @@ store_side_state(struct gq__partition *p, MDB_txn *txn,
 }
 
 static void
-apply_produce(struct gq__partition *p, uint64_t index, const uint8_t *data,
-	      size_t len)
+apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
+	      const uint8_t *data, size_t len)
 {
 	struct pending_batch *pend = NULL;
 	struct gq__plog_batch *pb = NULL;
@@ -492,8 +492,8 @@ apply_produce(struct gq__partition *p, uint64_t index, const uint8_t *data,
 	if ((rv = gq__store_begin(p->node->store, true, &txn)) != 0)
 		goto fail_reload;
 	if (n_ok > 0)
-		rv = gq__plog_append(p->plog, txn, pb, n_ok,
-				     (int32_t)gq__rgroup_term(p->rg), index);
+		rv = gq__plog_append(p->plog, txn, pb, n_ok, (int32_t)term,
+				     index);
 	else
 		rv = gq__plog_set_applied(p->plog, txn, index);
 	if (rv != 0)
@@ -621,8 +621,8 @@ out:
 }
 
 static void
-part_apply(void *owner, uint64_t index, uint32_t type, const uint8_t *data,
-	   size_t len, void **result)
+part_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
+	   const uint8_t *data, size_t len, void **result)
 {
 	struct gq__partition *p = owner;
 
@@ -632,7 +632,7 @@ part_apply(void *owner, uint64_t index, uint32_t type, const uint8_t *data,
 		return; /* replay of an entry already stored */
 	switch (type) {
 	case ENTRY_PRODUCE:
-		apply_produce(p, index, data, len);
+		apply_produce(p, index, term, data, len);
 		break;
 	case ENTRY_GROUP_COMMIT:
 		if (results_reserve(p, 1) == 0)

@@ -50,16 +50,16 @@
 #define TKEY_SIZE     24
 #define NAME_DIGITS   20
 #define NAME_SIZE     (NAME_DIGITS + sizeof(".log")) /* with the NUL */
-#define CHUNK	      64 /* batches per pwritev() */
+#define CHUNK         64                             /* batches per pwritev() */
 
 /* A positive "no such entry" result of the cursor helpers (errors are
  * negative GQ_E* codes). */
 #define NOTFOUND 1
 
-#define ERRMSG(buf, ...)                                                       \
-	do {                                                                   \
-		if ((buf) != NULL)                                             \
-			gq__errmsg_set((buf), __VA_ARGS__);                    \
+#define ERRMSG(buf, ...)                                    \
+	do {                                                \
+		if ((buf) != NULL)                          \
+			gq__errmsg_set((buf), __VA_ARGS__); \
 	} while (0)
 
 /* One decoded offsets entry. */
@@ -77,11 +77,11 @@ struct entry {
 struct segment {
 	int64_t base;
 	int fd;
-	unsigned refs;	      /* lock: 1 for the list, 1 per other holder */
-	bool unsynced;	      /* lock: written since the last sync */
-	uint64_t size;	      /* loop: working size (indexed end) */
-	int64_t max_ts;	      /* loop: running max ts of its last batch */
-	bool doomed;	      /* loop: deleted by the pending transaction */
+	unsigned refs;        /* lock: 1 for the list, 1 per other holder */
+	bool unsynced;        /* lock: written since the last sync */
+	uint64_t size;        /* loop: working size (indexed end) */
+	int64_t max_ts;       /* loop: running max ts of its last batch */
+	bool doomed;          /* loop: deleted by the pending transaction */
 	struct segment *next; /* reap list while closing fds */
 };
 
@@ -110,8 +110,8 @@ struct gq__plog {
 	uint64_t applied;
 	int64_t run_max; /* running max timestamp at the log end */
 	bool have_run_max;
-	bool pending; /* changes not yet committed or aborted */
-	bool removed; /* gq__plog_remove() called */
+	bool pending;   /* changes not yet committed or aborted */
+	bool removed;   /* gq__plog_remove() called */
 	size_t ndoomed; /* leading segments doomed by the pending txn */
 	struct saved saved;
 
@@ -268,8 +268,8 @@ seek_le(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 
 	okey(kb, uid, off);
 	rv = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (rv == 0 && (k.mv_size != OKEY_SIZE || memcmp(k.mv_data, kb,
-							   OKEY_SIZE) != 0))
+	if (rv == 0 &&
+	    (k.mv_size != OKEY_SIZE || memcmp(k.mv_data, kb, OKEY_SIZE) != 0))
 		rv = mdb_cursor_get(cur, &k, &v, MDB_PREV);
 	else if (rv == MDB_NOTFOUND)
 		rv = mdb_cursor_get(cur, &k, &v, MDB_LAST);
@@ -312,8 +312,7 @@ del_offsets(struct gq__plog *p, MDB_txn *txn, int64_t from, int64_t to,
 			break;
 		if (k.mv_size != OKEY_SIZE ||
 		    gq__be64_get(k.mv_data) != p->uid ||
-		    (int64_t)gq__be64_get((const uint8_t *)k.mv_data + 8) >=
-			    to)
+		    (int64_t)gq__be64_get((const uint8_t *)k.mv_data + 8) >= to)
 			break;
 		from = (int64_t)gq__be64_get((const uint8_t *)k.mv_data + 8);
 		if ((rv = mdb_cursor_del(cur, 0)) != 0)
@@ -657,7 +656,8 @@ gq__plog_commit(struct gq__plog *p)
 		}
 	}
 	if (k > 0) {
-		memmove(p->segs, p->segs + k, (p->nsegs - k) * sizeof(*p->segs));
+		memmove(p->segs, p->segs + k,
+			(p->nsegs - k) * sizeof(*p->segs));
 		p->nsegs -= k;
 		p->dir_unsynced = true;
 	}
@@ -791,7 +791,8 @@ append_chunk(struct gq__plog *p, MDB_txn *txn, struct segment *s,
 			     (uint32_t)epoch);
 		iov[2 * cnt].iov_base = pre[cnt];
 		iov[2 * cnt].iov_len = 16;
-		iov[2 * cnt + 1].iov_base = (void *)(uintptr_t)(b[cnt].data + 16);
+		iov[2 * cnt + 1].iov_base =
+			(void *)(uintptr_t)(b[cnt].data + 16);
 		iov[2 * cnt + 1].iov_len = b[cnt].len - 16;
 		pos += b[cnt].len;
 		next = e[cnt].last + 1;
@@ -840,8 +841,8 @@ gq__plog_append(struct gq__plog *p, MDB_txn *txn, struct gq__plog_batch *b,
 		/* Roll when the batch would not fit, unless the segment is
 		 * still empty: a batch larger than segment_size then gets a
 		 * segment of its own, and no segment is ever empty. */
-		if (s == NULL ||
-		    (s->size > 0 && s->size + b[i].len > p->conf.segment_size)) {
+		if (s == NULL || (s->size > 0 &&
+				  s->size + b[i].len > p->conf.segment_size)) {
 			if ((rv = seg_create(p, p->next_offset, &s)) != 0)
 				goto err;
 		}
@@ -1050,7 +1051,8 @@ gq__plog_read(struct gq__plog *p, int64_t offset, size_t max_bytes,
 		goto out_cursor;
 	}
 	while (rv == 0 && e.base < hw) {
-		if (total > 0 && e.len > max_bytes - total)
+		if (total > 0 &&
+		    (total >= max_bytes || e.len > max_bytes - total))
 			break;
 		if (s == NULL || s->base != e.seg) {
 			seg_put(p, s);
@@ -1439,9 +1441,9 @@ struct recovery {
 	MDB_cursor *cur;
 	int64_t *files; /* bases of the segment files present, sorted */
 	size_t nfiles;
-	bool *keep;		/* files[i] is referenced by the index */
-	uint64_t *fsize;	/* file size per listed segment */
-	struct gq__buf buf;	/* batch read buffer */
+	bool *keep;         /* files[i] is referenced by the index */
+	uint64_t *fsize;    /* file size per listed segment */
+	struct gq__buf buf; /* batch read buffer */
 	struct gq__plog_recovery rep;
 	bool dirty; /* the txn changed something */
 };
@@ -1459,8 +1461,7 @@ corrupt_missing(struct gq__plog *p, int64_t seg, char *errmsg)
 static int
 corrupt_index(struct gq__plog *p, const char *what, int64_t off, char *errmsg)
 {
-	ERRMSG(errmsg,
-	       "%s: partition %" PRIu64 " (%s): %s at offset %" PRId64,
+	ERRMSG(errmsg, "%s: partition %" PRIu64 " (%s): %s at offset %" PRId64,
 	       GQ__STORE_FILE, p->uid, p->dir, what, off);
 	return GQ_ECORRUPT;
 }
@@ -1560,8 +1561,10 @@ match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
 		if (e.seg != b)
 			return corrupt_missing(p, e.seg, errmsg);
 		if (j == r->nfiles && e.last + 1 != p->next_offset)
-			return corrupt_index(p, "last entry ends before next "
-						"offset", e.last, errmsg);
+			return corrupt_index(p,
+					     "last entry ends before next "
+					     "offset",
+					     e.last, errmsg);
 		seg_name(name, b);
 		if ((fd = openat(p->dirfd, name, O_RDWR | O_CLOEXEC)) < 0 ||
 		    fstat(fd, &sb) != 0) {
@@ -1583,7 +1586,8 @@ match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
 		r->fsize[p->nsegs - 1] = (uint64_t)sb.st_size;
 		b = e.last + 1;
 		if (j < r->nfiles && b != r->files[j])
-			return corrupt_index(p, "gap before segment", b, errmsg);
+			return corrupt_index(p, "gap before segment", b,
+					     errmsg);
 	}
 	if (p->nsegs == 0)
 		return corrupt_missing(p, first.seg, errmsg);
@@ -1616,8 +1620,9 @@ walk_segment(struct gq__plog *p, struct recovery *r, size_t i,
 				return rv;
 			rv = read_all(s->fd, r->buf.base, e.len, e.pos);
 			if (rv < 0) {
-				ERRMSG(errmsg, "%s/%020" PRId64 ".log: read "
-					       "failed",
+				ERRMSG(errmsg,
+				       "%s/%020" PRId64 ".log: read "
+				       "failed",
 				       p->dir, s->base);
 				return rv;
 			}

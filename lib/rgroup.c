@@ -59,8 +59,8 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 	g->bytes_since_snap += buf->len;
 	if (g->bytes_since_snap >= g->snapshot_budget)
 		raft_set_snapshot_threshold(&g->raft, 1);
-	g->ops->apply(g->owner, index, gq__le32_get(p + 4),
-		      p + GQ__ENTRY_HEADER, len, result);
+	g->ops->apply(g->owner, index, g->raft.current_term,
+		      gq__le32_get(p + 4), p + GQ__ENTRY_HEADER, len, result);
 	return 0;
 }
 

@@ -46,9 +46,11 @@ enum gq__rgroup_state {
 /* What the group's owner (partition, controller) provides.  All run on the
  * loop thread except snapshot_sync, which runs in the libuv threadpool. */
 struct gq__rgroup_ops {
-	/* Apply committed entry @index.  Never fails: put the outcome in
-	 * *result (owner memory, read by the proposer's callback at once). */
-	void (*apply)(void *owner, uint64_t index, uint32_t type,
+	/* Apply committed entry @index, in the current @term (entries may be
+	 * applied during gq__rgroup_open(), before it returned).  Never
+	 * fails: put the outcome in *result (owner memory, read by the
+	 * proposer's callback at once). */
+	void (*apply)(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		      const uint8_t *data, size_t len, void **result);
 	/* Append the snapshot manifest for everything applied so far. */
 	int (*snapshot)(void *owner, struct gq__buf *manifest);

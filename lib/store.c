@@ -42,9 +42,9 @@ err_from_mdb(int rv)
 static int
 open_dbs(struct gq__store *st, char *errmsg)
 {
-	static const char *const names[] = { "offsets",	  "times",  "pmeta",
+	static const char *const names[] = { "offsets",   "times",  "pmeta",
 					     "producers", "groups", "meta" };
-	MDB_dbi *dbis[] = { &st->offsets,   &st->times,	 &st->pmeta,
+	MDB_dbi *dbis[] = { &st->offsets,   &st->times,  &st->pmeta,
 			    &st->producers, &st->groups, &st->meta };
 	MDB_txn *txn;
 	size_t i;

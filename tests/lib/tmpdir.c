@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* tmpdir.c - scratch directories for tests. */
-#define _GNU_SOURCE
 #include "tmpdir.h"
 
 #include <ftw.h>
@@ -45,6 +44,11 @@ gqt_rm_rf(const char *path)
 void
 gqt_tmpdir_remove(void)
 {
+	/* GQ_TEST_KEEP=1 keeps the directory for a post-mortem. */
+	if (getenv("GQ_TEST_KEEP") != NULL) {
+		fprintf(stderr, "kept %s\n", dir);
+		return;
+	}
 	if (dir[0] != '\0')
 		gqt_rm_rf(dir);
 	dir[0] = '\0';
