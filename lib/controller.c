@@ -561,13 +561,13 @@ controller_closed(struct gq__rgroup *g)
 {
 	struct gq__controller *c = g->owner;
 
-	gq__node_group_closed(c->node);
+	gq__node_group_closed(c->node, g);
 	gq__free(c);
 }
 
 void
 gq__controller_close(struct gq__controller *c)
 {
-	gq__node_group_closing(c->node);
+	gq__node_group_closing(c->node, c->rg);
 	gq__rgroup_close(c->rg, controller_closed);
 }

@@ -437,15 +437,26 @@ gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 }
 
 void
-gq__node_group_closing(struct gq_node *node)
+gq__node_group_closing(struct gq_node *node, struct gq__rgroup *g)
 {
-	node->closing_groups++;
+	g->close_next = node->closing;
+	node->closing = g;
 }
 
 void
-gq__node_group_closed(struct gq_node *node)
+gq__node_group_closed(struct gq_node *node, struct gq__rgroup *g)
 {
-	node->closing_groups--;
+	struct gq__rgroup **pp;
+
+	for (pp = &node->closing; *pp != NULL; pp = &(*pp)->close_next) {
+		if (*pp == g) {
+			*pp = g->close_next;
+			break;
+		}
+	}
+	/* The check handle finishes a node close; make sure it runs soon. */
+	if (node->closing == NULL)
+		uv_async_send(&node->wake);
 }
 
 /* ---- dirty partitions ------------------------------------------------ */
@@ -598,6 +609,10 @@ poll_groups(struct gq_node *node)
 {
 	if (node->ctl != NULL)
 		gq__controller_poll(node->ctl);
+	/* A poll only starts raft_close(); groups leave the list later, from
+	 * their close callbacks, so the walk is safe. */
+	for (struct gq__rgroup *g = node->closing; g != NULL; g = g->close_next)
+		gq__rgroup_poll(g);
 	for (size_t i = 0; i < node->n_topics; i++) {
 		struct gq__topic *t = node->topics[i];
 
@@ -807,7 +822,7 @@ check_cb(uv_check_t *h)
 	flush_dirty(node);
 	if (node->state == GQ__NODE_STARTING)
 		check_ready(node);
-	if (node->state == GQ__NODE_CLOSING && node->closing_groups == 0 &&
+	if (node->state == GQ__NODE_CLOSING && node->closing == NULL &&
 	    node->ctl == NULL)
 		finish_close(node);
 }

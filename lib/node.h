@@ -129,7 +129,7 @@ struct gq_node {
 	void (*close_cb)(void *arg);
 	void *close_arg;
 	struct gq__req *close_req;
-	unsigned closing_groups; /* raft groups still draining */
+	struct gq__rgroup *closing; /* groups draining or closing */
 	size_t open_handles;     /* handles left to close at the end */
 
 	int lock_fd;
@@ -203,9 +203,10 @@ void gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
 /* Loop thread: the controller became leader with its barrier applied. */
 void gq__node_controller_ready(struct gq_node *node);
 
-/* Loop thread: a raft group began closing / finished closing. */
-void gq__node_group_closing(struct gq_node *node);
-void gq__node_group_closed(struct gq_node *node);
+/* Loop thread: a raft group began closing (the node keeps polling it until
+ * it drained) / finished closing. */
+void gq__node_group_closing(struct gq_node *node, struct gq__rgroup *g);
+void gq__node_group_closed(struct gq_node *node, struct gq__rgroup *g);
 
 /* Loop thread: the partition has produce requests waiting / is going. */
 void gq__node_mark_dirty(struct gq_node *node, struct gq__partition *p);

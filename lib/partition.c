@@ -1067,7 +1067,7 @@ partition_closed(struct gq__rgroup *g)
 	gq__free(p);
 	if (removed)
 		gq__node_partition_removed(node, t);
-	gq__node_group_closed(node);
+	gq__node_group_closed(node, g);
 }
 
 void
@@ -1078,7 +1078,7 @@ gq__partition_close(struct gq__partition *p, bool remove)
 	p->state = PART_CLOSING;
 	p->remove_on_close = remove;
 	fail_backlog(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
-	gq__node_group_closing(p->node);
+	gq__node_group_closing(p->node, p->rg);
 	gq__rgroup_close(p->rg, partition_closed);
 }
 

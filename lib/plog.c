@@ -257,7 +257,9 @@ seek_ge(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 	return cursor_decode(cur, rv, &k, &v, uid, e);
 }
 
-/* The entry with the largest base <= @off. */
+/* The entry with the largest base <= @off: the batch that contains @off
+ * if any does.  LMDB only seeks forward (MDB_SET_RANGE), so step back one
+ * unless the key matched exactly, or take the last key when none is >=. */
 static int
 seek_le(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 {
@@ -599,6 +601,18 @@ batch_matches(const uint8_t *buf, const struct entry *e)
  * Pending-transaction bookkeeping.
  */
 
+/* Cut uncommitted bytes off a segment.  Failure is harmless (see the
+ * invariants at the top): later writes overwrite the bytes and recovery
+ * cuts them, so there is nothing to report. */
+static void
+cut_quietly(int fd, uint64_t size)
+{
+	int rv;
+
+	rv = ftruncate(fd, (off_t)size);
+	(void)rv;
+}
+
 static void
 pending_begin(struct gq__plog *p)
 {
@@ -700,10 +714,8 @@ gq__plog_abort(struct gq__plog *p)
 	}
 	if (p->saved.nsegs > 0) {
 		s = p->segs[p->saved.nsegs - 1];
-		/* A failed ftruncate is harmless: see the invariants. */
-		if (s->size != p->saved.last_size &&
-		    ftruncate(s->fd, (off_t)p->saved.last_size) != 0)
-			(void)0;
+		if (s->size != p->saved.last_size)
+			cut_quietly(s->fd, p->saved.last_size);
 		s->size = p->saved.last_size;
 		s->max_ts = p->saved.last_max_ts;
 	}
@@ -893,7 +905,10 @@ gq__plog_set_conf(struct gq__plog *p, const struct gq__plog_conf *conf)
  * Any-thread accessors.
  */
 
-/* Register an any-thread call; GQ_ECLOSED once closing or removed. */
+/* Register an any-thread call; GQ_ECLOSED once closing or removed.  The
+ * count lets gq__plog_close() wait for calls in progress; the high
+ * watermark and log start are read together so a call works against one
+ * published state. */
 static int
 user_enter(struct gq__plog *p, int64_t *hw, int64_t *start)
 {
@@ -1043,6 +1058,9 @@ gq__plog_read(struct gq__plog *p, int64_t offset, size_t max_bytes,
 		rv = gq__err_from_mdb(rv);
 		goto out_txn;
 	}
+	/* A missing entry below hw means a retention or removal committed
+	 * in LMDB but not yet published; missing() tells that apart from a
+	 * damaged index. */
 	rv = seek_le(cur, p->uid, offset, &e);
 	if (rv == 0 && e.last < offset)
 		rv = NOTFOUND;
@@ -1542,7 +1560,7 @@ match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
 	if (first.base != p->log_start)
 		return corrupt_index(p, "first entry is not the log start",
 				     first.base, errmsg);
-	if ((r->fsize = gq__calloc(r->nfiles, sizeof(*r->fsize))) == NULL)
+	if ((r->fsize = gq__calloc(r->nfiles + 1, sizeof(*r->fsize))) == NULL)
 		return GQ_ENOMEM;
 	b = first.seg;
 	for (i = 0; i < r->nfiles; i++) {
@@ -1575,6 +1593,7 @@ match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
 				close(fd);
 			return rv;
 		}
+		/* Indexed end, not file size: bytes past it are cut below. */
 		if ((s = seg_new(b, fd)) == NULL || segs_push(p, s) != 0) {
 			if (s != NULL)
 				gq__free(s);
@@ -1702,6 +1721,9 @@ recover(struct gq__plog *p, struct recovery *r, char *errmsg)
 	if ((rv = load_pmeta(p, r, errmsg)) != 0 ||
 	    (rv = match_segments(p, r, errmsg)) != 0)
 		return rv;
+	/* Only the last segment can hold unsynced appends in normal
+	 * operation; older ones are walked only when their size is off (a
+	 * crash before their data reached the disk, or damage). */
 	for (i = 0; i < p->nsegs && !found; i++) {
 		if (i + 1 < p->nsegs && r->fsize[i] == p->segs[i]->size)
 			continue;
@@ -1741,11 +1763,12 @@ recover(struct gq__plog *p, struct recovery *r, char *errmsg)
 				goto err_io;
 			cut++;
 		}
+		/* A file left behind is unreferenced now: the next open
+		 * deletes it, and a roll to its name truncates it. */
 		for (i = cut; i < p->nsegs; i++) {
 			r->rep.truncated_bytes += r->fsize[i];
 			seg_name(name, p->segs[i]->base);
-			if (unlinkat(p->dirfd, name, 0) != 0)
-				goto err_io;
+			unlinkat(p->dirfd, name, 0);
 			seg_free(p->segs[i]);
 		}
 		p->nsegs = cut;

@@ -90,6 +90,7 @@ struct gq__rgroup {
 	uint64_t snapshot_budget;
 	bool barrier_pending;
 	void (*close_cb)(struct gq__rgroup *g);
+	struct gq__rgroup *close_next; /* the node's list of closing groups */
 };
 
 struct gq__rgroup_conf {
