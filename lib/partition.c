@@ -51,13 +51,16 @@ struct producer {
 struct dedup_slot {
 	uint64_t hash;
 	int64_t base_offset;
+	uint64_t seq; /* age: the oldest slot is overwritten first */
 	bool used;
+	bool dirty; /* changed by the entry being applied */
 };
 
 /* What apply reports per batch to the proposer. */
 struct batch_result {
 	int status;
 	int64_t base_offset;
+	int64_t dup_of; /* duplicate of accepted batch i of this entry, or -1 */
 };
 
 struct gq__partition {
@@ -81,6 +84,7 @@ struct gq__partition {
 
 	struct dedup_slot *dedup; /* ring of conf.dedup_window slots */
 	uint32_t dedup_next;
+	uint64_t dedup_seq;
 
 	struct batch_result *results;
 	size_t cap_results;
@@ -205,6 +209,7 @@ state_load(struct gq__partition *p)
 		memset(p->dedup, 0,
 		       p->topic->conf.dedup_window * sizeof(*p->dedup));
 	p->dedup_next = 0;
+	p->dedup_seq = 0;
 	gq__be64_put(start, p->uid);
 	if ((rv = gq__store_begin(st, false, &txn)) != 0)
 		return rv;
@@ -244,16 +249,23 @@ state_load(struct gq__partition *p)
 					pr->win[pr->n++] = b;
 			}
 		} else if (k.mv_size == 13 && p->dedup != NULL &&
-			   v.mv_size == 16) {
+			   v.mv_size == 24) {
 			uint32_t slot = gq__be32_get(kb + 9);
 			int64_t off = (int64_t)gq__le64_get(vb + 8);
+			uint64_t seq = gq__le64_get(vb + 16);
 
-			if (slot < p->topic->conf.dedup_window && off < end) {
+			if (slot >= p->topic->conf.dedup_window)
+				continue;
+			/* The ring continues after the newest slot. */
+			if (seq > p->dedup_seq) {
+				p->dedup_seq = seq;
+				p->dedup_next = slot + 1;
+			}
+			if (off < end) {
 				p->dedup[slot].hash = gq__le64_get(vb);
 				p->dedup[slot].base_offset = off;
+				p->dedup[slot].seq = seq;
 				p->dedup[slot].used = true;
-				if (slot + 1 > p->dedup_next)
-					p->dedup_next = slot + 1;
 			}
 		}
 	}
@@ -295,25 +307,31 @@ dedup_find(struct gq__partition *p, uint64_t h)
 	return NULL;
 }
 
-static bool
-seq_follows(int32_t last, int32_t first)
+/* Offsets of batches accepted by the entry being applied are not known
+ * until the append: window and dedup slots refer to them as "pending
+ * batch i" meanwhile. */
+#define PENDING_OFFSET(i)  (-2 - (int64_t)(i))
+#define PENDING_INDEX(off) ((size_t)(-2 - (off)))
+
+static int32_t
+seq_add(int32_t seq, int32_t delta)
 {
 	/* Sequences wrap from INT32_MAX to 0, as in Kafka. */
-	return first == (last == INT32_MAX ? 0 : last + 1);
+	return (int32_t)(((int64_t)seq + delta) % ((int64_t)INT32_MAX + 1));
 }
 
 /* Decide what to do with one batch of an idempotent producer.  Returns 0
- * to append, 1 for a duplicate (base offset in *dup), or an error. */
+ * to append, 1 for a duplicate (its offset, maybe pending, in *dup), or
+ * an error. */
 static int
 producer_check(struct gq__partition *p, const struct gq__batch_header *h,
-	       struct producer **out, int64_t *dup)
+	       int64_t *dup)
 {
 	struct producer *pr;
-	int32_t last = h->base_sequence + h->last_offset_delta;
+	int32_t last = seq_add(h->base_sequence, h->last_offset_delta);
 
 	if ((pr = producer_get(p, h->producer_id)) == NULL)
 		return GQ_ENOMEM;
-	*out = pr;
 	if (pr->epoch >= 0 && h->producer_epoch < pr->epoch)
 		return GQ_EFENCED;
 	if (pr->epoch >= 0 && h->producer_epoch == pr->epoch) {
@@ -325,7 +343,7 @@ producer_check(struct gq__partition *p, const struct gq__batch_header *h,
 			}
 		}
 		if (pr->n > 0 &&
-		    !seq_follows(pr->win[pr->n - 1].last_seq, h->base_sequence))
+		    seq_add(pr->win[pr->n - 1].last_seq, 1) != h->base_sequence)
 			return GQ_ESEQUENCE;
 		return 0;
 	}
@@ -333,15 +351,18 @@ producer_check(struct gq__partition *p, const struct gq__batch_header *h,
 	 * state expired with the log) may continue where it was. */
 	if (pr->epoch >= 0 && h->base_sequence != 0)
 		return GQ_ESEQUENCE;
-	if (pr->epoch >= 0 || pr->n > 0)
-		pr->n = 0;
 	return 0;
 }
 
-static void
-producer_record(struct producer *pr, const struct gq__batch_header *h,
+/* Remember a batch in its producer's window of the last five. */
+static int
+producer_record(struct gq__partition *p, const struct gq__batch_header *h,
 		int64_t base_offset)
 {
+	struct producer *pr = producer_get(p, h->producer_id);
+
+	if (pr == NULL)
+		return GQ_ENOMEM;
 	if (pr->epoch != h->producer_epoch) {
 		pr->epoch = h->producer_epoch;
 		pr->n = 0;
@@ -352,10 +373,12 @@ producer_record(struct producer *pr, const struct gq__batch_header *h,
 		pr->n--;
 	}
 	pr->win[pr->n].first_seq = h->base_sequence;
-	pr->win[pr->n].last_seq = h->base_sequence + h->last_offset_delta;
+	pr->win[pr->n].last_seq =
+		seq_add(h->base_sequence, h->last_offset_delta);
 	pr->win[pr->n].base_offset = base_offset;
 	pr->n++;
 	pr->dirty = true;
+	return 0;
 }
 
 static int
@@ -373,47 +396,121 @@ results_reserve(struct gq__partition *p, size_t n)
 	return 0;
 }
 
-struct pending_batch {
-	struct gq__batch_header h;
-	struct producer *pr;
-	uint64_t hash;
-	size_t result; /* index into p->results */
-};
+/* Take the next dedup slot for @hash (offset pending or known). */
+static uint32_t
+dedup_take(struct gq__partition *p, uint64_t hash, int64_t offset)
+{
+	uint32_t slot = p->dedup_next;
 
-/* Persist producers and dedup slots touched by this entry. */
+	p->dedup[slot].hash = hash;
+	p->dedup[slot].base_offset = offset;
+	p->dedup[slot].seq = ++p->dedup_seq;
+	p->dedup[slot].used = true;
+	p->dedup[slot].dirty = true;
+	p->dedup_next = (slot + 1) % p->topic->conf.dedup_window;
+	return slot;
+}
+
+static int64_t
+resolve(int64_t off, const struct gq__plog_batch *pb)
+{
+	return off <= -2 ? pb[PENDING_INDEX(off)].base_offset : off;
+}
+
+/* After the append: replace pending offsets with real ones and persist
+ * every producer and dedup slot the entry changed. */
 static int
 store_side_state(struct gq__partition *p, MDB_txn *txn,
-		 const struct pending_batch *pend, size_t n,
 		 const struct gq__plog_batch *pb)
 {
 	int rv;
 
-	for (size_t i = 0; i < n; i++) {
-		if (pend[i].pr != NULL && pend[i].pr->dirty) {
-			if ((rv = producer_store(p, txn, pend[i].pr)) != 0)
-				return rv;
-			pend[i].pr->dirty = false;
-		}
-		if (p->dedup != NULL) {
-			uint32_t slot = p->dedup_next;
-			uint8_t key[13];
-			uint8_t val[16];
-			MDB_val k = { sizeof(key), key };
-			MDB_val v = { sizeof(val), val };
+	for (size_t i = 0; i < p->n_producers; i++) {
+		struct producer *pr = &p->producers[i];
 
-			p->dedup[slot].hash = pend[i].hash;
-			p->dedup[slot].base_offset = pb[i].base_offset;
-			p->dedup[slot].used = true;
-			p->dedup_next =
-				(slot + 1) % p->topic->conf.dedup_window;
-			dedup_key(p->uid, slot, key);
-			gq__le64_put(val, pend[i].hash);
-			gq__le64_put(val + 8, (uint64_t)pb[i].base_offset);
-			rv = mdb_put(txn, p->node->store->producers, &k, &v, 0);
-			if (rv != 0)
-				return gq__err_from_mdb(rv);
+		if (!pr->dirty)
+			continue;
+		for (unsigned j = 0; j < pr->n; j++)
+			pr->win[j].base_offset =
+				resolve(pr->win[j].base_offset, pb);
+		if ((rv = producer_store(p, txn, pr)) != 0)
+			return rv;
+		pr->dirty = false;
+	}
+	for (uint32_t i = 0;
+	     p->dedup != NULL && i < p->topic->conf.dedup_window; i++) {
+		struct dedup_slot *d = &p->dedup[i];
+		uint8_t key[13];
+		uint8_t val[24];
+		MDB_val k = { sizeof(key), key };
+		MDB_val v = { sizeof(val), val };
+
+		if (!d->dirty)
+			continue;
+		d->base_offset = resolve(d->base_offset, pb);
+		dedup_key(p->uid, i, key);
+		gq__le64_put(val, d->hash);
+		gq__le64_put(val + 8, (uint64_t)d->base_offset);
+		gq__le64_put(val + 16, d->seq);
+		rv = mdb_put(txn, p->node->store->producers, &k, &v, 0);
+		if (rv != 0)
+			return gq__err_from_mdb(rv);
+		d->dirty = false;
+	}
+	return 0;
+}
+
+/* Decide for one batch: append it (returns 1 and fills @pb), answer it
+ * as a duplicate or reject it (returns 0, outcome in @r). */
+static int
+decide(struct gq__partition *p, const uint8_t *b, uint32_t blen, size_t n_ok,
+       struct batch_result *r, struct gq__plog_batch *pb)
+{
+	struct gq__batch_header h;
+	uint64_t hash = 0;
+	int64_t dup = -1;
+	int rv;
+
+	r->base_offset = -1;
+	r->dup_of = -1;
+	if ((r->status = gq__batch_parse_header(b, blen, &h)) != 0)
+		return 0;
+	if (h.producer_id >= 0) {
+		rv = producer_check(p, &h, &dup);
+		if (rv < 0) {
+			r->status = rv;
+			return 0;
+		}
+		if (rv == 1)
+			goto duplicate;
+	}
+	if (p->dedup != NULL) {
+		struct dedup_slot *s;
+
+		hash = content_hash(b, blen);
+		if ((s = dedup_find(p, hash)) != NULL) {
+			dup = s->base_offset;
+			/* Same content from an idempotent producer still
+			 * consumes its sequence numbers. */
+			if (h.producer_id >= 0 &&
+			    (r->status = producer_record(p, &h, dup)) != 0)
+				return 0;
+			goto duplicate;
 		}
 	}
+	if (h.producer_id >= 0 &&
+	    (r->status = producer_record(p, &h, PENDING_OFFSET(n_ok))) != 0)
+		return 0;
+	if (p->dedup != NULL)
+		dedup_take(p, hash, PENDING_OFFSET(n_ok));
+	pb->data = b;
+	pb->len = blen;
+	return 1;
+duplicate:
+	if (dup <= -2)
+		r->dup_of = (int64_t)PENDING_INDEX(dup);
+	else
+		r->base_offset = dup;
 	return 0;
 }
 
@@ -421,8 +518,8 @@ static void
 apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
 	      const uint8_t *data, size_t len)
 {
-	struct pending_batch *pend = NULL;
 	struct gq__plog_batch *pb = NULL;
+	size_t *owner = NULL; /* result index of each accepted batch */
 	MDB_txn *txn = NULL;
 	size_t n_ok = 0;
 	size_t pos = 4;
@@ -435,58 +532,26 @@ apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
 	}
 	if ((rv = results_reserve(p, n)) != 0)
 		goto fail_all;
-	pend = gq__calloc(n, sizeof(*pend));
 	pb = gq__calloc(n, sizeof(*pb));
-	if (pend == NULL || pb == NULL) {
+	owner = gq__calloc(n, sizeof(*owner));
+	if (pb == NULL || owner == NULL) {
 		rv = GQ_ENOMEM;
 		goto fail_all;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct batch_result *r = &p->results[p->n_results++];
-		struct pending_batch *pe = &pend[n_ok];
 		uint32_t blen;
-		int64_t dup = -1;
 
-		r->base_offset = -1;
 		if (pos + 4 > len ||
 		    (blen = gq__le32_get(data + pos)) > len - pos - 4) {
 			r->status = GQ_ECORRUPT;
-			p->n_results = i + 1;
+			r->base_offset = -1;
+			r->dup_of = -1;
 			break;
 		}
 		pos += 4;
-		r->status = gq__batch_parse_header(data + pos, blen, &pe->h);
-		if (r->status == 0 && pe->h.producer_id >= 0) {
-			rv = producer_check(p, &pe->h, &pe->pr, &dup);
-			if (rv == 1)
-				r->base_offset = dup;
-			r->status = rv < 0 ? rv : 0;
-			if (rv != 0) {
-				pos += blen;
-				continue;
-			}
-		}
-		if (r->status == 0 && p->dedup != NULL) {
-			struct dedup_slot *s;
-
-			pe->hash = content_hash(data + pos, blen);
-			if ((s = dedup_find(p, pe->hash)) != NULL) {
-				r->base_offset = s->base_offset;
-				pos += blen;
-				continue;
-			}
-		}
-		if (r->status == 0) {
-			/* Record the producer now so later batches of the
-			 * same entry are checked against it; the offset is
-			 * filled in after the append. */
-			if (pe->pr != NULL)
-				producer_record(pe->pr, &pe->h, -1);
-			pb[n_ok].data = data + pos;
-			pb[n_ok].len = blen;
-			pe->result = i;
-			n_ok++;
-		}
+		if (decide(p, data + pos, blen, n_ok, r, &pb[n_ok]))
+			owner[n_ok++] = i;
 		pos += blen;
 	}
 	if ((rv = gq__store_begin(p->node->store, true, &txn)) != 0)
@@ -496,52 +561,42 @@ apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
 				     index);
 	else
 		rv = gq__plog_set_applied(p->plog, txn, index);
-	if (rv != 0)
-		goto fail_txn;
-	for (size_t i = 0; i < n_ok; i++) {
-		p->results[pend[i].result].base_offset = pb[i].base_offset;
-		if (pend[i].pr != NULL)
-			pend[i].pr->win[pend[i].pr->n - 1].base_offset =
-				pb[i].base_offset;
+	if (rv != 0 || (rv = store_side_state(p, txn, pb)) != 0) {
+		gq__store_abort(txn);
+		gq__plog_abort(p->plog);
+		goto fail_reload;
 	}
-	/* A producer may have several batches in this entry: fix each
-	 * window slot by matching sequences, not just the last one. */
-	for (size_t i = 0; i < n_ok; i++) {
-		struct producer *pr = pend[i].pr;
-
-		if (pr == NULL)
-			continue;
-		for (unsigned j = 0; j < pr->n; j++)
-			if (pr->win[j].first_seq == pend[i].h.base_sequence)
-				pr->win[j].base_offset = pb[i].base_offset;
+	if ((rv = gq__store_commit(txn)) != 0) {
+		gq__plog_abort(p->plog);
+		goto fail_reload;
 	}
-	if ((rv = store_side_state(p, txn, pend, n_ok, pb)) != 0)
-		goto fail_txn;
-	rv = gq__store_commit(txn);
-	txn = NULL;
-	if (rv != 0)
-		goto fail_abort;
 	gq__plog_commit(p->plog);
-	gq__free(pend);
+	for (size_t i = 0; i < n_ok; i++)
+		p->results[owner[i]].base_offset = pb[i].base_offset;
+	for (size_t i = 0; i < p->n_results; i++)
+		if (p->results[i].dup_of >= 0)
+			p->results[i].base_offset =
+				pb[p->results[i].dup_of].base_offset;
 	gq__free(pb);
+	gq__free(owner);
 	return;
-fail_txn:
-	gq__store_abort(txn);
-fail_abort:
-	gq__plog_abort(p->plog);
 fail_reload:
 	gq__log(p->node, rv == GQ_ENOSPC ? GQ_LOG_ERROR : GQ_LOG_WARN,
 		"partition %s/%d: entry %llu not stored: %s", p->topic->name,
 		p->index, (unsigned long long)index, gq_strerror(rv));
+	/* Producer and dedup state went ahead in memory: reload it. */
 	state_load(p);
 	for (size_t i = 0; i < n_ok; i++)
-		p->results[pend[i].result].status = rv;
-	gq__free(pend);
+		p->results[owner[i]].status = rv;
+	for (size_t i = 0; i < p->n_results; i++)
+		if (p->results[i].dup_of >= 0)
+			p->results[i].status = rv;
 	gq__free(pb);
+	gq__free(owner);
 	return;
 fail_all:
-	gq__free(pend);
 	gq__free(pb);
+	gq__free(owner);
 	p->n_results = 0;
 }
 
