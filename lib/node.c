@@ -573,7 +573,10 @@ dispatch(struct gq_node *node, struct gq__req *req)
 	case GQ__REQ_TOPIC_DELETE:
 	case GQ__REQ_PRODUCER_ID:
 		if (!gq__controller_ready(node->ctl)) {
-			gq__req_complete(req, GQ_ENOTREADY);
+			/* Starting, or between leaders: park it until the
+			 * controller serves (checked every loop turn). */
+			req->next = node->ctl_waiting;
+			node->ctl_waiting = req;
 			break;
 		}
 		gq__controller_submit(node->ctl, req);
@@ -813,12 +816,49 @@ flush_cb(uv_timer_t *h)
 
 /* ---- start and close ------------------------------------------------- */
 
+/* Submit the controller requests parked while it was not serving, oldest
+ * first. */
+static void
+submit_waiting(struct gq_node *node)
+{
+	struct gq__req *req = node->ctl_waiting;
+	struct gq__req *rev = NULL;
+
+	node->ctl_waiting = NULL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		req->next = rev;
+		rev = req;
+		req = next;
+	}
+	while (rev != NULL) {
+		struct gq__req *next = rev->next;
+
+		gq__controller_submit(node->ctl, rev);
+		rev = next;
+	}
+}
+
+static void
+fail_list(struct gq__req *req, int status)
+{
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		gq__req_complete(req, status);
+		req = next;
+	}
+}
+
 static void
 check_cb(uv_check_t *h)
 {
 	struct gq_node *node = h->data;
 
 	poll_groups(node);
+	if (node->ctl_waiting != NULL && gq__controller_ready(node->ctl))
+		submit_waiting(node);
 	flush_dirty(node);
 	if (node->state == GQ__NODE_STARTING)
 		check_ready(node);
@@ -948,6 +988,8 @@ start_close(struct gq_node *node)
 			gq__req_complete(req, GQ_ECLOSED);
 		req = next;
 	}
+	fail_list(node->ctl_waiting, GQ_ECLOSED);
+	node->ctl_waiting = NULL;
 	uv_timer_stop(&node->cleanup_timer);
 	uv_timer_stop(&node->flush_timer);
 	for (size_t i = 0; i < node->n_topics; i++) {

@@ -130,7 +130,7 @@ struct gq_node {
 	void *close_arg;
 	struct gq__req *close_req;
 	struct gq__rgroup *closing; /* groups draining or closing */
-	size_t open_handles;     /* handles left to close at the end */
+	size_t open_handles;        /* handles left to close at the end */
 
 	int lock_fd;
 	struct gq__store *store;
@@ -151,7 +151,8 @@ struct gq_node {
 	size_t n_dirty;
 	size_t cap_dirty;
 	bool offsets_creating;
-	atomic_uint rr_counter; /* round-robin partitioner */
+	struct gq__req *ctl_waiting; /* parked until the controller serves */
+	atomic_uint rr_counter;      /* round-robin partitioner */
 
 	pthread_mutex_t log_lock;
 	gq_log_cb log_cb;
