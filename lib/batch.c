@@ -342,8 +342,9 @@ gq__batch_build(const struct gq_msg *msgs, size_t n, int codec,
 			goto err_free;
 	}
 
-	if (codec != GQ__CODEC_NONE &&
-	    out->len - GQ__BATCH_HEADER_SIZE >= threshold) {
+	/* The threshold is on the encoded batch, header included, as the
+	 * API documents it. */
+	if (codec != GQ__CODEC_NONE && out->len >= threshold) {
 		if ((rv = records_compress(out, codec, &attrs)) != 0)
 			goto err_free;
 	}

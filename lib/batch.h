@@ -120,14 +120,14 @@ void gq__batch_set_leader_epoch(void *buf, int32_t epoch);
 /*
  * Build one batch from the @n messages at @msgs (borrowed; a timestamp of 0
  * means @now_ms).  Records are encoded uncompressed; if @codec (enum
- * gq__codec, codec.h) is not 0 and the records section is at least
- * @threshold bytes, it is compressed with gq__codec_compress() and the codec
- * goes into the attributes -- unless compression does not make it smaller,
- * in which case it is stored uncompressed as librdkafka does.  The batch has
- * base offset 0, leader epoch -1 (the leader rewrites both),
- * lastOffsetDelta n - 1, offset deltas 0..n-1, CreateTime timestamps,
- * baseTimestamp = the first record's timestamp, maxTimestamp = the largest,
- * the given producer id, epoch and base sequence (-1, -1, -1 for a
+ * gq__codec, codec.h) is not 0 and the encoded batch (header included) is
+ * at least @threshold bytes, the records section is compressed with
+ * gq__codec_compress() and the codec goes into the attributes -- unless
+ * compression does not make it smaller, in which case it is stored uncompressed
+ * as librdkafka does.  The batch has base offset 0, leader epoch -1 (the leader
+ * rewrites both), lastOffsetDelta n - 1, offset deltas 0..n-1, CreateTime
+ * timestamps, baseTimestamp = the first record's timestamp, maxTimestamp = the
+ * largest, the given producer id, epoch and base sequence (-1, -1, -1 for a
  * non-idempotent producer), and a correct CRC.
  * @param out  Must be empty (len 0).  On success it holds exactly the batch
  *             (free with gq__buf_free()); on failure it is empty and freed.

@@ -154,7 +154,7 @@ load_topics(struct gq__controller *c, char *errmsg)
 				  v.mv_data, v.mv_size, &t);
 		if (rv == 0 && (rv = gq__node_topic_add(c->node, t)) != 0)
 			gq__free(t);
-		if (rv != 0) {
+		if (rv == GQ_ECORRUPT) {
 			gq__errmsg_set(errmsg,
 				       "controller state: bad record for "
 				       "topic '%.*s' in index.lmdb",
@@ -162,6 +162,8 @@ load_topics(struct gq__controller *c, char *errmsg)
 				       (const char *)k.mv_data + 6);
 			break;
 		}
+		if (rv != 0)
+			break;
 	}
 	if (rv == MDB_NOTFOUND)
 		rv = 0;

@@ -1090,7 +1090,9 @@ node_start_on(struct gq_node *node, uv_loop_t *loop)
 		       (uint64_t)node->conf.flush_interval_ms,
 		       (uint64_t)node->conf.flush_interval_ms);
 	start(node);
-	/* A failure during start is reported by the first check. */
+	/* The first check reports readiness or a failed start: make the loop
+	 * turn now rather than at its first timer. */
+	uv_async_send(&node->wake);
 	return 0;
 }
 

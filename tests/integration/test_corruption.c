@@ -287,8 +287,7 @@ Test(corruption, garbage_index_fails_open)
 	cr_assert_eq(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
 	close(fd);
 	rv = gq_node_open(dir, NULL, &node);
-	cr_assert(rv == GQ_ECORRUPT || rv == GQ_EIO, "got %s",
-		  gq_strerror(rv));
+	cr_assert(rv == GQ_ECORRUPT || rv == GQ_EIO, "got %s", gq_strerror(rv));
 	cr_assert_neq(gq_node_errmsg(NULL)[0], '\0');
 	cr_assert_null(node);
 }

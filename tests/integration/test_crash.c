@@ -24,7 +24,7 @@
 #include "../lib/tmpdir.h"
 
 #define ROUNDS 50
-#define TOPIC "crash"
+#define TOPIC  "crash"
 
 static const char *dir;
 

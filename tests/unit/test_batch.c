@@ -562,7 +562,8 @@ ParameterizedTestParameters(batch, compressed_round_trip)
 	return cr_make_param_array(int, codecs, 4);
 }
 
-/* Above the threshold each codec compresses the records section
+/* At or above the threshold (the encoded batch size, header included)
+ * each codec compresses the records section
  * (smaller, codec in the attributes, CRC valid) and iteration returns
  * the original records; below the threshold the batch is stored
  * uncompressed; a decompression limit below the records' size gives
@@ -611,7 +612,7 @@ ParameterizedTest(int *codec, batch, compressed_round_trip)
 
 	/* Exactly at the threshold: compressed. */
 	cr_assert(eq(int,
-		     gq__batch_build(m, 100, *codec, records, 1, 2, 3, 1, &z),
+		     gq__batch_build(m, 100, *codec, plain.len, 1, 2, 3, 1, &z),
 		     0));
 	cr_assert(eq(int, gq__batch_validate(z.base, z.len, &h), 0));
 	cr_assert(eq(int, h.attributes &GQ__BATCH_ATTR_CODEC_MASK, *codec));
@@ -648,12 +649,12 @@ ParameterizedTest(int *codec, batch, compressed_round_trip)
 	cr_assert(eq(int, iterate_all(z.base, z.len, &nrec), GQ_ECORRUPT));
 	gq__buf_free(&z);
 
-	/* A threshold one byte above the records' size: stored
+	/* A threshold one byte above the batch's size: stored
 	 * uncompressed, the same bytes as the plain build. */
-	cr_assert(
-		eq(int,
-		   gq__batch_build(m, 100, *codec, records + 1, 1, 2, 3, 1, &z),
-		   0));
+	cr_assert(eq(
+		int,
+		gq__batch_build(m, 100, *codec, plain.len + 1, 1, 2, 3, 1, &z),
+		0));
 	cr_assert(eq(sz, z.len, plain.len));
 	cr_assert(eq(int, memcmp(z.base, plain.base, z.len), 0));
 	gq__buf_free(&z);
