@@ -267,7 +267,7 @@ enum gq_log_level {
 
 /**
  * Receives the node's log messages.  @msg is lent for the call only.  Runs on
- * the loop thread (or, during gq_node_open(), on the opening thread); must
+ * the loop thread; must
  * not call back into the node.
  */
 typedef void (*gq_log_cb)(void *arg, enum gq_log_level level, const char *msg);
@@ -294,8 +294,10 @@ GQ_API int gq_node_open(const char *dir, const struct gq_config *config,
 
 /**
  * As gq_node_open(), but run the node on the caller's libuv @loop instead of
- * a thread of its own.  The caller runs the loop; the call returns once the
- * node is started, and readiness is reported through gq_node_ready().
+ * a thread of its own.  Recovery (segments, index, Raft logs) runs inside
+ * this call and its failures are returned by it; the Raft groups then
+ * elect themselves while the caller runs the loop, and gq_node_ready()
+ * turns true.  Requests made before that wait for it.
  * Blocking calls must not be made from the loop's thread.
  * @param loop  Borrowed; must outlive the node.
  * Thread safety: the loop's thread only.
@@ -386,7 +388,10 @@ GQ_API int gq_topic_delete(struct gq_node *node, const char *name);
  */
 GQ_API int gq_topic_list(struct gq_node *node, char ***names, size_t *count);
 
-/** Free what gq_topic_list() returned.  NULL is a no-op. */
+/**
+ * Free what gq_topic_list() returned.  NULL is a no-op.
+ * Thread safety: any thread.
+ */
 GQ_API void gq_topic_list_free(char **names, size_t count);
 
 /**
@@ -399,7 +404,11 @@ GQ_API void gq_topic_list_free(char **names, size_t count);
 GQ_API int gq_topic_describe(struct gq_node *node, const char *name,
 			     struct gq_topic_info **out);
 
-/** Free a description.  NULL is a no-op. */
+/**
+ * Free a description.  NULL is a no-op.
+ * Thread safety: any thread; a description is used by one thread at a
+ * time, as are the gq_topic_info_*() readers below.
+ */
 GQ_API void gq_topic_info_destroy(struct gq_topic_info *info);
 
 /** Number of partitions of the described topic. */
@@ -542,17 +551,29 @@ GQ_API int gq_produce_records_async(struct gq_node *node, const char *topic,
  */
 GQ_API int gq_producer_create(struct gq_node *node, struct gq_producer **out);
 
-/** Free a producer.  NULL is a no-op.  Its in-flight sends complete first. */
+/**
+ * Free a producer.  NULL is a no-op.  Call it after the producer's last
+ * send returned, and before gq_node_close() of its node.
+ * Thread safety: the thread that uses the producer.
+ */
 GQ_API void gq_producer_destroy(struct gq_producer *producer);
 
-/** The producer id and epoch the node assigned. */
+/**
+ * The producer id and epoch the node assigned.
+ * Thread safety: any thread.
+ */
 GQ_API void gq_producer_id(const struct gq_producer *producer, int64_t *id,
 			   int16_t *epoch);
 
 /**
- * As gq_produce(), through the idempotent producer.  On GQ_EUNKNOWN or
- * GQ_ETIMEDOUT, call gq_producer_retry() to resend the same batch with the
- * same sequence number; the node stores it at most once.
+ * As gq_produce(), through the idempotent producer.  The call itself
+ * resends the batch (same sequence numbers) a few times while its outcome
+ * is unknown or the partition is not serving; if it still returns
+ * GQ_EUNKNOWN or GQ_ENOTREADY, call gq_producer_retry() later to resend
+ * the same batch: the node stores it at most once and answers a duplicate
+ * with its original offset.  Sequence numbers are used once a batch was
+ * sent, so skipping the retry leaves a gap the next send reports as
+ * GQ_ESEQUENCE.
  * @return as gq_produce(), plus GQ_ESEQUENCE and GQ_EFENCED.
  * Thread safety: one thread at a time per producer.  Blocking.
  */
@@ -620,7 +641,10 @@ GQ_API int gq_fetch_next(struct gq_fetch *fetch, struct gq_record *rec);
 GQ_API int gq_fetch_header(struct gq_fetch *fetch, size_t i,
 			   struct gq_header *out);
 
-/** High watermark of the partition when the fetch was served. */
+/**
+ * High watermark of the partition when the fetch was served.
+ * Thread safety: as gq_fetch_next(), for this and the accessors below.
+ */
 GQ_API gq_offset gq_fetch_high_watermark(const struct gq_fetch *fetch);
 
 /** Log start offset of the partition when the fetch was served. */
