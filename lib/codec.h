@@ -125,4 +125,29 @@ gq__codec_out_room(struct gq__buf *out, size_t start, size_t max_out,
 	return 0;
 }
 
+/* The three functions of a codec whose library this build lacks: not
+ * available, and every call GQ_EUNSUPPORTED. */
+#define GQ__CODEC_UNAVAILABLE(name)                                            \
+	bool gq__codec_##name##_available(void)                                \
+	{                                                                      \
+		return false;                                                  \
+	}                                                                      \
+	int gq__codec_##name##_compress(const void *src, size_t len,           \
+					struct gq__buf *out)                   \
+	{                                                                      \
+		(void)src;                                                     \
+		(void)len;                                                     \
+		(void)out;                                                     \
+		return GQ_EUNSUPPORTED;                                        \
+	}                                                                      \
+	int gq__codec_##name##_decompress(const void *src, size_t len,         \
+					  size_t max_out, struct gq__buf *out) \
+	{                                                                      \
+		(void)src;                                                     \
+		(void)len;                                                     \
+		(void)max_out;                                                 \
+		(void)out;                                                     \
+		return GQ_EUNSUPPORTED;                                        \
+	}
+
 #endif /* GQ_CODEC_H */

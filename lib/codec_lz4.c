@@ -309,30 +309,6 @@ err_free:
 
 #else /* !GQ_HAVE_LZ4 */
 
-bool
-gq__codec_lz4_available(void)
-{
-	return false;
-}
-
-int
-gq__codec_lz4_compress(const void *src, size_t len, struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
-
-int
-gq__codec_lz4_decompress(const void *src, size_t len, size_t max_out,
-			 struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)max_out;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
+GQ__CODEC_UNAVAILABLE(lz4)
 
 #endif /* GQ_HAVE_LZ4 */

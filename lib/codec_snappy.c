@@ -183,30 +183,6 @@ gq__codec_snappy_decompress(const void *src, size_t len, size_t max_out,
 
 #else /* !GQ_HAVE_SNAPPY */
 
-bool
-gq__codec_snappy_available(void)
-{
-	return false;
-}
-
-int
-gq__codec_snappy_compress(const void *src, size_t len, struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
-
-int
-gq__codec_snappy_decompress(const void *src, size_t len, size_t max_out,
-			    struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)max_out;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
+GQ__CODEC_UNAVAILABLE(snappy)
 
 #endif /* GQ_HAVE_SNAPPY */

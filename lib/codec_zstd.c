@@ -173,30 +173,6 @@ out_free:
 
 #else /* !GQ_HAVE_ZSTD */
 
-bool
-gq__codec_zstd_available(void)
-{
-	return false;
-}
-
-int
-gq__codec_zstd_compress(const void *src, size_t len, struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
-
-int
-gq__codec_zstd_decompress(const void *src, size_t len, size_t max_out,
-			  struct gq__buf *out)
-{
-	(void)src;
-	(void)len;
-	(void)max_out;
-	(void)out;
-	return GQ_EUNSUPPORTED;
-}
+GQ__CODEC_UNAVAILABLE(zstd)
 
 #endif /* GQ_HAVE_ZSTD */

@@ -126,6 +126,17 @@ gq__req_complete(struct gq__req *req, int status)
 		req->done(req);
 }
 
+void
+gq__req_complete_list(struct gq__req *req, int status)
+{
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		gq__req_complete(req, status);
+		req = next;
+	}
+}
+
 int
 gq__node_post(struct gq_node *node, struct gq__req *req)
 {
@@ -175,242 +186,6 @@ gq__node_call(struct gq_node *node, struct gq__req *req)
 	if (req->status != 0)
 		gq__node_set_errmsg(node, req->errmsg);
 	return req->status;
-}
-
-/* ---- topic table ----------------------------------------------------- */
-
-static size_t
-topic_pos(struct gq_node *node, const char *name, bool *found)
-{
-	size_t lo = 0;
-	size_t hi = node->n_topics;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(node->topics[mid]->name, name);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-struct gq__topic *
-gq__node_topic_find(struct gq_node *node, const char *name)
-{
-	bool found;
-	size_t pos = topic_pos(node, name, &found);
-
-	return found ? node->topics[pos] : NULL;
-}
-
-int
-gq__node_topic_add(struct gq_node *node, struct gq__topic *t)
-{
-	bool found;
-	size_t pos;
-
-	pthread_rwlock_wrlock(&node->meta_lock);
-	pos = topic_pos(node, t->name, &found);
-	if (found) {
-		pthread_rwlock_unlock(&node->meta_lock);
-		return GQ_EEXIST;
-	}
-	if (node->n_topics == node->cap_topics) {
-		size_t cap = node->cap_topics ? node->cap_topics * 2 : 16;
-		struct gq__topic **nt;
-
-		nt = gq__realloc(node->topics, cap * sizeof(*nt));
-		if (nt == NULL) {
-			pthread_rwlock_unlock(&node->meta_lock);
-			return GQ_ENOMEM;
-		}
-		node->topics = nt;
-		node->cap_topics = cap;
-	}
-	memmove(&node->topics[pos + 1], &node->topics[pos],
-		(node->n_topics - pos) * sizeof(*node->topics));
-	node->topics[pos] = t;
-	node->n_topics++;
-	pthread_rwlock_unlock(&node->meta_lock);
-	return 0;
-}
-
-void
-gq__node_topic_remove(struct gq_node *node, struct gq__topic *t)
-{
-	bool found;
-	size_t pos;
-
-	pthread_rwlock_wrlock(&node->meta_lock);
-	pos = topic_pos(node, t->name, &found);
-	if (found && node->topics[pos] == t) {
-		memmove(&node->topics[pos], &node->topics[pos + 1],
-			(node->n_topics - pos - 1) * sizeof(*node->topics));
-		node->n_topics--;
-	}
-	pthread_rwlock_unlock(&node->meta_lock);
-}
-
-int
-gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t, char *out,
-		   size_t size)
-{
-	int n = snprintf(out, size, "%s/data/%s.%u", node->dir, t->name, t->id);
-
-	return n < 0 || (size_t)n >= size ? GQ_EINVAL : 0;
-}
-
-static void
-topic_free(struct gq__topic *t)
-{
-	gq__free(t->parts);
-	gq__free(t);
-}
-
-static void
-complete_waiters(struct gq__topic *t, int status)
-{
-	struct gq__req *req = t->waiters;
-
-	t->waiters = NULL;
-	while (req != NULL) {
-		struct gq__req *next = req->next;
-
-		gq__req_complete(req, status);
-		req = next;
-	}
-}
-
-/* Open every partition of @t; failures are recorded in t->status. */
-static void
-topic_open_partitions(struct gq_node *node, struct gq__topic *t)
-{
-	char errmsg[GQ_ERRMSG_SIZE] = "";
-
-	for (int32_t i = 0; i < t->n_parts; i++) {
-		int rv;
-
-		if (t->parts[i] != NULL)
-			continue;
-		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
-		if (rv != 0) {
-			gq__log(node, GQ_LOG_ERROR,
-				"cannot open partition %s/%d: %s", t->name, i,
-				errmsg[0] ? errmsg : gq_strerror(rv));
-			if (t->status == 0)
-				t->status = rv;
-			if (node->state == GQ__NODE_STARTING &&
-			    node->open_status == 0) {
-				node->open_status = rv;
-				snprintf(node->open_errmsg,
-					 sizeof(node->open_errmsg), "%s",
-					 errmsg[0] ? errmsg : gq_strerror(rv));
-			}
-		}
-	}
-}
-
-void
-gq__node_topic_created(struct gq_node *node, struct gq__topic *t)
-{
-	if (gq__node_topic_add(node, t) != 0) {
-		/* Only possible on ENOMEM: the topic is committed and will be
-		 * loaded at the next start. */
-		gq__log(node, GQ_LOG_ERROR, "cannot add topic %s", t->name);
-		topic_free(t);
-		return;
-	}
-	topic_open_partitions(node, t);
-}
-
-static void
-topic_removed(struct gq_node *node, struct gq__topic *t)
-{
-	char dir[4200];
-
-	if (gq__node_topic_dir(node, t, dir, sizeof(dir)) == 0)
-		gq__rm_rf(dir);
-	complete_waiters(t, 0);
-	topic_free(t);
-}
-
-void
-gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t)
-{
-	int32_t open = 0;
-
-	t->deleting = true;
-	gq__node_topic_remove(node, t);
-	for (int32_t i = 0; i < t->n_parts; i++)
-		open += t->parts[i] != NULL;
-	t->n_closed = t->n_parts - open;
-	if (open == 0) {
-		topic_removed(node, t);
-		return;
-	}
-	for (int32_t i = 0; i < t->n_parts; i++)
-		if (t->parts[i] != NULL)
-			gq__partition_close(t->parts[i], true);
-}
-
-void
-gq__node_partition_removed(struct gq_node *node, struct gq__topic *t)
-{
-	if (++t->n_closed == t->n_parts)
-		topic_removed(node, t);
-}
-
-void
-gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
-		    struct gq__req *req)
-{
-	(void)node;
-	if (t == NULL) {
-		gq__req_complete(req, 0);
-		return;
-	}
-	if (req->type == GQ__REQ_TOPIC_CREATE) {
-		if (t->status != 0) {
-			gq__req_complete(req, t->status);
-			return;
-		}
-		if (t->n_ready == t->n_parts) {
-			gq__req_complete(req, 0);
-			return;
-		}
-	}
-	req->next = t->waiters;
-	t->waiters = req;
-}
-
-void
-gq__node_partition_ready(struct gq_node *node, struct gq__topic *t)
-{
-	(void)node;
-	if (++t->n_ready == t->n_parts && !t->deleting)
-		complete_waiters(t, 0);
-}
-
-void
-gq__node_partition_failed(struct gq_node *node, struct gq__topic *t, int status)
-{
-	if (t->status == 0)
-		t->status = status;
-	if (node->state == GQ__NODE_STARTING && node->open_status == 0) {
-		node->open_status = status;
-		snprintf(node->open_errmsg, sizeof(node->open_errmsg),
-			 "partition of topic %.200s failed to start", t->name);
-	}
-	if (!t->deleting)
-		complete_waiters(t, status);
 }
 
 void
@@ -841,17 +616,6 @@ submit_waiting(struct gq_node *node)
 }
 
 static void
-fail_list(struct gq__req *req, int status)
-{
-	while (req != NULL) {
-		struct gq__req *next = req->next;
-
-		gq__req_complete(req, status);
-		req = next;
-	}
-}
-
-static void
 check_cb(uv_check_t *h)
 {
 	struct gq_node *node = h->data;
@@ -919,7 +683,7 @@ start(struct gq_node *node)
 	}
 	remove_orphans(node);
 	for (size_t i = 0; i < node->n_topics && node->open_status == 0; i++)
-		topic_open_partitions(node, node->topics[i]);
+		gq__topic_open_partitions(node, node->topics[i]);
 }
 
 static void
@@ -959,7 +723,7 @@ finish_close(struct gq_node *node)
 
 	node->state = GQ__NODE_CLOSED;
 	for (size_t i = 0; i < node->n_topics; i++)
-		topic_free(node->topics[i]);
+		gq__topic_free(node->topics[i]);
 	node->n_topics = 0;
 	node->open_handles = sizeof(handles) / sizeof(handles[0]);
 	for (size_t i = 0; i < node->open_handles; i++)
@@ -988,7 +752,7 @@ start_close(struct gq_node *node)
 			gq__req_complete(req, GQ_ECLOSED);
 		req = next;
 	}
-	fail_list(node->ctl_waiting, GQ_ECLOSED);
+	gq__req_complete_list(node->ctl_waiting, GQ_ECLOSED);
 	node->ctl_waiting = NULL;
 	uv_timer_stop(&node->cleanup_timer);
 	uv_timer_stop(&node->flush_timer);
@@ -1001,7 +765,8 @@ start_close(struct gq_node *node)
 				t->parts[j] = NULL;
 			}
 		}
-		complete_waiters(t, GQ_ECLOSED);
+		gq__req_complete_list(t->waiters, GQ_ECLOSED);
+		t->waiters = NULL;
 	}
 	if (node->ctl != NULL) {
 		gq__controller_close(node->ctl);

@@ -168,6 +168,16 @@ void gq__log(struct gq_node *node, enum gq_log_level level, const char *fmt,
  * completion.  Safe to call once per request. */
 void gq__req_complete(struct gq__req *req, int status);
 
+/* Complete every request of a list linked through ->next. */
+void gq__req_complete_list(struct gq__req *req, int status);
+
+/* Free a topic object (its partitions are closed already). */
+void gq__topic_free(struct gq__topic *t);
+
+/* Loop thread: open every partition of @t that is not open; failures are
+ * recorded in t->status (and fail the node's start while starting). */
+void gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t);
+
 /* Post @req to the loop (any thread).  GQ_ECLOSED once the node closes. */
 int gq__node_post(struct gq_node *node, struct gq__req *req);
 

@@ -756,12 +756,7 @@ fail_backlog(struct gq__partition *p, int status)
 	struct gq__req *req = p->backlog_head;
 
 	p->backlog_head = p->backlog_tail = NULL;
-	while (req != NULL) {
-		struct gq__req *next = req->next;
-
-		gq__req_complete(req, status);
-		req = next;
-	}
+	gq__req_complete_list(req, status);
 }
 
 static void
@@ -1001,12 +996,7 @@ propose(struct gq__partition *p, uint32_t type, struct gq__req *reqs,
 		return;
 	gq__free(prop);
 fail:
-	while (reqs != NULL) {
-		struct gq__req *next = reqs->next;
-
-		gq__req_complete(reqs, rv);
-		reqs = next;
-	}
+	gq__req_complete_list(reqs, rv);
 }
 
 void
@@ -1066,12 +1056,7 @@ gq__partition_flush(struct gq__partition *p)
 			}
 		}
 		if (rv != 0) {
-			while (first != NULL) {
-				struct gq__req *next = first->next;
-
-				gq__req_complete(first, rv);
-				first = next;
-			}
+			gq__req_complete_list(first, rv);
 			continue;
 		}
 		gq__le32_put(body.base, n);

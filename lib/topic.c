@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * topic.c - the public topic API: create and delete go through the
- * controller on the loop thread; list and describe read the topic table
- * under the read lock, from the caller's thread.
+ * topic.c - topics on a node: the table (sorted by name, changed by the
+ * loop thread under the write lock), each topic's lifecycle (partitions
+ * opened when the controller commits a create, closed and removed on a
+ * delete, waiting requests completed when that is done), and the public
+ * topic API.  Create and delete go through the controller on the loop
+ * thread; list and describe read the table under the read lock, from the
+ * caller's thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "fsutil.h"
 #include "heap.h"
 #include "names.h"
 #include "node.h"
@@ -21,6 +26,236 @@ struct gq_topic_info {
 	struct gq_config *config;
 	struct gq_partition_info *parts;
 };
+
+/* ---- the node's topic table ------------------------------------------ */
+
+static size_t
+topic_pos(struct gq_node *node, const char *name, bool *found)
+{
+	size_t lo = 0;
+	size_t hi = node->n_topics;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(node->topics[mid]->name, name);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct gq__topic *
+gq__node_topic_find(struct gq_node *node, const char *name)
+{
+	bool found;
+	size_t pos = topic_pos(node, name, &found);
+
+	return found ? node->topics[pos] : NULL;
+}
+
+int
+gq__node_topic_add(struct gq_node *node, struct gq__topic *t)
+{
+	bool found;
+	size_t pos;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	pos = topic_pos(node, t->name, &found);
+	if (found) {
+		pthread_rwlock_unlock(&node->meta_lock);
+		return GQ_EEXIST;
+	}
+	if (node->n_topics == node->cap_topics) {
+		size_t cap = node->cap_topics ? node->cap_topics * 2 : 16;
+		struct gq__topic **nt;
+
+		nt = gq__realloc(node->topics, cap * sizeof(*nt));
+		if (nt == NULL) {
+			pthread_rwlock_unlock(&node->meta_lock);
+			return GQ_ENOMEM;
+		}
+		node->topics = nt;
+		node->cap_topics = cap;
+	}
+	memmove(&node->topics[pos + 1], &node->topics[pos],
+		(node->n_topics - pos) * sizeof(*node->topics));
+	node->topics[pos] = t;
+	node->n_topics++;
+	pthread_rwlock_unlock(&node->meta_lock);
+	return 0;
+}
+
+void
+gq__node_topic_remove(struct gq_node *node, struct gq__topic *t)
+{
+	bool found;
+	size_t pos;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	pos = topic_pos(node, t->name, &found);
+	if (found && node->topics[pos] == t) {
+		memmove(&node->topics[pos], &node->topics[pos + 1],
+			(node->n_topics - pos - 1) * sizeof(*node->topics));
+		node->n_topics--;
+	}
+	pthread_rwlock_unlock(&node->meta_lock);
+}
+
+int
+gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t, char *out,
+		   size_t size)
+{
+	int n = snprintf(out, size, "%s/data/%s.%u", node->dir, t->name, t->id);
+
+	return n < 0 || (size_t)n >= size ? GQ_EINVAL : 0;
+}
+
+void
+gq__topic_free(struct gq__topic *t)
+{
+	gq__free(t->parts);
+	gq__free(t);
+}
+
+static void
+complete_waiters(struct gq__topic *t, int status)
+{
+	struct gq__req *req = t->waiters;
+
+	t->waiters = NULL;
+	gq__req_complete_list(req, status);
+}
+
+void
+gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+
+	for (int32_t i = 0; i < t->n_parts; i++) {
+		int rv;
+
+		if (t->parts[i] != NULL)
+			continue;
+		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
+		if (rv != 0) {
+			gq__log(node, GQ_LOG_ERROR,
+				"cannot open partition %s/%d: %s", t->name, i,
+				errmsg[0] ? errmsg : gq_strerror(rv));
+			if (t->status == 0)
+				t->status = rv;
+			if (node->state == GQ__NODE_STARTING &&
+			    node->open_status == 0) {
+				node->open_status = rv;
+				snprintf(node->open_errmsg,
+					 sizeof(node->open_errmsg), "%s",
+					 errmsg[0] ? errmsg : gq_strerror(rv));
+			}
+		}
+	}
+}
+
+void
+gq__node_topic_created(struct gq_node *node, struct gq__topic *t)
+{
+	if (gq__node_topic_add(node, t) != 0) {
+		/* Only possible on ENOMEM: the topic is committed and will be
+		 * loaded at the next start. */
+		gq__log(node, GQ_LOG_ERROR, "cannot add topic %s", t->name);
+		gq__topic_free(t);
+		return;
+	}
+	gq__topic_open_partitions(node, t);
+}
+
+static void
+topic_removed(struct gq_node *node, struct gq__topic *t)
+{
+	char dir[4200];
+
+	if (gq__node_topic_dir(node, t, dir, sizeof(dir)) == 0)
+		gq__rm_rf(dir);
+	complete_waiters(t, 0);
+	gq__topic_free(t);
+}
+
+void
+gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t)
+{
+	int32_t open = 0;
+
+	t->deleting = true;
+	gq__node_topic_remove(node, t);
+	for (int32_t i = 0; i < t->n_parts; i++)
+		open += t->parts[i] != NULL;
+	t->n_closed = t->n_parts - open;
+	if (open == 0) {
+		topic_removed(node, t);
+		return;
+	}
+	for (int32_t i = 0; i < t->n_parts; i++)
+		if (t->parts[i] != NULL)
+			gq__partition_close(t->parts[i], true);
+}
+
+void
+gq__node_partition_removed(struct gq_node *node, struct gq__topic *t)
+{
+	if (++t->n_closed == t->n_parts)
+		topic_removed(node, t);
+}
+
+void
+gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
+		    struct gq__req *req)
+{
+	(void)node;
+	if (t == NULL) {
+		gq__req_complete(req, 0);
+		return;
+	}
+	if (req->type == GQ__REQ_TOPIC_CREATE) {
+		if (t->status != 0) {
+			gq__req_complete(req, t->status);
+			return;
+		}
+		if (t->n_ready == t->n_parts) {
+			gq__req_complete(req, 0);
+			return;
+		}
+	}
+	req->next = t->waiters;
+	t->waiters = req;
+}
+
+void
+gq__node_partition_ready(struct gq_node *node, struct gq__topic *t)
+{
+	(void)node;
+	if (++t->n_ready == t->n_parts && !t->deleting)
+		complete_waiters(t, 0);
+}
+
+void
+gq__node_partition_failed(struct gq_node *node, struct gq__topic *t, int status)
+{
+	if (t->status == 0)
+		t->status = status;
+	if (node->state == GQ__NODE_STARTING && node->open_status == 0) {
+		node->open_status = status;
+		snprintf(node->open_errmsg, sizeof(node->open_errmsg),
+			 "partition of topic %.200s failed to start", t->name);
+	}
+	if (!t->deleting)
+		complete_waiters(t, status);
+}
 
 int
 gq__name_check(const char *name, bool internal, char *errmsg)
