@@ -100,7 +100,7 @@ topic_decode(const char *name, size_t name_len, const uint8_t *v, size_t len,
 	t->n_parts = (int32_t)gq__le32_get(v + 8);
 	rv = gq__topic_conf_decode(v + 12, len - 12, &t->conf);
 	if (rv != 0 || t->n_parts <= 0 || t->n_parts > 1000000 || t->id == 0) {
-		gq__free(t);
+		gq__topic_free(t);
 		return GQ_ECORRUPT;
 	}
 	t->parts = gq__calloc((size_t)t->n_parts, sizeof(*t->parts));
@@ -153,7 +153,7 @@ load_topics(struct gq__controller *c, char *errmsg)
 		rv = topic_decode((const char *)k.mv_data + 6, k.mv_size - 6,
 				  v.mv_data, v.mv_size, &t);
 		if (rv == 0 && (rv = gq__node_topic_add(c->node, t)) != 0)
-			gq__free(t);
+			gq__topic_free(t);
 		if (rv == GQ_ECORRUPT) {
 			gq__errmsg_set(errmsg,
 				       "controller state: bad record for "
@@ -240,10 +240,7 @@ fail:
 	res->status = rv;
 out:
 	gq__buf_free(&rec);
-	if (t != NULL) {
-		gq__free(t->parts);
-		gq__free(t);
-	}
+	gq__topic_free(t);
 }
 
 static void
@@ -340,10 +337,8 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: cannot record entry %llu: %s",
 			(unsigned long long)index, gq_strerror(rv));
-		if (res->topic != NULL && type == CMD_TOPIC_CREATE) {
-			gq__free(res->topic->parts);
-			gq__free(res->topic);
-		}
+		if (res->topic != NULL && type == CMD_TOPIC_CREATE)
+			gq__topic_free(res->topic);
 		res->topic = NULL;
 		res->status = rv;
 		return;

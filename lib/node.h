@@ -171,7 +171,8 @@ void gq__req_complete(struct gq__req *req, int status);
 /* Complete every request of a list linked through ->next. */
 void gq__req_complete_list(struct gq__req *req, int status);
 
-/* Free a topic object (its partitions are closed already). */
+/* Free a topic object (its partitions are closed already); NULL is a
+ * no-op. */
 void gq__topic_free(struct gq__topic *t);
 
 /* Loop thread: open every partition of @t that is not open; failures are

@@ -121,6 +121,8 @@ gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t, char *out,
 void
 gq__topic_free(struct gq__topic *t)
 {
+	if (t == NULL)
+		return;
 	gq__free(t->parts);
 	gq__free(t);
 }
