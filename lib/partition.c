@@ -85,6 +85,18 @@ struct gq__partition {
 	struct dedup_slot *dedup; /* ring of conf.dedup_window slots */
 	uint32_t dedup_next;
 	uint64_t dedup_seq;
+	/* Hash index over the ring: chains of slots per bucket. */
+	int32_t *dedup_heads;   /* dedup_buckets entries, -1 = empty */
+	int32_t *dedup_chain;   /* per slot: next slot in its bucket */
+	uint32_t dedup_buckets; /* a power of two */
+
+	/* What the entry being applied changed, persisted after it. */
+	int64_t *touched_producers;
+	size_t n_touched_producers;
+	size_t cap_touched_producers;
+	uint32_t *touched_slots;
+	size_t n_touched_slots;
+	size_t cap_touched_slots;
 
 	struct batch_result *results;
 	size_t cap_results;
@@ -96,6 +108,8 @@ struct proposal {
 	struct gq__partition *p;
 	struct gq__req *reqs; /* linked through req->next, in entry order */
 };
+
+static void dedup_index(struct gq__partition *p);
 
 /* ---- producer table -------------------------------------------------- */
 
@@ -205,6 +219,8 @@ state_load(struct gq__partition *p)
 	int rv;
 
 	p->n_producers = 0;
+	p->n_touched_producers = 0;
+	p->n_touched_slots = 0;
 	if (p->dedup != NULL)
 		memset(p->dedup, 0,
 		       p->topic->conf.dedup_window * sizeof(*p->dedup));
@@ -275,6 +291,8 @@ state_load(struct gq__partition *p)
 		rv = gq__err_from_mdb(rv);
 	if (p->dedup_next >= p->topic->conf.dedup_window)
 		p->dedup_next = 0;
+	if (p->dedup != NULL)
+		dedup_index(p);
 	mdb_cursor_close(cur);
 out:
 	gq__store_abort(txn);
@@ -297,14 +315,71 @@ content_hash(const uint8_t *b, size_t len)
 	return h ^ len;
 }
 
+static uint32_t
+dedup_bucket(const struct gq__partition *p, uint64_t h)
+{
+	return (uint32_t)(h ^ h >> 32) & (p->dedup_buckets - 1);
+}
+
+static void
+dedup_link(struct gq__partition *p, uint32_t slot)
+{
+	uint32_t b = dedup_bucket(p, p->dedup[slot].hash);
+
+	p->dedup_chain[slot] = p->dedup_heads[b];
+	p->dedup_heads[b] = (int32_t)slot;
+}
+
+static void
+dedup_unlink(struct gq__partition *p, uint32_t slot)
+{
+	int32_t *pp = &p->dedup_heads[dedup_bucket(p, p->dedup[slot].hash)];
+
+	while (*pp >= 0 && *pp != (int32_t)slot)
+		pp = &p->dedup_chain[*pp];
+	if (*pp >= 0)
+		*pp = p->dedup_chain[slot];
+}
+
 static struct dedup_slot *
 dedup_find(struct gq__partition *p, uint64_t h)
 {
-	for (uint32_t i = 0; i < p->topic->conf.dedup_window; i++) {
-		if (p->dedup[i].used && p->dedup[i].hash == h)
-			return &p->dedup[i];
-	}
+	int32_t s = p->dedup_heads[dedup_bucket(p, h)];
+
+	for (; s >= 0; s = p->dedup_chain[s])
+		if (p->dedup[s].hash == h)
+			return &p->dedup[s];
 	return NULL;
+}
+
+/* Rebuild the hash index from the ring (after a load). */
+static void
+dedup_index(struct gq__partition *p)
+{
+	for (uint32_t b = 0; b < p->dedup_buckets; b++)
+		p->dedup_heads[b] = -1;
+	for (uint32_t i = 0; i < p->topic->conf.dedup_window; i++)
+		if (p->dedup[i].used)
+			dedup_link(p, i);
+}
+
+static int
+touch(void *arrp, size_t *n, size_t *cap, size_t size, const void *item)
+{
+	uint8_t **arr = arrp;
+
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		uint8_t *a = gq__realloc(*arr, c * size);
+
+		if (a == NULL)
+			return GQ_ENOMEM;
+		*arr = a;
+		*cap = c;
+	}
+	memcpy(*arr + *n * size, item, size);
+	(*n)++;
+	return 0;
 }
 
 /* Offsets of batches accepted by the entry being applied are not known
@@ -377,7 +452,15 @@ producer_record(struct gq__partition *p, const struct gq__batch_header *h,
 		seq_add(h->base_sequence, h->last_offset_delta);
 	pr->win[pr->n].base_offset = base_offset;
 	pr->n++;
-	pr->dirty = true;
+	if (!pr->dirty) {
+		int rv = touch(&p->touched_producers, &p->n_touched_producers,
+			       &p->cap_touched_producers, sizeof(int64_t),
+			       &pr->id);
+
+		if (rv != 0)
+			return rv;
+		pr->dirty = true;
+	}
 	return 0;
 }
 
@@ -396,19 +479,27 @@ results_reserve(struct gq__partition *p, size_t n)
 	return 0;
 }
 
-/* Take the next dedup slot for @hash (offset pending or known). */
-static uint32_t
+/* Take the next dedup slot, the oldest, for @hash (offset pending or
+ * known). */
+static int
 dedup_take(struct gq__partition *p, uint64_t hash, int64_t offset)
 {
 	uint32_t slot = p->dedup_next;
+	struct dedup_slot *d = &p->dedup[slot];
 
-	p->dedup[slot].hash = hash;
-	p->dedup[slot].base_offset = offset;
-	p->dedup[slot].seq = ++p->dedup_seq;
-	p->dedup[slot].used = true;
-	p->dedup[slot].dirty = true;
+	if (!d->dirty && touch(&p->touched_slots, &p->n_touched_slots,
+			       &p->cap_touched_slots, sizeof(slot), &slot))
+		return GQ_ENOMEM;
+	if (d->used)
+		dedup_unlink(p, slot);
+	d->hash = hash;
+	d->base_offset = offset;
+	d->seq = ++p->dedup_seq;
+	d->used = true;
+	d->dirty = true;
+	dedup_link(p, slot);
 	p->dedup_next = (slot + 1) % p->topic->conf.dedup_window;
-	return slot;
+	return 0;
 }
 
 static int64_t
@@ -425,10 +516,12 @@ store_side_state(struct gq__partition *p, MDB_txn *txn,
 {
 	int rv;
 
-	for (size_t i = 0; i < p->n_producers; i++) {
-		struct producer *pr = &p->producers[i];
+	for (size_t i = 0; i < p->n_touched_producers; i++) {
+		size_t pos;
+		struct producer *pr =
+			producer_find(p, p->touched_producers[i], &pos);
 
-		if (!pr->dirty)
+		if (pr == NULL || !pr->dirty)
 			continue;
 		for (unsigned j = 0; j < pr->n; j++)
 			pr->win[j].base_offset =
@@ -437,18 +530,16 @@ store_side_state(struct gq__partition *p, MDB_txn *txn,
 			return rv;
 		pr->dirty = false;
 	}
-	for (uint32_t i = 0;
-	     p->dedup != NULL && i < p->topic->conf.dedup_window; i++) {
-		struct dedup_slot *d = &p->dedup[i];
+	for (size_t i = 0; i < p->n_touched_slots; i++) {
+		uint32_t slot = p->touched_slots[i];
+		struct dedup_slot *d = &p->dedup[slot];
 		uint8_t key[13];
 		uint8_t val[24];
 		MDB_val k = { sizeof(key), key };
 		MDB_val v = { sizeof(val), val };
 
-		if (!d->dirty)
-			continue;
 		d->base_offset = resolve(d->base_offset, pb);
-		dedup_key(p->uid, i, key);
+		dedup_key(p->uid, slot, key);
 		gq__le64_put(val, d->hash);
 		gq__le64_put(val + 8, (uint64_t)d->base_offset);
 		gq__le64_put(val + 16, d->seq);
@@ -457,6 +548,8 @@ store_side_state(struct gq__partition *p, MDB_txn *txn,
 			return gq__err_from_mdb(rv);
 		d->dirty = false;
 	}
+	p->n_touched_producers = 0;
+	p->n_touched_slots = 0;
 	return 0;
 }
 
@@ -501,8 +594,9 @@ decide(struct gq__partition *p, const uint8_t *b, uint32_t blen, size_t n_ok,
 	if (h.producer_id >= 0 &&
 	    (r->status = producer_record(p, &h, PENDING_OFFSET(n_ok))) != 0)
 		return 0;
-	if (p->dedup != NULL)
-		dedup_take(p, hash, PENDING_OFFSET(n_ok));
+	if (p->dedup != NULL &&
+	    (r->status = dedup_take(p, hash, PENDING_OFFSET(n_ok))) != 0)
+		return 0;
 	pb->data = b;
 	pb->len = blen;
 	return 1;
@@ -801,6 +895,20 @@ static const struct gq__rgroup_ops part_ops = {
 	.role = part_role,
 };
 
+/* Free the partition object and what it owns in memory. */
+static void
+partition_free(struct gq__partition *p)
+{
+	gq__free(p->dedup);
+	gq__free(p->dedup_chain);
+	gq__free(p->dedup_heads);
+	gq__free(p->producers);
+	gq__free(p->touched_producers);
+	gq__free(p->touched_slots);
+	gq__free(p->results);
+	gq__free(p);
+}
+
 int
 gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 		   struct gq__partition **out, char *errmsg)
@@ -826,8 +934,16 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	if ((rv = gq__mkdirs(p->dir, errmsg)) != 0)
 		goto err_free;
 	if (t->conf.dedup_enabled) {
+		p->dedup_buckets = 16;
+		while (p->dedup_buckets < 2 * t->conf.dedup_window)
+			p->dedup_buckets *= 2;
 		p->dedup = gq__calloc(t->conf.dedup_window, sizeof(*p->dedup));
-		if (p->dedup == NULL) {
+		p->dedup_chain = gq__calloc(t->conf.dedup_window,
+					    sizeof(*p->dedup_chain));
+		p->dedup_heads =
+			gq__calloc(p->dedup_buckets, sizeof(*p->dedup_heads));
+		if (p->dedup == NULL || p->dedup_chain == NULL ||
+		    p->dedup_heads == NULL) {
 			rv = GQ_ENOMEM;
 			goto err_free;
 		}
@@ -863,8 +979,7 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 err_plog:
 	gq__plog_close(p->plog);
 err_free:
-	gq__free(p->dedup);
-	gq__free(p);
+	partition_free(p);
 	return rv;
 }
 
@@ -1101,10 +1216,7 @@ partition_closed(struct gq__rgroup *g)
 	}
 	gq__node_unmark_dirty(node, p);
 	gq__plog_close(p->plog);
-	gq__free(p->dedup);
-	gq__free(p->producers);
-	gq__free(p->results);
-	gq__free(p);
+	partition_free(p);
 	if (removed)
 		gq__node_partition_removed(node, t);
 	gq__node_group_closed(node, g);
