@@ -8,6 +8,7 @@
  */
 #include "partition.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,7 +77,8 @@ struct gq__partition {
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
-	bool dirty; /* listed in the node's dirty array */
+	bool dirty;                  /* listed in the node's dirty array */
+	atomic_int_least32_t leader; /* node id of the leader, or -1 */
 
 	struct producer *producers; /* sorted by id */
 	size_t n_producers;
@@ -881,6 +883,8 @@ part_role(void *owner, bool leader, bool failed)
 		return;
 	}
 	p->state = leader ? PART_SERVING : PART_WAITING;
+	/* Published for describe, which runs on application threads. */
+	atomic_store(&p->leader, leader ? (int32_t)p->node->conf.node_id : -1);
 	if (leader && prev == PART_OPENING)
 		gq__node_partition_ready(p->node, p->topic);
 	if (leader && p->backlog_head != NULL)
@@ -927,6 +931,7 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	p->index = index;
 	p->uid = (uint64_t)t->id << 20 | (uint64_t)index;
 	p->state = PART_OPENING;
+	atomic_init(&p->leader, -1);
 	if ((rv = gq__node_topic_dir(node, t, path, sizeof(path))) != 0)
 		goto err_free;
 	if ((rv = gq__pathf(p->dir, sizeof(p->dir), "%s/%d", path, index)))
@@ -1253,13 +1258,7 @@ gq__partition_request_snapshot(struct gq__partition *p)
 }
 
 int32_t
-gq__partition_leader(const struct gq__partition *p)
+gq__partition_leader(struct gq__partition *p)
 {
-	raft_id id = 0;
-	const char *addr = NULL;
-
-	if (p->rg == NULL)
-		return -1;
-	raft_leader(&p->rg->raft, &id, &addr);
-	return id == 0 ? -1 : (int32_t)id;
+	return atomic_load(&p->leader);
 }

@@ -74,8 +74,8 @@ bool gq__partition_serving(const struct gq__partition *p);
  * Raft log compacted (the node's flush_interval). */
 void gq__partition_request_snapshot(struct gq__partition *p);
 
-/* Raft leader id (node id) or -1. */
-int32_t gq__partition_leader(const struct gq__partition *p);
+/* Node id of the leader as last seen by the loop, or -1.  Any thread. */
+int32_t gq__partition_leader(struct gq__partition *p);
 
 /* LMDB key for a group offset; returns its length. */
 size_t gq__group_key(const char *group, const char *topic, int32_t partition,
