@@ -1,28 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plog.c - one partition's log: segment files of RecordBatch v2 blobs and
- * the partition's offset index, time index and metadata in LMDB (formats
- * in plog.h and doc/storage.md).
+ * plog.c - the loop thread's side of one partition's log: the encoding of
+ * its offsets, times and pmeta records (formats in plog.h and
+ * doc/storage.md), the index cursor and segment helpers the other parts
+ * share, append, commit and abort of the pending transaction, retention,
+ * removal and close.  Reads and the other any-thread calls are in
+ * plog_read.c, open and recovery in plog_recover.c; the structures and the
+ * invariants all the parts keep are in plog_int.h.
  *
- * State comes in two copies.  The loop thread's working copy (next_offset,
- * log_start, applied, segment sizes) includes the changes of the pending
- * transaction; `saved` holds what the last commit left, so an abort can
- * restore it.  Readers on other threads see only what gq__plog_commit()
- * published under `lock`: the high watermark, the log start, the size.
- *
- * Invariants:
- *   - p->segs is sorted by base offset and only the loop thread changes it,
- *     always under `lock`; other threads look segments up under `lock` and
- *     take a reference, so a segment's fd stays open until its last holder
- *     drops it even after retention or an abort took it off the list;
- *   - readers read only index entries below the published high watermark,
- *     so bytes of an uncommitted append are never returned;
- *   - writes are positional (pwritev at the segment's working size), never
- *     O_APPEND: bytes left past the working size by a failed ftruncate are
- *     simply overwritten later, and recovery cuts them if the node stops
- *     first.  That is why an abort cannot fail;
- *   - segments deleted by a pending retention stay on the list (marked
- *     doomed) until the commit, so readers of the old state keep working.
+ * This part keeps the write-side invariants: once the log is open, only
+ * it changes p->segs (loop thread, under `lock`); bytes are written
+ * positionally at a segment's working size, so gq__plog_abort() cannot
+ * fail; `saved` is taken before the first change of a transaction
+ * (pending_begin()) and is what an abort restores; segments doomed by a
+ * pending retention stay listed until gq__plog_commit() publishes the new
+ * log start.
  */
 #include "plog.h"
 
@@ -32,107 +24,16 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "error.h"
 #include "heap.h"
+#include "plog_int.h"
 
-#define ENTRY_VERSION 1
-#define ENTRY_SIZE    56
-#define PMETA_VERSION 1
-#define PMETA_SIZE    32
-#define OKEY_SIZE     16
-#define TKEY_SIZE     24
-#define NAME_DIGITS   20
-#define NAME_SIZE     (NAME_DIGITS + sizeof(".log")) /* with the NUL */
-#define CHUNK         64                             /* batches per pwritev() */
-
-/* A positive "no such entry" result of the cursor helpers (errors are
- * negative GQ_E* codes). */
-#define NOTFOUND 1
-
-#define ERRMSG(buf, ...)                                    \
-	do {                                                \
-		if ((buf) != NULL)                          \
-			gq__errmsg_set((buf), __VA_ARGS__); \
-	} while (0)
-
-/* One decoded offsets entry. */
-struct entry {
-	int64_t base;
-	uint32_t len;
-	int64_t seg;
-	uint64_t pos;
-	int64_t last;
-	int64_t max_ts;
-	int64_t run_max;
-	uint64_t raft_index;
-};
-
-struct segment {
-	int64_t base;
-	int fd;
-	unsigned refs;        /* lock: 1 for the list, 1 per other holder */
-	bool unsynced;        /* lock: written since the last sync */
-	uint64_t size;        /* loop: working size (indexed end) */
-	int64_t max_ts;       /* loop: running max ts of its last batch */
-	bool doomed;          /* loop: deleted by the pending transaction */
-	struct segment *next; /* reap list while closing fds */
-};
-
-/* What the last commit left, for gq__plog_abort(). */
-struct saved {
-	int64_t next_offset;
-	int64_t log_start;
-	uint64_t applied;
-	int64_t run_max;
-	bool have_run_max;
-	size_t nsegs;
-	uint64_t last_size;
-	int64_t last_max_ts;
-};
-
-struct gq__plog {
-	struct gq__store *st;
-	uint64_t uid;
-	char *dir;
-	int dirfd;
-	struct gq__plog_conf conf;
-
-	/* Loop thread: the working state. */
-	int64_t next_offset;
-	int64_t log_start;
-	uint64_t applied;
-	int64_t run_max; /* running max timestamp at the log end */
-	bool have_run_max;
-	bool pending;   /* changes not yet committed or aborted */
-	bool removed;   /* gq__plog_remove() called */
-	size_t ndoomed; /* leading segments doomed by the pending txn */
-	struct saved saved;
-
-	pthread_mutex_t lock;
-	pthread_cond_t idle;
-	/* Changed by the loop thread under lock; read by others under it. */
-	struct segment **segs;
-	size_t nsegs;
-	size_t cap;
-	/* Guarded by lock. */
-	int64_t hw;
-	int64_t pub_start;
-	int64_t lost_below; /* offsets below may vanish (pending retention) */
-	uint64_t pub_size;
-	uint32_t pub_nsegs;
-	unsigned users; /* any-thread calls in progress */
-	bool closing;
-	bool gone;     /* files removed */
-	bool removing; /* LMDB records being removed */
-	bool dir_unsynced;
-};
+#define CHUNK 64 /* batches per pwritev() */
 
 /*
  * Encoding.
@@ -151,8 +52,8 @@ ts_flip(int64_t ts)
 	return (uint64_t)ts ^ (UINT64_C(1) << 63);
 }
 
-static void
-tkey(uint8_t k[TKEY_SIZE], uint64_t uid, int64_t ts, int64_t base)
+void
+gq__plog_tkey(uint8_t k[TKEY_SIZE], uint64_t uid, int64_t ts, int64_t base)
 {
 	gq__be64_put(k, uid);
 	gq__be64_put(k + 8, ts_flip(ts));
@@ -213,8 +114,8 @@ pmeta_encode(const struct gq__plog *p, uint8_t v[PMETA_SIZE])
 	gq__be64_put(v + 24, p->applied);
 }
 
-static int
-pmeta_put(struct gq__plog *p, MDB_txn *txn)
+int
+gq__plog_pmeta_put(struct gq__plog *p, MDB_txn *txn)
 {
 	uint8_t kb[8];
 	uint8_t vb[PMETA_SIZE];
@@ -227,8 +128,7 @@ pmeta_put(struct gq__plog *p, MDB_txn *txn)
 }
 
 /*
- * Cursor helpers over the offsets database.  Each returns 0 with *e
- * filled, NOTFOUND when no entry of the partition is there, or an error.
+ * Cursor helpers over the offsets database (contracts in plog_int.h).
  */
 
 static int
@@ -243,9 +143,8 @@ cursor_decode(MDB_cursor *cur, int rv, const MDB_val *k, const MDB_val *v,
 	return entry_decode(k, v, uid, e);
 }
 
-/* The entry with the smallest base >= @off. */
-static int
-seek_ge(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
+int
+gq__plog_seek_ge(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 {
 	uint8_t kb[OKEY_SIZE];
 	MDB_val k = { sizeof(kb), kb };
@@ -257,11 +156,10 @@ seek_ge(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 	return cursor_decode(cur, rv, &k, &v, uid, e);
 }
 
-/* The entry with the largest base <= @off: the batch that contains @off
- * if any does.  LMDB only seeks forward (MDB_SET_RANGE), so step back one
- * unless the key matched exactly, or take the last key when none is >=. */
-static int
-seek_le(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
+/* LMDB only seeks forward (MDB_SET_RANGE), so step back one unless the key
+ * matched exactly, or take the last key when none is >=. */
+int
+gq__plog_seek_le(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 {
 	uint8_t kb[OKEY_SIZE];
 	MDB_val k = { sizeof(kb), kb };
@@ -278,9 +176,8 @@ seek_le(MDB_cursor *cur, uint64_t uid, int64_t off, struct entry *e)
 	return cursor_decode(cur, rv, &k, &v, uid, e);
 }
 
-/* The next (MDB_NEXT) or previous (MDB_PREV) entry. */
-static int
-step(MDB_cursor *cur, MDB_cursor_op op, uint64_t uid, struct entry *e)
+int
+gq__plog_step(MDB_cursor *cur, MDB_cursor_op op, uint64_t uid, struct entry *e)
 {
 	MDB_val k;
 	MDB_val v;
@@ -290,12 +187,9 @@ step(MDB_cursor *cur, MDB_cursor_op op, uint64_t uid, struct entry *e)
 	return cursor_decode(cur, rv, &k, &v, uid, e);
 }
 
-/* Delete the offsets entries of the partition with base in [from, to);
- * adds the number deleted to *count.  Only keys are looked at, so corrupt
- * values can be deleted too. */
-static int
-del_offsets(struct gq__plog *p, MDB_txn *txn, int64_t from, int64_t to,
-	    uint64_t *count)
+int
+gq__plog_del_offsets(struct gq__plog *p, MDB_txn *txn, int64_t from, int64_t to,
+		     uint64_t *count)
 {
 	uint8_t kb[OKEY_SIZE];
 	MDB_cursor *cur;
@@ -326,12 +220,11 @@ del_offsets(struct gq__plog *p, MDB_txn *txn, int64_t from, int64_t to,
 	return rv == MDB_NOTFOUND ? 0 : gq__err_from_mdb(rv);
 }
 
-/* Delete time-index entries of the partition: from the oldest while their
- * base is below @below (@below >= 0), or from the newest while their base
- * is at least @from_end (@below < 0).  Running max timestamps never fall,
- * so time keys are in base order too and both scans are ranges. */
-static int
-del_times(struct gq__plog *p, MDB_txn *txn, int64_t below, int64_t from_end)
+/* Running max timestamps never fall, so time keys are in base order too
+ * and both scans are ranges. */
+int
+gq__plog_del_times(struct gq__plog *p, MDB_txn *txn, int64_t below,
+		   int64_t from_end)
 {
 	uint8_t kb[TKEY_SIZE];
 	MDB_cursor *cur;
@@ -379,7 +272,7 @@ put_time(struct gq__plog *p, MDB_txn *txn, int64_t ts, int64_t base)
 	MDB_val k = { sizeof(kb), kb };
 	MDB_val v = { 0, kb };
 
-	tkey(kb, p->uid, ts, base);
+	gq__plog_tkey(kb, p->uid, ts, base);
 	return gq__err_from_mdb(mdb_put(txn, p->st->times, &k, &v, 0));
 }
 
@@ -387,15 +280,14 @@ put_time(struct gq__plog *p, MDB_txn *txn, int64_t ts, int64_t base)
  * Segments.
  */
 
-static void
-seg_name(char name[NAME_SIZE], int64_t base)
+void
+gq__plog_seg_name(char name[NAME_SIZE], int64_t base)
 {
 	snprintf(name, NAME_SIZE, "%020" PRId64 ".log", base);
 }
 
-/* Parse a segment file name; false for anything else. */
-static bool
-seg_parse(const char *name, int64_t *base)
+bool
+gq__plog_seg_parse(const char *name, int64_t *base)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -414,8 +306,8 @@ seg_parse(const char *name, int64_t *base)
 	return true;
 }
 
-static struct segment *
-seg_new(int64_t base, int fd)
+struct segment *
+gq__plog_seg_new(int64_t base, int fd)
 {
 	struct segment *s;
 
@@ -428,16 +320,15 @@ seg_new(int64_t base, int fd)
 	return s;
 }
 
-static void
-seg_free(struct segment *s)
+void
+gq__plog_seg_free(struct segment *s)
 {
 	close(s->fd);
 	gq__free(s);
 }
 
-/* Drop a reference taken with seg_get() (any thread). */
-static void
-seg_put(struct gq__plog *p, struct segment *s)
+void
+gq__plog_seg_put(struct gq__plog *p, struct segment *s)
 {
 	bool last;
 
@@ -447,40 +338,11 @@ seg_put(struct gq__plog *p, struct segment *s)
 	last = --s->refs == 0;
 	pthread_mutex_unlock(&p->lock);
 	if (last)
-		seg_free(s);
+		gq__plog_seg_free(s);
 }
 
-/* Find the listed segment with base @base and take a reference; NULL if it
- * is not listed.  Any thread. */
-static struct segment *
-seg_get(struct gq__plog *p, int64_t base)
-{
-	struct segment *s = NULL;
-	size_t lo = 0;
-	size_t hi;
-	size_t mid;
-
-	pthread_mutex_lock(&p->lock);
-	hi = p->nsegs;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (p->segs[mid]->base < base) {
-			lo = mid + 1;
-		} else if (p->segs[mid]->base > base) {
-			hi = mid;
-		} else {
-			s = p->segs[mid];
-			s->refs++;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&p->lock);
-	return s;
-}
-
-/* Append @s to the list; the caller holds the lock or is alone. */
-static int
-segs_push(struct gq__plog *p, struct segment *s)
+int
+gq__plog_segs_push(struct gq__plog *p, struct segment *s)
 {
 	struct segment **a;
 	size_t cap;
@@ -505,18 +367,18 @@ seg_create(struct gq__plog *p, int64_t base, struct segment **out)
 	int fd;
 	int rv;
 
-	seg_name(name, base);
+	gq__plog_seg_name(name, base);
 	/* O_TRUNC: a file of that name can only be debris of an abort. */
 	fd = openat(p->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		    0644);
 	if (fd < 0)
 		return gq__err_from_errno(errno);
 	rv = GQ_ENOMEM;
-	if ((s = seg_new(base, fd)) == NULL)
+	if ((s = gq__plog_seg_new(base, fd)) == NULL)
 		goto err_unlink;
 	s->max_ts = p->have_run_max ? p->run_max : INT64_MIN;
 	pthread_mutex_lock(&p->lock);
-	rv = segs_push(p, s);
+	rv = gq__plog_segs_push(p, s);
 	if (rv == 0)
 		p->dir_unsynced = true;
 	pthread_mutex_unlock(&p->lock);
@@ -560,10 +422,8 @@ write_all(int fd, struct iovec *iov, int cnt, uint64_t off)
 	return 0;
 }
 
-/* Read exactly @len bytes at @off: 0, NOTFOUND if the file is shorter, or
- * an error. */
-static int
-read_all(int fd, uint8_t *buf, size_t len, uint64_t off)
+int
+gq__plog_read_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
 	ssize_t n;
 
@@ -583,10 +443,8 @@ read_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Check that the @e.len bytes at @buf are the batch @e describes: header,
- * CRC, length, offsets, max timestamp. */
-static bool
-batch_matches(const uint8_t *buf, const struct entry *e)
+bool
+gq__plog_batch_matches(const uint8_t *buf, const struct entry *e)
 {
 	struct gq__batch_header h;
 
@@ -602,7 +460,7 @@ batch_matches(const uint8_t *buf, const struct entry *e)
  */
 
 /* Cut uncommitted bytes off a segment.  Failure is harmless (see the
- * invariants at the top): later writes overwrite the bytes and recovery
+ * invariants in plog_int.h): later writes overwrite the bytes and recovery
  * cuts them, so there is nothing to report. */
 static void
 cut_quietly(int fd, uint64_t size)
@@ -632,9 +490,8 @@ pending_begin(struct gq__plog *p)
 	p->pending = true;
 }
 
-/* Committed size of the listed segments not doomed; loop thread. */
-static uint64_t
-live_size(const struct gq__plog *p)
+uint64_t
+gq__plog_live_size(const struct gq__plog *p)
 {
 	uint64_t total = 0;
 	size_t i;
@@ -658,7 +515,7 @@ gq__plog_commit(struct gq__plog *p)
 	/* Unlinking first is fine: holders keep their fd, and new lookups
 	 * still find the segment until it leaves the list just below. */
 	for (i = 0; i < k; i++) {
-		seg_name(name, p->segs[i]->base);
+		gq__plog_seg_name(name, p->segs[i]->base);
 		unlinkat(p->dirfd, name, 0);
 	}
 	pthread_mutex_lock(&p->lock);
@@ -679,12 +536,12 @@ gq__plog_commit(struct gq__plog *p)
 	p->hw = p->next_offset;
 	p->pub_start = p->log_start;
 	p->lost_below = p->log_start;
-	p->pub_size = live_size(p);
+	p->pub_size = gq__plog_live_size(p);
 	p->pub_nsegs = (uint32_t)p->nsegs;
 	pthread_mutex_unlock(&p->lock);
 	while ((s = reap) != NULL) {
 		reap = s->next;
-		seg_free(s);
+		gq__plog_seg_free(s);
 	}
 	p->pending = false;
 }
@@ -708,9 +565,9 @@ gq__plog_abort(struct gq__plog *p)
 	pthread_mutex_unlock(&p->lock);
 	for (i = p->saved.nsegs; i < n; i++) {
 		s = p->segs[i];
-		seg_name(name, s->base);
+		gq__plog_seg_name(name, s->base);
 		unlinkat(p->dirfd, name, 0);
-		seg_put(p, s);
+		gq__plog_seg_put(p, s);
 	}
 	if (p->saved.nsegs > 0) {
 		s = p->segs[p->saved.nsegs - 1];
@@ -865,7 +722,7 @@ gq__plog_append(struct gq__plog *p, MDB_txn *txn, struct gq__plog_batch *b,
 		i += done;
 	}
 	p->applied = raft_index;
-	if ((rv = pmeta_put(p, txn)) != 0)
+	if ((rv = gq__plog_pmeta_put(p, txn)) != 0)
 		goto err;
 	return 0;
 err:
@@ -884,7 +741,7 @@ gq__plog_set_applied(struct gq__plog *p, MDB_txn *txn, uint64_t raft_index)
 		return GQ_EINVAL;
 	pending_begin(p);
 	p->applied = raft_index;
-	if ((rv = pmeta_put(p, txn)) != 0)
+	if ((rv = gq__plog_pmeta_put(p, txn)) != 0)
 		gq__plog_abort(p);
 	return rv;
 }
@@ -899,321 +756,6 @@ void
 gq__plog_set_conf(struct gq__plog *p, const struct gq__plog_conf *conf)
 {
 	p->conf = *conf;
-}
-
-/*
- * Any-thread accessors.
- */
-
-/* Register an any-thread call; GQ_ECLOSED once closing or removed.  The
- * count lets gq__plog_close() wait for calls in progress; the high
- * watermark and log start are read together so a call works against one
- * published state. */
-static int
-user_enter(struct gq__plog *p, int64_t *hw, int64_t *start)
-{
-	int rv = 0;
-
-	pthread_mutex_lock(&p->lock);
-	if (p->closing || p->gone) {
-		rv = GQ_ECLOSED;
-	} else {
-		p->users++;
-		*hw = p->hw;
-		*start = p->pub_start;
-	}
-	pthread_mutex_unlock(&p->lock);
-	return rv;
-}
-
-static void
-user_leave(struct gq__plog *p)
-{
-	pthread_mutex_lock(&p->lock);
-	if (--p->users == 0 && p->closing)
-		pthread_cond_broadcast(&p->idle);
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* A committed entry for @offset was not found (or its segment was not
- * listed): retention or removal got there first, or the index is bad. */
-static int
-missing(struct gq__plog *p, int64_t offset, char *errmsg)
-{
-	int rv;
-
-	pthread_mutex_lock(&p->lock);
-	if (p->removing || p->gone)
-		rv = GQ_ECLOSED;
-	else if (offset < p->lost_below || offset < p->pub_start)
-		rv = GQ_EOFFSET;
-	else
-		rv = GQ_ECORRUPT;
-	pthread_mutex_unlock(&p->lock);
-	if (rv == GQ_ECORRUPT)
-		ERRMSG(errmsg,
-		       "%s: partition %" PRIu64 ": no index entry for "
-		       "offset %" PRId64,
-		       GQ__STORE_FILE, p->uid, offset);
-	return rv;
-}
-
-int64_t
-gq__plog_log_start(struct gq__plog *p)
-{
-	int64_t v;
-
-	pthread_mutex_lock(&p->lock);
-	v = p->pub_start;
-	pthread_mutex_unlock(&p->lock);
-	return v;
-}
-
-int64_t
-gq__plog_next_offset(struct gq__plog *p)
-{
-	int64_t v;
-
-	pthread_mutex_lock(&p->lock);
-	v = p->hw;
-	pthread_mutex_unlock(&p->lock);
-	return v;
-}
-
-void
-gq__plog_stats(struct gq__plog *p, struct gq__plog_stats *out)
-{
-	pthread_mutex_lock(&p->lock);
-	out->size_bytes = p->pub_size;
-	out->segments = p->pub_nsegs;
-	out->log_start = p->pub_start;
-	out->next_offset = p->hw;
-	pthread_mutex_unlock(&p->lock);
-}
-
-/* Read and check the batch @e describes into @out (appended). */
-static int
-read_batch(struct gq__plog *p, struct segment *s, const struct entry *e,
-	   struct gq__buf *out, char *errmsg)
-{
-	uint8_t *dst;
-	int rv;
-
-	if ((rv = gq__buf_reserve(out, e->len)) != 0)
-		return rv;
-	dst = out->base + out->len;
-	rv = read_all(s->fd, dst, e->len, e->pos);
-	if (rv < 0) {
-		ERRMSG(errmsg, "%s/%020" PRId64 ".log: read failed", p->dir,
-		       s->base);
-		return rv;
-	}
-	if (rv == NOTFOUND || !batch_matches(dst, e)) {
-		ERRMSG(errmsg,
-		       "%s/%020" PRId64 ".log: position %" PRIu64 ": batch "
-		       "at offset %" PRId64 " is %s",
-		       p->dir, s->base, e->pos, e->base,
-		       rv == NOTFOUND ? "truncated" : "corrupt");
-		return GQ_ECORRUPT;
-	}
-	out->len += e->len;
-	return 0;
-}
-
-int
-gq__plog_read(struct gq__plog *p, int64_t offset, size_t max_bytes,
-	      struct gq__buf *out, int64_t *hw_out, int64_t *start_out,
-	      char *errmsg)
-{
-	struct segment *s = NULL;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	struct entry e;
-	size_t old_len = out->len;
-	size_t total = 0;
-	int64_t hw;
-	int64_t start;
-	int64_t prev_last = 0;
-	int rv;
-
-	if (errmsg != NULL)
-		errmsg[0] = '\0';
-	if ((rv = user_enter(p, &hw, &start)) != 0)
-		return rv;
-	if (hw_out != NULL)
-		*hw_out = hw;
-	if (start_out != NULL)
-		*start_out = start;
-	if (offset < start || offset > hw) {
-		rv = GQ_EOFFSET;
-		goto out_leave;
-	}
-	if (offset == hw)
-		goto out_leave;
-	/* Begun after reading hw: the snapshot holds every entry below it,
-	 * because gq__plog_commit() runs after the LMDB commit. */
-	if ((rv = gq__store_begin(p->st, false, &txn)) != 0)
-		goto out_leave;
-	if ((rv = mdb_cursor_open(txn, p->st->offsets, &cur)) != 0) {
-		rv = gq__err_from_mdb(rv);
-		goto out_txn;
-	}
-	/* A missing entry below hw means a retention or removal committed
-	 * in LMDB but not yet published; missing() tells that apart from a
-	 * damaged index. */
-	rv = seek_le(cur, p->uid, offset, &e);
-	if (rv == 0 && e.last < offset)
-		rv = NOTFOUND;
-	if (rv == NOTFOUND) {
-		rv = missing(p, offset, errmsg);
-		goto out_cursor;
-	}
-	while (rv == 0 && e.base < hw) {
-		if (total > 0 &&
-		    (total >= max_bytes || e.len > max_bytes - total))
-			break;
-		if (s == NULL || s->base != e.seg) {
-			seg_put(p, s);
-			if ((s = seg_get(p, e.seg)) == NULL) {
-				if (total == 0)
-					rv = missing(p, e.base, errmsg);
-				break;
-			}
-		}
-		if ((rv = read_batch(p, s, &e, out, errmsg)) != 0)
-			break;
-		total += e.len;
-		prev_last = e.last;
-		rv = step(cur, MDB_NEXT, p->uid, &e);
-		if (rv == 0 && e.base != prev_last + 1) {
-			ERRMSG(errmsg,
-			       "%s: partition %" PRIu64 ": index gap after "
-			       "offset %" PRId64,
-			       GQ__STORE_FILE, p->uid, prev_last);
-			rv = GQ_ECORRUPT;
-		}
-	}
-	if (rv == NOTFOUND)
-		rv = 0;
-	seg_put(p, s);
-out_cursor:
-	if (rv == GQ_ECORRUPT && errmsg != NULL && errmsg[0] == '\0')
-		ERRMSG(errmsg, "%s: partition %" PRIu64 ": bad index entry",
-		       GQ__STORE_FILE, p->uid);
-	mdb_cursor_close(cur);
-out_txn:
-	gq__store_abort(txn);
-out_leave:
-	user_leave(p);
-	if (rv != 0)
-		out->len = old_len;
-	return rv;
-}
-
-int
-gq__plog_offset_for_time(struct gq__plog *p, int64_t ts, int64_t *out)
-{
-	uint8_t kb[TKEY_SIZE];
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k = { sizeof(kb), kb };
-	MDB_val v;
-	int64_t hw;
-	int64_t start;
-	int64_t base;
-	int rv;
-
-	if ((rv = user_enter(p, &hw, &start)) != 0)
-		return rv;
-	*out = hw;
-	if (start == hw)
-		goto out_leave;
-	if ((rv = gq__store_begin(p->st, false, &txn)) != 0)
-		goto out_leave;
-	if ((rv = mdb_cursor_open(txn, p->st->times, &cur)) != 0) {
-		rv = gq__err_from_mdb(rv);
-		goto out_txn;
-	}
-	tkey(kb, p->uid, ts, 0);
-	rv = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	if (rv == 0 && k.mv_size == TKEY_SIZE &&
-	    gq__be64_get(k.mv_data) == p->uid) {
-		base = (int64_t)gq__be64_get((const uint8_t *)k.mv_data + 16);
-		/* Entries below the log start are being deleted by a pending
-		 * retention: the first stored batch inherits their running
-		 * max, so the answer is the log start. */
-		if (base < start)
-			base = start;
-		if (base < hw)
-			*out = base;
-		rv = 0;
-	} else if (rv == 0 && k.mv_size != TKEY_SIZE) {
-		rv = GQ_ECORRUPT;
-	} else {
-		rv = rv == MDB_NOTFOUND || rv == 0 ? 0 : gq__err_from_mdb(rv);
-	}
-	mdb_cursor_close(cur);
-out_txn:
-	gq__store_abort(txn);
-out_leave:
-	user_leave(p);
-	return rv;
-}
-
-int
-gq__plog_sync(struct gq__plog *p)
-{
-	struct segment *s;
-	int64_t from = INT64_MIN;
-	int64_t hw;
-	int64_t start;
-	bool dir;
-	size_t i;
-	int rv;
-
-	if ((rv = user_enter(p, &hw, &start)) != 0)
-		return rv;
-	for (;;) {
-		/* One segment at a time, without holding the lock over I/O;
-		 * the flag is cleared before syncing, so a write racing with
-		 * this sync marks it again. */
-		s = NULL;
-		pthread_mutex_lock(&p->lock);
-		for (i = 0; i < p->nsegs; i++) {
-			if (p->segs[i]->base >= from && p->segs[i]->unsynced) {
-				s = p->segs[i];
-				s->unsynced = false;
-				s->refs++;
-				break;
-			}
-		}
-		pthread_mutex_unlock(&p->lock);
-		if (s == NULL)
-			break;
-		from = s->base + 1;
-		if (fdatasync(s->fd) != 0) {
-			rv = gq__err_from_errno(errno);
-			pthread_mutex_lock(&p->lock);
-			s->unsynced = true;
-			pthread_mutex_unlock(&p->lock);
-		}
-		seg_put(p, s);
-		if (rv != 0)
-			goto out;
-	}
-	pthread_mutex_lock(&p->lock);
-	dir = p->dir_unsynced;
-	p->dir_unsynced = false;
-	pthread_mutex_unlock(&p->lock);
-	if (dir && fsync(p->dirfd) != 0) {
-		rv = gq__err_from_errno(errno);
-		pthread_mutex_lock(&p->lock);
-		p->dir_unsynced = true;
-		pthread_mutex_unlock(&p->lock);
-	}
-out:
-	user_leave(p);
-	return rv;
 }
 
 /*
@@ -1238,9 +780,9 @@ doom_oldest(struct gq__plog *p, MDB_txn *txn, uint64_t *freed)
 	pthread_mutex_lock(&p->lock);
 	p->lost_below = next->base;
 	pthread_mutex_unlock(&p->lock);
-	if ((rv = del_offsets(p, txn, s->base, next->base, NULL)) != 0)
+	if ((rv = gq__plog_del_offsets(p, txn, s->base, next->base, NULL)) != 0)
 		return rv;
-	if ((rv = del_times(p, txn, next->base, 0)) != 0)
+	if ((rv = gq__plog_del_times(p, txn, next->base, 0)) != 0)
 		return rv;
 	/* The new first batch inherits the running max of the deleted ones;
 	 * give it a time entry so offset_for_time still finds it. */
@@ -1274,7 +816,7 @@ int
 gq__plog_retain(struct gq__plog *p, MDB_txn *txn, int64_t now_ms,
 		uint64_t *freed_bytes)
 {
-	uint64_t total = live_size(p);
+	uint64_t total = gq__plog_live_size(p);
 	uint64_t freed = 0;
 	int rv = 0;
 
@@ -1287,7 +829,7 @@ gq__plog_retain(struct gq__plog *p, MDB_txn *txn, int64_t now_ms,
 		if ((rv = doom_oldest(p, txn, &freed)) != 0)
 			goto err;
 	}
-	if (freed > 0 && (rv = pmeta_put(p, txn)) != 0)
+	if (freed > 0 && (rv = gq__plog_pmeta_put(p, txn)) != 0)
 		goto err;
 	*freed_bytes = freed;
 	return 0;
@@ -1308,7 +850,7 @@ gq__plog_drop_oldest(struct gq__plog *p, MDB_txn *txn, uint64_t *freed_bytes)
 	if (p->ndoomed + 1 >= p->nsegs)
 		return 0;
 	if ((rv = doom_oldest(p, txn, &freed)) != 0 ||
-	    (rv = pmeta_put(p, txn)) != 0) {
+	    (rv = gq__plog_pmeta_put(p, txn)) != 0) {
 		gq__plog_abort(p);
 		return rv;
 	}
@@ -1336,8 +878,8 @@ gq__plog_remove(struct gq__plog *p, MDB_txn *txn)
 	p->removing = true;
 	pthread_mutex_unlock(&p->lock);
 	p->removed = true;
-	if ((rv = del_offsets(p, txn, 0, INT64_MAX, NULL)) != 0 ||
-	    (rv = del_times(p, txn, INT64_MAX, 0)) != 0)
+	if ((rv = gq__plog_del_offsets(p, txn, 0, INT64_MAX, NULL)) != 0 ||
+	    (rv = gq__plog_del_times(p, txn, INT64_MAX, 0)) != 0)
 		goto err;
 	gq__be64_put(kb, p->uid);
 	rv = mdb_del(txn, p->st->pmeta, &k, NULL);
@@ -1363,7 +905,7 @@ unlink_segment_files(struct gq__plog *p)
 	if ((dir = opendir(p->dir)) == NULL)
 		return errno == ENOENT ? 0 : gq__err_from_errno(errno);
 	while ((d = readdir(dir)) != NULL) {
-		if (seg_parse(d->d_name, &base) &&
+		if (gq__plog_seg_parse(d->d_name, &base) &&
 		    unlinkat(p->dirfd, d->d_name, 0) != 0 && errno != ENOENT)
 			rv = GQ_EIO;
 	}
@@ -1392,7 +934,7 @@ gq__plog_remove_files(struct gq__plog *p)
 	pthread_mutex_unlock(&p->lock);
 	while ((s = reap) != NULL) {
 		reap = s->next;
-		seg_free(s);
+		gq__plog_seg_free(s);
 	}
 	p->pending = false;
 	p->ndoomed = 0;
@@ -1404,468 +946,8 @@ gq__plog_remove_files(struct gq__plog *p)
 }
 
 /*
- * Open and recovery.
+ * Close.
  */
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a;
-	int64_t y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The sorted bases of the segment files present. */
-static int
-list_files(struct gq__plog *p, int64_t **out, size_t *n, char *errmsg)
-{
-	struct dirent *d;
-	int64_t *a = NULL;
-	int64_t *na;
-	size_t cap = 0;
-	int64_t base;
-	DIR *dir;
-
-	*n = 0;
-	if ((dir = opendir(p->dir)) == NULL) {
-		ERRMSG(errmsg, "%s: opendir: errno %d", p->dir, errno);
-		return gq__err_from_errno(errno);
-	}
-	while ((d = readdir(dir)) != NULL) {
-		if (!seg_parse(d->d_name, &base))
-			continue;
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			if ((na = gq__realloc(a, cap * sizeof(*a))) == NULL) {
-				closedir(dir);
-				gq__free(a);
-				return GQ_ENOMEM;
-			}
-			a = na;
-		}
-		a[(*n)++] = base;
-	}
-	closedir(dir);
-	if (*n > 0)
-		qsort(a, *n, sizeof(*a), cmp_i64);
-	*out = a;
-	return 0;
-}
-
-/* Recovery's working memory. */
-struct recovery {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	int64_t *files; /* bases of the segment files present, sorted */
-	size_t nfiles;
-	bool *keep;         /* files[i] is referenced by the index */
-	uint64_t *fsize;    /* file size per listed segment */
-	struct gq__buf buf; /* batch read buffer */
-	struct gq__plog_recovery rep;
-	bool dirty; /* the txn changed something */
-};
-
-static int
-corrupt_missing(struct gq__plog *p, int64_t seg, char *errmsg)
-{
-	ERRMSG(errmsg,
-	       "%s/%020" PRId64 ".log: segment referenced by the index "
-	       "(partition %" PRIu64 ") is missing",
-	       p->dir, seg, p->uid);
-	return GQ_ECORRUPT;
-}
-
-static int
-corrupt_index(struct gq__plog *p, const char *what, int64_t off, char *errmsg)
-{
-	ERRMSG(errmsg, "%s: partition %" PRIu64 " (%s): %s at offset %" PRId64,
-	       GQ__STORE_FILE, p->uid, p->dir, what, off);
-	return GQ_ECORRUPT;
-}
-
-/* An error met while reading index entries: corruption gets a message. */
-static int
-idx_err(struct gq__plog *p, int rv, int64_t off, char *errmsg)
-{
-	if (rv == GQ_ECORRUPT)
-		return corrupt_index(p, "bad index entry", off, errmsg);
-	return rv;
-}
-
-/* Read the pmeta record, or default to a new empty log. */
-static int
-load_pmeta(struct gq__plog *p, struct recovery *r, char *errmsg)
-{
-	uint8_t kb[8];
-	MDB_val k = { sizeof(kb), kb };
-	MDB_val v;
-	const uint8_t *vb;
-	int rv;
-
-	gq__be64_put(kb, p->uid);
-	rv = mdb_get(r->txn, p->st->pmeta, &k, &v);
-	if (rv == MDB_NOTFOUND)
-		return 0;
-	if (rv != 0)
-		return gq__err_from_mdb(rv);
-	vb = v.mv_data;
-	if (v.mv_size != PMETA_SIZE || vb[0] != PMETA_VERSION)
-		return corrupt_index(p, "bad metadata record", 0, errmsg);
-	p->log_start = (int64_t)gq__be64_get(vb + 8);
-	p->next_offset = (int64_t)gq__be64_get(vb + 16);
-	p->applied = gq__be64_get(vb + 24);
-	if (p->log_start < 0 || p->next_offset < p->log_start)
-		return corrupt_index(p, "metadata out of range", p->log_start,
-				     errmsg);
-	return 0;
-}
-
-/*
- * Match files against the index: keep[] marks the files whose base is the
- * first batch of a segment; then check that the segments named by the
- * index are exactly the kept files, contiguous, from the log start to the
- * next offset.  Builds p->segs (sizes = indexed ends) with r->fsize.
- */
-static int
-match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
-{
-	struct segment *s;
-	struct entry first;
-	struct entry e;
-	char name[NAME_SIZE];
-	struct stat sb;
-	size_t i;
-	size_t j;
-	int64_t b;
-	int fd;
-	int rv;
-
-	for (i = 0; i < r->nfiles; i++) {
-		rv = seek_ge(r->cur, p->uid, r->files[i], &e);
-		if (rv < 0)
-			return idx_err(p, rv, r->files[i], errmsg);
-		r->keep[i] = rv == 0 && e.base == r->files[i] &&
-			     e.seg == r->files[i];
-	}
-	rv = seek_ge(r->cur, p->uid, 0, &first);
-	if (rv < 0)
-		return idx_err(p, rv, 0, errmsg);
-	if (rv == NOTFOUND) {
-		if (p->next_offset != p->log_start)
-			return corrupt_index(p, "empty index, next offset",
-					     p->next_offset, errmsg);
-		return 0;
-	}
-	if (first.base != p->log_start)
-		return corrupt_index(p, "first entry is not the log start",
-				     first.base, errmsg);
-	if ((r->fsize = gq__calloc(r->nfiles + 1, sizeof(*r->fsize))) == NULL)
-		return GQ_ENOMEM;
-	b = first.seg;
-	for (i = 0; i < r->nfiles; i++) {
-		if (!r->keep[i])
-			continue;
-		if (r->files[i] != b)
-			return corrupt_missing(p, b, errmsg);
-		/* The last entry before the next kept file must be ours. */
-		for (j = i + 1; j < r->nfiles && !r->keep[j]; j++)
-			;
-		rv = seek_le(r->cur, p->uid,
-			     j < r->nfiles ? r->files[j] - 1 : INT64_MAX, &e);
-		if (rv != 0)
-			return idx_err(p, rv == NOTFOUND ? GQ_ECORRUPT : rv, b,
-				       errmsg);
-		if (e.seg != b)
-			return corrupt_missing(p, e.seg, errmsg);
-		if (j == r->nfiles && e.last + 1 != p->next_offset)
-			return corrupt_index(p,
-					     "last entry ends before next "
-					     "offset",
-					     e.last, errmsg);
-		seg_name(name, b);
-		if ((fd = openat(p->dirfd, name, O_RDWR | O_CLOEXEC)) < 0 ||
-		    fstat(fd, &sb) != 0) {
-			rv = gq__err_from_errno(errno);
-			ERRMSG(errmsg, "%s/%s: open: errno %d", p->dir, name,
-			       errno);
-			if (fd >= 0)
-				close(fd);
-			return rv;
-		}
-		/* Indexed end, not file size: bytes past it are cut below. */
-		if ((s = seg_new(b, fd)) == NULL || segs_push(p, s) != 0) {
-			if (s != NULL)
-				gq__free(s);
-			close(fd);
-			return GQ_ENOMEM;
-		}
-		s->size = e.pos + e.len;
-		s->max_ts = e.run_max;
-		r->fsize[p->nsegs - 1] = (uint64_t)sb.st_size;
-		b = e.last + 1;
-		if (j < r->nfiles && b != r->files[j])
-			return corrupt_index(p, "gap before segment", b,
-					     errmsg);
-	}
-	if (p->nsegs == 0)
-		return corrupt_missing(p, first.seg, errmsg);
-	return 0;
-}
-
-/* Walk segment @i batch by batch.  *bad is set to the first entry whose
- * batch is bad or missing (and true returned through *found). */
-static int
-walk_segment(struct gq__plog *p, struct recovery *r, size_t i,
-	     struct entry *bad, bool *found, char *errmsg)
-{
-	struct segment *s = p->segs[i];
-	struct entry e;
-	uint64_t pos = 0;
-	int rv;
-
-	*found = false;
-	r->buf.len = 0;
-	for (rv = seek_ge(r->cur, p->uid, s->base, &e);
-	     rv == 0 && e.seg == s->base;
-	     rv = step(r->cur, MDB_NEXT, p->uid, &e)) {
-		if (e.pos != pos)
-			return corrupt_index(p, "entry out of place", e.base,
-					     errmsg);
-		if (e.pos + e.len > r->fsize[i]) {
-			rv = NOTFOUND;
-		} else {
-			if ((rv = gq__buf_reserve(&r->buf, e.len)) != 0)
-				return rv;
-			rv = read_all(s->fd, r->buf.base, e.len, e.pos);
-			if (rv < 0) {
-				ERRMSG(errmsg,
-				       "%s/%020" PRId64 ".log: read "
-				       "failed",
-				       p->dir, s->base);
-				return rv;
-			}
-		}
-		if (rv == NOTFOUND || !batch_matches(r->buf.base, &e)) {
-			*bad = e;
-			*found = true;
-			return 0;
-		}
-		pos += e.len;
-	}
-	if (rv < 0)
-		return idx_err(p, rv, s->base, errmsg);
-	return 0;
-}
-
-/* Drop every batch from the first one of @bad's Raft entry on. */
-static int
-drop_from(struct gq__plog *p, struct recovery *r, const struct entry *bad,
-	  size_t *cut_seg, uint64_t *cut_pos)
-{
-	struct entry from = *bad;
-	struct entry e;
-	size_t i;
-	int rv;
-
-	/* Earlier batches of the same Raft entry go too: replaying the
-	 * entry re-appends all of its batches. */
-	rv = seek_le(r->cur, p->uid, bad->base, &e);
-	while (rv == 0) {
-		rv = step(r->cur, MDB_PREV, p->uid, &e);
-		if (rv != 0 || e.raft_index != bad->raft_index)
-			break;
-		from = e;
-	}
-	if (rv < 0)
-		return idx_err(p, rv, from.base, NULL);
-	if ((rv = del_offsets(p, r->txn, from.base, INT64_MAX,
-			      &r->rep.dropped_batches)) != 0 ||
-	    (rv = del_times(p, r->txn, -1, from.base)) != 0)
-		return rv;
-	p->next_offset = from.base;
-	if (bad->raft_index > 0 && bad->raft_index - 1 < p->applied)
-		p->applied = bad->raft_index - 1;
-	else if (bad->raft_index == 0)
-		p->applied = 0;
-	for (i = 0; i < p->nsegs && p->segs[i]->base != from.seg; i++)
-		;
-	*cut_seg = i;
-	*cut_pos = from.pos;
-	r->dirty = true;
-	return 0;
-}
-
-/* Recover the log; the repair commits in its own transaction, then the
- * files change (so a crash in between only repeats the repair). */
-static int
-recover(struct gq__plog *p, struct recovery *r, char *errmsg)
-{
-	struct entry bad;
-	struct entry e;
-	char name[NAME_SIZE];
-	size_t cut = SIZE_MAX;
-	uint64_t cut_pos = 0;
-	bool found = false;
-	size_t i;
-	int rv;
-
-	if ((rv = list_files(p, &r->files, &r->nfiles, errmsg)) != 0)
-		return rv;
-	if ((r->keep = gq__calloc(r->nfiles + 1, sizeof(*r->keep))) == NULL)
-		return GQ_ENOMEM;
-	if ((rv = gq__store_begin(p->st, true, &r->txn)) != 0)
-		return rv;
-	if ((rv = mdb_cursor_open(r->txn, p->st->offsets, &r->cur)) != 0)
-		return gq__err_from_mdb(rv);
-	if ((rv = load_pmeta(p, r, errmsg)) != 0 ||
-	    (rv = match_segments(p, r, errmsg)) != 0)
-		return rv;
-	/* Only the last segment can hold unsynced appends in normal
-	 * operation; older ones are walked only when their size is off (a
-	 * crash before their data reached the disk, or damage). */
-	for (i = 0; i < p->nsegs && !found; i++) {
-		if (i + 1 < p->nsegs && r->fsize[i] == p->segs[i]->size)
-			continue;
-		if ((rv = walk_segment(p, r, i, &bad, &found, errmsg)) != 0)
-			return rv;
-	}
-	if (found && (rv = drop_from(p, r, &bad, &cut, &cut_pos)) != 0)
-		return rv;
-	/* The new log end's running max timestamp. */
-	p->have_run_max = false;
-	if (p->next_offset > p->log_start) {
-		if ((rv = seek_le(r->cur, p->uid, p->next_offset - 1, &e)) != 0)
-			return idx_err(p, rv == NOTFOUND ? GQ_ECORRUPT : rv,
-				       p->next_offset, errmsg);
-		p->run_max = e.run_max;
-		p->have_run_max = true;
-		if (cut < p->nsegs)
-			p->segs[cut]->max_ts = e.run_max;
-	}
-	if (r->dirty) {
-		if ((rv = pmeta_put(p, r->txn)) != 0)
-			return rv;
-		mdb_cursor_close(r->cur);
-		r->cur = NULL;
-		rv = gq__store_commit(r->txn);
-		r->txn = NULL;
-		if (rv != 0)
-			return rv;
-	}
-	/* Files.  Dropped segments and bytes first. */
-	if (cut < p->nsegs) {
-		if (cut_pos > 0) {
-			r->rep.truncated_bytes += r->fsize[cut] - cut_pos;
-			p->segs[cut]->size = cut_pos;
-			r->fsize[cut] = cut_pos;
-			if (ftruncate(p->segs[cut]->fd, (off_t)cut_pos) != 0)
-				goto err_io;
-			cut++;
-		}
-		/* A file left behind is unreferenced now: the next open
-		 * deletes it, and a roll to its name truncates it. */
-		for (i = cut; i < p->nsegs; i++) {
-			r->rep.truncated_bytes += r->fsize[i];
-			seg_name(name, p->segs[i]->base);
-			unlinkat(p->dirfd, name, 0);
-			seg_free(p->segs[i]);
-		}
-		p->nsegs = cut;
-	}
-	/* Torn tails. */
-	for (i = 0; i < p->nsegs; i++) {
-		if (r->fsize[i] <= p->segs[i]->size)
-			continue;
-		r->rep.truncated_bytes += r->fsize[i] - p->segs[i]->size;
-		if (ftruncate(p->segs[i]->fd, (off_t)p->segs[i]->size) != 0)
-			goto err_io;
-	}
-	for (i = 0; i < r->nfiles; i++) {
-		if (r->keep[i])
-			continue;
-		seg_name(name, r->files[i]);
-		if (unlinkat(p->dirfd, name, 0) != 0 && errno != ENOENT)
-			goto err_io;
-		r->rep.removed_files++;
-	}
-	r->rep.repaired = r->dirty || r->rep.truncated_bytes > 0 ||
-			  r->rep.removed_files > 0;
-	return 0;
-err_io:
-	rv = gq__err_from_errno(errno);
-	ERRMSG(errmsg, "%s: repair failed: errno %d", p->dir, errno);
-	return rv;
-}
-
-int
-gq__plog_open(struct gq__store *st, uint64_t uid, const char *dir,
-	      const struct gq__plog_conf *conf, struct gq__plog **out,
-	      struct gq__plog_recovery *report, char *errmsg)
-{
-	struct recovery r;
-	struct gq__plog *p;
-	size_t i;
-	int rv;
-
-	if (st == NULL || dir == NULL || conf == NULL || out == NULL ||
-	    errmsg == NULL)
-		return GQ_EINVAL;
-	errmsg[0] = '\0';
-	memset(&r, 0, sizeof(r));
-	if ((p = gq__calloc(1, sizeof(*p))) == NULL)
-		return GQ_ENOMEM;
-	p->st = st;
-	p->uid = uid;
-	p->conf = *conf;
-	p->dirfd = -1;
-	rv = GQ_ENOMEM;
-	if ((p->dir = gq__strdup(dir)) == NULL)
-		goto err_free;
-	if (pthread_mutex_init(&p->lock, NULL) != 0)
-		goto err_dir;
-	if (pthread_cond_init(&p->idle, NULL) != 0)
-		goto err_mutex;
-	if ((mkdir(dir, 0755) != 0 && errno != EEXIST) ||
-	    (p->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		rv = gq__err_from_errno(errno);
-		ERRMSG(errmsg, "%s: errno %d", dir, errno);
-		goto err_cond;
-	}
-	rv = recover(p, &r, errmsg);
-	if (r.cur != NULL)
-		mdb_cursor_close(r.cur);
-	gq__store_abort(r.txn);
-	gq__free(r.files);
-	gq__free(r.keep);
-	gq__free(r.fsize);
-	gq__buf_free(&r.buf);
-	if (rv != 0)
-		goto err_segs;
-	p->hw = p->next_offset;
-	p->pub_start = p->log_start;
-	p->lost_below = p->log_start;
-	p->pub_size = live_size(p);
-	p->pub_nsegs = (uint32_t)p->nsegs;
-	if (report != NULL)
-		*report = r.rep;
-	*out = p;
-	return 0;
-err_segs:
-	for (i = 0; i < p->nsegs; i++)
-		seg_free(p->segs[i]);
-	gq__free(p->segs);
-	close(p->dirfd);
-err_cond:
-	pthread_cond_destroy(&p->idle);
-err_mutex:
-	pthread_mutex_destroy(&p->lock);
-err_dir:
-	gq__free(p->dir);
-err_free:
-	gq__free(p);
-	return rv;
-}
 
 void
 gq__plog_close(struct gq__plog *p)
@@ -1881,9 +963,9 @@ gq__plog_close(struct gq__plog *p)
 	pthread_mutex_unlock(&p->lock);
 	gq__plog_abort(p);
 	/* No other holder is left: every reference was taken inside a
-	 * user_enter()/user_leave() pair. */
+	 * user_enter()/user_leave() pair (plog_read.c). */
 	for (i = 0; i < p->nsegs; i++)
-		seg_put(p, p->segs[i]);
+		gq__plog_seg_put(p, p->segs[i]);
 	gq__free(p->segs);
 	close(p->dirfd);
 	pthread_cond_destroy(&p->idle);

@@ -205,7 +205,7 @@ int gq__plog_read_all(int fd, uint8_t *buf, size_t len, uint64_t off);
  * CRC, length, offsets, max timestamp. */
 bool gq__plog_batch_matches(const uint8_t *buf, const struct entry *e);
 
-/* Working size of the listed segments not doomed.  Loop thread. */
+/* Committed size of the listed segments not doomed.  Loop thread. */
 uint64_t gq__plog_live_size(const struct gq__plog *p);
 
 #endif /* GQ_PLOG_INT_H */
