@@ -662,6 +662,26 @@ GQ_API void gq_fetch_records(const struct gq_fetch *fetch, const void **data,
 GQ_API void gq_fetch_destroy(struct gq_fetch *fetch);
 
 /**
+ * Completion of gq_fetch_wait_async().  Runs once, on the loop thread.
+ * @param status  0 (the partition has a message at or after the offset),
+ *                GQ_ETIMEDOUT, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_ECLOSED.
+ */
+typedef void (*gq_wait_cb)(void *arg, int status);
+
+/**
+ * Wait until partition @partition of @topic holds a message at or after
+ * @offset (its high watermark passes @offset), for at most @timeout_ms: the
+ * long poll of a consumer.  Then fetch with gq_fetch().
+ * @param offset      The next offset the caller wants (>= 0).
+ * @param timeout_ms  0 checks once and reports at once.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ECLOSED, GQ_ENOMEM (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_fetch_wait_async(struct gq_node *node, const char *topic,
+			       int32_t partition, gq_offset offset,
+			       uint32_t timeout_ms, gq_wait_cb cb, void *arg);
+
+/**
  * Find an offset: GQ_OFFSET_EARLIEST (log start), GQ_OFFSET_LATEST (high
  * watermark), or a timestamp >= 0 (the first offset whose batch has a
  * maximum timestamp >= it; the high watermark if none).

@@ -219,3 +219,36 @@ gq_list_offsets(struct gq_node *node, const char *topic, int32_t partition,
 	pthread_rwlock_unlock(&node->meta_lock);
 	return rv;
 }
+
+static void
+wait_done(struct gq__req *req)
+{
+	req->u.wait.cb(req->u.wait.arg, req->status);
+	gq__free(req);
+}
+
+int
+gq_fetch_wait_async(struct gq_node *node, const char *topic, int32_t partition,
+		    gq_offset offset, uint32_t timeout_ms, gq_wait_cb cb,
+		    void *arg)
+{
+	struct gq__req *req;
+	int rv;
+
+	if (node == NULL || cb == NULL || offset < 0 ||
+	    gq__name_check(topic, true, NULL) != 0)
+		return GQ_EINVAL;
+	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
+		return GQ_ENOMEM;
+	req->type = GQ__REQ_WAIT;
+	snprintf(req->topic, sizeof(req->topic), "%s", topic);
+	req->partition = partition;
+	req->u.wait.offset = offset;
+	req->u.wait.timeout_ms = timeout_ms;
+	req->u.wait.cb = cb;
+	req->u.wait.arg = arg;
+	req->done = wait_done;
+	if ((rv = gq__node_post(node, req)) != 0)
+		gq__free(req);
+	return rv;
+}

@@ -294,6 +294,26 @@ dispatch_produce(struct gq_node *node, struct gq__req *req)
 	gq__partition_enqueue(t->parts[req->partition], req);
 }
 
+static void
+dispatch_wait(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__topic *t = gq__node_topic_find(node, req->topic);
+
+	if (t == NULL || t->deleting) {
+		gq__req_complete(req, GQ_ENOTOPIC);
+		return;
+	}
+	if (req->partition < 0 || req->partition >= t->n_parts) {
+		gq__req_complete(req, GQ_ENOPARTITION);
+		return;
+	}
+	if (t->parts[req->partition] == NULL) {
+		gq__req_complete(req, GQ_ETIMEDOUT);
+		return;
+	}
+	gq__partition_wait(t->parts[req->partition], req);
+}
+
 static uint32_t
 name_hash(const char *s)
 {
@@ -355,6 +375,9 @@ dispatch(struct gq_node *node, struct gq__req *req)
 			break;
 		}
 		gq__controller_submit(node->ctl, req);
+		break;
+	case GQ__REQ_WAIT:
+		dispatch_wait(node, req);
 		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;

@@ -69,6 +69,7 @@ enum gq__req_type {
 	GQ__REQ_GROUP_COMMIT,
 	GQ__REQ_PRODUCER_ID,
 	GQ__REQ_CLOSE,
+	GQ__REQ_WAIT,
 };
 
 /* A request posted from any thread to the loop.  Completed exactly once by
@@ -106,6 +107,13 @@ struct gq__req {
 			int64_t id; /* out */
 			int16_t epoch;
 		} producer;
+		struct {
+			gq_offset offset;
+			uint32_t timeout_ms;
+			gq_wait_cb cb;
+			void *arg;
+			uv_timer_t *timer; /* while parked */
+		} wait;
 	} u;
 };
 

@@ -77,6 +77,7 @@ struct gq__partition {
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
+	struct gq__req *waiters;     /* long polls (gq_fetch_wait_async) */
 	bool dirty;                  /* listed in the node's dirty array */
 	atomic_int_least32_t leader; /* node id of the leader, or -1 */
 
@@ -611,6 +612,85 @@ duplicate:
 }
 
 static void
+wait_timer_closed(uv_handle_t *h)
+{
+	gq__free(h);
+}
+
+static void
+wait_finish(struct gq__partition *p, struct gq__req *req, int status)
+{
+	struct gq__req **pp;
+
+	for (pp = &p->waiters; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == req) {
+			*pp = req->next;
+			break;
+		}
+	}
+	uv_timer_stop(req->u.wait.timer);
+	uv_close((uv_handle_t *)req->u.wait.timer, wait_timer_closed);
+	gq__req_complete(req, status);
+}
+
+static void
+wait_timeout(uv_timer_t *t)
+{
+	struct gq__req *req = t->data;
+
+	wait_finish(req->owner, req, GQ_ETIMEDOUT);
+}
+
+/* Complete the long polls that new data satisfies, or all of them with
+ * @status when it is not 0 (the partition closes). */
+static void
+wake_waiters(struct gq__partition *p, int status)
+{
+	int64_t hw = gq__plog_next_offset(p->plog);
+	struct gq__req *req = p->waiters;
+
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		if (status != 0)
+			wait_finish(p, req, status);
+		else if (req->u.wait.offset < hw)
+			wait_finish(p, req, 0);
+		req = next;
+	}
+}
+
+void
+gq__partition_wait(struct gq__partition *p, struct gq__req *req)
+{
+	uv_timer_t *t;
+
+	if (p->state == PART_CLOSING) {
+		gq__req_complete(req, GQ_ECLOSED);
+		return;
+	}
+	if (req->u.wait.offset < gq__plog_next_offset(p->plog)) {
+		gq__req_complete(req, 0);
+		return;
+	}
+	if (req->u.wait.timeout_ms == 0) {
+		gq__req_complete(req, GQ_ETIMEDOUT);
+		return;
+	}
+	if ((t = gq__malloc(sizeof(*t))) == NULL) {
+		gq__req_complete(req, GQ_ENOMEM);
+		return;
+	}
+	uv_timer_init(p->node->loop, t);
+	t->data = req;
+	uv_timer_start(t, wait_timeout, req->u.wait.timeout_ms, 0);
+	req->owner = p;
+	req->u.wait.timer = t;
+	req->next = p->waiters;
+	p->waiters = req;
+}
+
+static void
 apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
 	      const uint8_t *data, size_t len)
 {
@@ -667,6 +747,8 @@ apply_produce(struct gq__partition *p, uint64_t index, uint64_t term,
 		goto fail_reload;
 	}
 	gq__plog_commit(p->plog);
+	if (n_ok > 0 && p->waiters != NULL)
+		wake_waiters(p, 0);
 	for (size_t i = 0; i < n_ok; i++)
 		p->results[owner[i]].base_offset = pb[i].base_offset;
 	for (size_t i = 0; i < p->n_results; i++)
@@ -1235,6 +1317,7 @@ gq__partition_close(struct gq__partition *p, bool remove)
 	p->state = PART_CLOSING;
 	p->remove_on_close = remove;
 	fail_backlog(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
+	wake_waiters(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
 	gq__node_group_closing(p->node, p->rg);
 	gq__rgroup_close(p->rg, partition_closed);
 }

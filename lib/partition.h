@@ -53,6 +53,10 @@ int gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 /* Queue a produce or group-commit request; it completes later. */
 void gq__partition_enqueue(struct gq__partition *p, struct gq__req *req);
 
+/* Park a GQ__REQ_WAIT request until the partition holds a message at or
+ * after its offset, its timeout passes, or the partition closes. */
+void gq__partition_wait(struct gq__partition *p, struct gq__req *req);
+
 /* Propose the backlog (loop turn). */
 void gq__partition_flush(struct gq__partition *p);
 
