@@ -13,9 +13,7 @@
 #include <goqueue.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -29,262 +27,26 @@
 #include <zstd.h>
 #endif
 
-#include "../lib/tmpdir.h"
+#include "../lib/fixture.h"
+#include "../lib/kbatch.h"
 
-static const char *dir;
 static struct gq_node *node;
 
 static void
 setup(void)
 {
-	dir = gqt_tmpdir_make();
-	node = NULL;
+	gqt_node_setup(&node);
 }
 
-static void kb_release_all(void);
-
+/* After the node, whose close ends any produce still using a buffer. */
 static void
 teardown(void)
 {
-	gq_node_close(node);
+	gqt_node_teardown();
 	kb_release_all();
-	gqt_tmpdir_remove();
 }
 
 TestSuite(codecs, .init = setup, .fini = teardown, .timeout = 120);
-
-static void
-open_node(void)
-{
-	int rv = gq_node_open(dir, NULL, &node);
-
-	cr_assert_eq(rv, 0, "open: %s: %s", gq_strerror(rv),
-		     gq_node_errmsg(NULL));
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Create @topic (1 partition) with pairs of config keys and values. */
-static void
-create_topic(const char *topic, const char *const *kv, size_t n)
-{
-	struct gq_config *cfg;
-	char err[GQ_ERRMSG_SIZE];
-	int rv;
-
-	cr_assert_eq(gq_config_create(&cfg), 0);
-	for (size_t i = 0; i + 1 < n; i += 2)
-		cr_assert_eq(gq_config_set(cfg, kv[i], kv[i + 1], err), 0,
-			     "%s=%s: %s", kv[i], kv[i + 1], err);
-	rv = gq_topic_create(node, topic, 1, 1, cfg);
-	gq_config_destroy(cfg);
-	cr_assert_eq(rv, 0, "create %s: %s: %s", topic, gq_strerror(rv),
-		     gq_node_errmsg(node));
-}
-
-/* ---------------------------------------------------------------------- */
-/* An independent RecordBatch v2 encoder (KAFKA-PROTOCOL.md section 2)      */
-/* ---------------------------------------------------------------------- */
-
-struct kbuf {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-};
-
-/* Heap blocks of live kbufs, freed by the teardown when a failed
- * assertion ends a test before its kb_free() calls. */
-static void *kb_live[64];
-
-static void
-kb_track(void *old, void *now)
-{
-	for (size_t i = 0; i < sizeof(kb_live) / sizeof(kb_live[0]); i++) {
-		if (kb_live[i] == old) {
-			kb_live[i] = now;
-			return;
-		}
-	}
-	cr_assert_fail("too many live buffers");
-}
-
-static void
-kb_release_all(void)
-{
-	for (size_t i = 0; i < sizeof(kb_live) / sizeof(kb_live[0]); i++) {
-		free(kb_live[i]);
-		kb_live[i] = NULL;
-	}
-}
-
-static uint8_t *
-kb_grow(struct kbuf *b, size_t n)
-{
-	uint8_t *r;
-
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		cr_assert_not_null(p);
-		kb_track(b->p, p);
-		b->p = p;
-		b->cap = cap;
-	}
-	r = b->p + b->len;
-	b->len += n;
-	return r;
-}
-
-static void
-kb_put(struct kbuf *b, const void *d, size_t n)
-{
-	uint8_t *dst = kb_grow(b, n);
-
-	if (n > 0)
-		memcpy(dst, d, n);
-}
-
-static void
-kb_free(struct kbuf *b)
-{
-	if (b->p != NULL)
-		kb_track(b->p, NULL);
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-kb_be(struct kbuf *b, uint64_t v, int bytes)
-{
-	uint8_t *p = kb_grow(b, (size_t)bytes);
-
-	for (int i = bytes - 1; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-/* Zigzag varint (protobuf sint64), as Kafka records use. */
-static void
-kb_varint(struct kbuf *b, int64_t v)
-{
-	uint64_t z = ((uint64_t)v << 1) ^ (0 - (uint64_t)(v < 0));
-
-	while (z >= 0x80) {
-		*kb_grow(b, 1) = (uint8_t)(z | 0x80);
-		z >>= 7;
-	}
-	*kb_grow(b, 1) = (uint8_t)z;
-}
-
-static void
-kb_bytes(struct kbuf *b, const void *d, size_t n)
-{
-	if (d == NULL) {
-		kb_varint(b, -1);
-		return;
-	}
-	kb_varint(b, (int64_t)n);
-	kb_put(b, d, n);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-/* CRC-32C (Castagnoli), bitwise, reflected polynomial 0x82F63B78. */
-static uint32_t
-crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78u & (0 - (c & 1)));
-	}
-	return ~c;
-}
-
-/* Append the records section for @n messages (timestamps relative to the
- * first message's). */
-static void
-kb_records(struct kbuf *out, const struct gq_msg *m, size_t n)
-{
-	struct kbuf body = { 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		body.len = 0;
-		*kb_grow(&body, 1) = 0; /* attributes */
-		kb_varint(&body, m[i].timestamp - m[0].timestamp);
-		kb_varint(&body, (int64_t)i);
-		kb_bytes(&body, m[i].key, m[i].key_len);
-		kb_bytes(&body, m[i].value, m[i].value_len);
-		kb_varint(&body, (int64_t)m[i].header_count);
-		for (size_t j = 0; j < m[i].header_count; j++) {
-			const struct gq_header *h = &m[i].headers[j];
-
-			kb_bytes(&body, h->key, h->key_len);
-			kb_bytes(&body, h->value, h->value_len);
-		}
-		kb_varint(out, (int64_t)body.len);
-		kb_put(out, body.p, body.len);
-	}
-	kb_free(&body);
-}
-
-/* Append a whole batch around an already encoded (and possibly
- * compressed) records section. */
-static void
-kb_batch(struct kbuf *out, const uint8_t *records, size_t rlen, int16_t attrs,
-	 int32_t count, int64_t base_ts, int64_t max_ts, int64_t pid,
-	 int16_t epoch, int32_t seq)
-{
-	size_t start = out->len;
-	uint8_t *p;
-	uint32_t crc;
-
-	kb_be(out, 0, 8);               /* baseOffset */
-	kb_be(out, 49 + rlen, 4);       /* batchLength */
-	kb_be(out, 0, 4);               /* partitionLeaderEpoch */
-	kb_be(out, 2, 1);               /* magic */
-	kb_be(out, 0, 4);               /* crc, below */
-	kb_be(out, (uint16_t)attrs, 2); /* attributes */
-	kb_be(out, (uint32_t)(count - 1), 4);
-	kb_be(out, (uint64_t)base_ts, 8);
-	kb_be(out, (uint64_t)max_ts, 8);
-	kb_be(out, (uint64_t)pid, 8);
-	kb_be(out, (uint16_t)epoch, 2);
-	kb_be(out, (uint32_t)seq, 4);
-	kb_be(out, (uint32_t)count, 4);
-	kb_put(out, records, rlen);
-	p = out->p + start;
-	crc = crc32c(p + 21, out->len - start - 21);
-	p[17] = (uint8_t)(crc >> 24);
-	p[18] = (uint8_t)(crc >> 16);
-	p[19] = (uint8_t)(crc >> 8);
-	p[20] = (uint8_t)crc;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Compression the way Kafka clients do it, with the system libraries      */
@@ -491,44 +253,6 @@ kafka_batch(struct kbuf *out, const struct gq_msg *m, size_t n, enum kcomp c,
 /* Produce and fetch helpers                                               */
 /* ---------------------------------------------------------------------- */
 
-struct waiter {
-	int done;
-	int status;
-	int32_t partition;
-	gq_offset offset;
-};
-
-static void
-waiter_cb(void *arg, int status, int32_t partition, gq_offset base)
-{
-	struct waiter *w = arg;
-
-	w->status = status;
-	w->partition = partition;
-	w->offset = base;
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-}
-
-/* gq_produce_records_async() and wait: the call's error, or the
- * callback's status. */
-static int
-produce_raw(const char *topic, int32_t part, const void *b, size_t len,
-	    gq_offset *off)
-{
-	struct waiter w;
-	int rv;
-
-	memset(&w, 0, sizeof(w));
-	*off = -1;
-	rv = gq_produce_records_async(node, topic, part, b, len, waiter_cb, &w);
-	if (rv != 0)
-		return rv;
-	while (!__atomic_load_n(&w.done, __ATOMIC_SEQ_CST))
-		usleep(1000);
-	*off = w.offset;
-	return w.status;
-}
-
 /* A raw produce that must be refused by the call itself with @expect, its
  * callback never running, and nothing stored. */
 static void
@@ -536,14 +260,15 @@ produce_raw_refused(const char *topic, const void *b, size_t len, int expect)
 {
 	/* Static: if the call wrongly succeeds, the callback may still run
 	 * after this function returned. */
-	static struct waiter w;
+	static struct gqt_waiter w;
 	gq_offset before, after;
 	int rv;
 
 	memset(&w, 0, sizeof(w));
 	cr_assert_eq(gq_list_offsets(node, topic, 0, GQ_OFFSET_LATEST, &before),
 		     0);
-	rv = gq_produce_records_async(node, topic, 0, b, len, waiter_cb, &w);
+	rv = gq_produce_records_async(node, topic, 0, b, len, gqt_waiter_cb,
+				      &w);
 	cr_assert_eq(rv, expect, "len %zu: got %s, want %s", len,
 		     gq_strerror(rv), gq_strerror(expect));
 	usleep(20000);
@@ -693,17 +418,17 @@ stored_batch(const char *topic, int32_t part, gq_offset from)
 		int32_t last;
 
 		cr_assert_geq(len - pos, 61);
-		size = 12 + (size_t)be32(b + 8);
+		size = 12 + (size_t)kb_be32(b + 8);
 		cr_assert_leq(size, len - pos);
 		cr_assert_eq(b[16], 2, "magic");
-		cr_assert_eq(crc32c(b + 21, size - 21), be32(b + 17),
+		cr_assert_eq(kb_crc32c(b + 21, size - 21), kb_be32(b + 17),
 			     "stored batch at offset %lld fails its CRC",
-			     (long long)be64(b));
-		base = (gq_offset)be64(b);
-		last = (int32_t)be32(b + 23);
+			     (long long)kb_be64(b));
+		base = (gq_offset)kb_be64(b);
+		last = (int32_t)kb_be32(b + 23);
 		if (from >= base && from <= base + last) {
 			s.base = base;
-			s.count = (int32_t)be32(b + 57);
+			s.count = (int32_t)kb_be32(b + 57);
 			s.codec = (int)(((unsigned)b[21] << 8 | b[22]) & 7);
 			s.size = size;
 		}
@@ -756,14 +481,14 @@ ParameterizedTest(int *codec, codecs, topic_codec_round_trip)
 	struct gq_msg big[40];
 	struct gq_msg small[2];
 	struct gq_msg big2[40];
-	int64_t t0 = now_ms() - 60000;
+	int64_t t0 = gqt_now_ms() - 60000;
 	gq_offset off;
 	struct stored s;
 
 	if (!codec_available(*codec))
 		cr_skip_test("%s not built", name);
-	open_node();
-	create_topic("t", kv, 4);
+	gqt_open(&node);
+	gqt_create_topic(node, "t", 1, kv, 4);
 	fill_msgs(big, hdrs, 40, 200, t0, store);
 	cr_assert_eq(gq_produce(node, "t", 0, big, 40, NULL, &off), 0, "%s",
 		     gq_node_errmsg(node));
@@ -810,9 +535,7 @@ ParameterizedTest(int *codec, codecs, topic_codec_round_trip)
 	/* From the middle of a compressed batch: earlier records skipped. */
 	check_fetch("t", 0, 17, big + 17, 23);
 	/* The data stays readable after a restart. */
-	gq_node_close(node);
-	node = NULL;
-	open_node();
+	gqt_reopen(&node);
 	check_fetch("t", 0, 0, big, 40);
 	check_fetch("t", 0, 42, big2, 40);
 }
@@ -828,9 +551,9 @@ Test(codecs, compression_disabled)
 	struct gq_header hdrs[2];
 	struct gq_msg m[40];
 
-	open_node();
-	create_topic("off", kv, 6);
-	fill_msgs(m, hdrs, 40, 200, now_ms(), store);
+	gqt_open(&node);
+	gqt_create_topic(node, "off", 1, kv, 6);
+	fill_msgs(m, hdrs, 40, 200, gqt_now_ms(), store);
 	cr_assert_eq(gq_produce(node, "off", 0, m, 40, NULL, NULL), 0);
 	cr_assert_eq(stored_batch("off", 0, 0).codec, 0);
 	cr_assert_eq(gq_produce(node, "off", 0, m, 1, NULL, NULL), 0);
@@ -846,9 +569,9 @@ Test(codecs, default_is_gzip_above_1024)
 	struct gq_header hdrs[2];
 	struct gq_msg m[40];
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "d", 1, 1, NULL), 0);
-	fill_msgs(m, hdrs, 40, 200, now_ms(), store);
+	fill_msgs(m, hdrs, 40, 200, gqt_now_ms(), store);
 	cr_assert_eq(gq_produce(node, "d", 0, m, 40, NULL, NULL), 0);
 	cr_assert_eq(gq_produce(node, "d", 0, m, 3, NULL, NULL), 0);
 	cr_assert_eq(stored_batch("d", 0, 0).codec, 1);
@@ -881,12 +604,12 @@ Test(codecs, threshold_is_the_encoded_batch_size)
 	char value[700];
 	struct gq_msg m;
 
-	open_node();
-	create_topic("th", kv, 4);
+	gqt_open(&node);
+	gqt_create_topic(node, "th", 1, kv, 4);
 	memset(value, 'a', sizeof(value));
 	memset(&m, 0, sizeof(m));
 	m.value = value;
-	m.timestamp = now_ms();
+	m.timestamp = gqt_now_ms();
 	/* Find the value length whose batch encodes to exactly 600 bytes. */
 	for (m.value_len = 400; m.value_len < sizeof(value); m.value_len++)
 		if (encoded_size(&m, 1) == 600)
@@ -1031,8 +754,8 @@ Test(codecs, test_encoder_matches_kafka_example)
 	struct kbuf b = { 0 };
 	struct gq_msg m[2];
 
-	cr_assert_eq(crc32c(check, 9), 0xE3069283u);
-	cr_assert_eq(crc32c(kafka_example + 21, sizeof(kafka_example) - 21),
+	cr_assert_eq(kb_crc32c(check, 9), 0xE3069283u);
+	cr_assert_eq(kb_crc32c(kafka_example + 21, sizeof(kafka_example) - 21),
 		     0x5dcb0cc5u);
 	example_msgs(m);
 	kafka_batch(&b, m, 2, K_NONE, 4242, 0, 7);
@@ -1051,14 +774,14 @@ Test(codecs, kafka_example_batch)
 	size_t len;
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "k", 1, 1, NULL), 0);
 	example_msgs(m);
 	/* Put it after something so its base offset gets rewritten. */
 	cr_assert_eq(gq_produce(node, "k", 0, m, 1, NULL, NULL), 0);
-	cr_assert_eq(
-		produce_raw("k", 0, kafka_example, sizeof(kafka_example), &off),
-		0, "%s", gq_node_errmsg(node));
+	cr_assert_eq(gqt_produce_raw(node, "k", 0, kafka_example,
+				     sizeof(kafka_example), &off),
+		     0, "%s", gq_node_errmsg(node));
 	cr_assert_eq(off, 1);
 	check_fetch("k", 0, 1, m, 2);
 	cr_assert_eq(hw("k"), 3);
@@ -1066,7 +789,7 @@ Test(codecs, kafka_example_batch)
 	cr_assert_eq(gq_fetch(node, "k", 0, 1, 1, &f), 0);
 	gq_fetch_records(f, &data, &len);
 	cr_assert_eq(len, sizeof(kafka_example));
-	cr_assert_eq(be64(data), 1, "base offset rewritten");
+	cr_assert_eq(kb_be64(data), 1, "base offset rewritten");
 	cr_assert_eq(memcmp((const uint8_t *)data + 16, kafka_example + 16,
 			    len - 16),
 		     0, "stored unchanged from the magic on");
@@ -1113,21 +836,21 @@ ParameterizedTest(enum kcomp *comp, codecs, kafka_compressed_batches)
 
 	if (!kcomp_available(*comp))
 		cr_skip_test("%s not built", kcomp_names[*comp]);
-	open_node();
+	gqt_open(&node);
 	/* The topic's own codec (default gzip) does not matter for these. */
 	cr_assert_eq(gq_topic_create(node, "kc", 1, 1, NULL), 0);
-	fill_msgs(m, hdrs, 600, 200, now_ms() - 1000, store);
+	fill_msgs(m, hdrs, 600, 200, gqt_now_ms() - 1000, store);
 
 	kafka_batch(&b, m, 5, *comp, -1, -1, -1);
 	first_len = b.len;
-	rv = produce_raw("kc", 0, b.p, b.len, &off);
+	rv = gqt_produce_raw(node, "kc", 0, b.p, b.len, &off);
 	cr_assert_eq(rv, 0, "%s: %s: %s", kcomp_names[*comp], gq_strerror(rv),
 		     gq_node_errmsg(node));
 	cr_assert_eq(off, 0);
 	b.len = 0;
 	kafka_batch(&b, m + 5, 595, *comp, -1, -1, -1);
 	cr_assert_gt(595 * 200, 100 * 1024, "large enough for many blocks");
-	rv = produce_raw("kc", 0, b.p, b.len, &off);
+	rv = gqt_produce_raw(node, "kc", 0, b.p, b.len, &off);
 	cr_assert_eq(rv, 0, "%s: %s: %s", kcomp_names[*comp], gq_strerror(rv),
 		     gq_node_errmsg(node));
 	cr_assert_eq(off, 5);
@@ -1159,13 +882,13 @@ Test(codecs, raw_several_batches_in_one_call)
 	struct kbuf b = { 0 };
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "multi", 1, 1, NULL), 0);
-	fill_msgs(m, hdrs, 30, 100, now_ms(), store);
+	fill_msgs(m, hdrs, 30, 100, gqt_now_ms(), store);
 	kafka_batch(&b, m, 10, K_NONE, -1, -1, -1);
 	kafka_batch(&b, m + 10, 10, K_GZIP, -1, -1, -1);
 	kafka_batch(&b, m + 20, 10, K_NONE, -1, -1, -1);
-	cr_assert_eq(produce_raw("multi", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "multi", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 0);
 	check_fetch("multi", 0, 0, m, 30);
 	cr_assert_eq(hw("multi"), 30);
@@ -1187,9 +910,9 @@ Test(codecs, raw_bad_crc_refused)
 	gq_offset off;
 	size_t flips[] = { 17, 20, 21, 30, 58, 61, 100 };
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "crc", 1, 1, NULL), 0);
-	fill_msgs(m, hdrs, 10, 100, now_ms(), store);
+	fill_msgs(m, hdrs, 10, 100, gqt_now_ms(), store);
 	kafka_batch(&b, m, 10, K_NONE, -1, -1, -1);
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		b.p[flips[i]] ^= 0x10;
@@ -1210,7 +933,7 @@ Test(codecs, raw_bad_crc_refused)
 	two.p[two.len - 3] ^= 0x01;
 	produce_raw_refused("crc", two.p, two.len, GQ_ECORRUPT);
 	/* The untouched batch is fine, and lands at offset 0. */
-	cr_assert_eq(produce_raw("crc", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "crc", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 0);
 	check_fetch("crc", 0, 0, m, 10);
 	cr_assert_eq(hw("crc"), 10);
@@ -1229,9 +952,9 @@ Test(codecs, raw_truncated_refused)
 	struct kbuf two = { 0 };
 	size_t cuts[] = { 1, 12, 16, 17, 21, 40, 60, 61, 62, 0 };
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "cut", 1, 1, NULL), 0);
-	fill_msgs(m, hdrs, 10, 100, now_ms(), store);
+	fill_msgs(m, hdrs, 10, 100, gqt_now_ms(), store);
 	kafka_batch(&b, m, 10, K_NONE, -1, -1, -1);
 	cuts[sizeof(cuts) / sizeof(cuts[0]) - 1] = b.len - 1;
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
@@ -1261,9 +984,9 @@ Test(codecs, raw_too_big_refused)
 	gq_offset off;
 	size_t n;
 
-	open_node();
-	create_topic("big", kv, 2);
-	fill_msgs(m, hdrs, 40, 200, now_ms(), store);
+	gqt_open(&node);
+	gqt_create_topic(node, "big", 1, kv, 2);
+	fill_msgs(m, hdrs, 40, 200, gqt_now_ms(), store);
 	kafka_batch(&b, m, 40, K_NONE, -1, -1, -1);
 	cr_assert_gt(b.len, 2048);
 	produce_raw_refused("big", b.p, b.len, GQ_ETOOBIG);
@@ -1271,7 +994,7 @@ Test(codecs, raw_too_big_refused)
 	b.len = 0;
 	kafka_batch(&b, m, 40, GQT_HAVE_ZSTD ? K_ZSTD : K_GZIP, -1, -1, -1);
 	cr_assert_leq(b.len, 2048);
-	cr_assert_eq(produce_raw("big", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "big", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 0);
 	/* The largest uncompressed batch that fits is stored. */
 	for (n = 40; n > 0; n--) {
@@ -1280,7 +1003,7 @@ Test(codecs, raw_too_big_refused)
 		if (b.len <= 2048)
 			break;
 	}
-	cr_assert_eq(produce_raw("big", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "big", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 40);
 	check_fetch("big", 0, 40, m, n);
 	cr_assert_eq(hw("big"), 40 + (gq_offset)n);

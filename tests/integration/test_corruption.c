@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/tmpdir.h"
+#include "../lib/fixture.h"
 
 #define N 300
 
@@ -25,27 +25,10 @@ static struct gq_node *node;
 static void
 setup(void)
 {
-	dir = gqt_tmpdir_make();
-	node = NULL;
+	dir = gqt_node_setup(&node);
 }
 
-static void
-teardown(void)
-{
-	gq_node_close(node);
-	gqt_tmpdir_remove();
-}
-
-TestSuite(corruption, .init = setup, .fini = teardown, .timeout = 120);
-
-static void
-open_node(void)
-{
-	int rv = gq_node_open(dir, NULL, &node);
-
-	cr_assert_eq(rv, 0, "open: %s: %s", gq_strerror(rv),
-		     gq_node_errmsg(NULL));
-}
+TestSuite(corruption, .init = setup, .fini = gqt_node_teardown, .timeout = 120);
 
 /* Produce N messages "m<i>" into t/0 with small segments, then close. */
 static void
@@ -54,7 +37,7 @@ fill(void)
 	struct gq_config *cfg;
 	char buf[64];
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_config_create(&cfg), 0);
 	cr_assert_eq(gq_config_set(cfg, "segment_size", "4096", NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "compression_type", "none", NULL), 0);
@@ -192,7 +175,7 @@ Test(corruption, torn_tail_is_truncated)
 	fill();
 	segment(-1, path, sizeof(path));
 	append_garbage(path);
-	open_node();
+	gqt_open(&node);
 	check_all();
 	memset(&m, 0, sizeof(m));
 	m.value = "after";
@@ -213,7 +196,7 @@ Test(corruption, truncated_segment_is_replayed)
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_gt(st.st_size, 100);
 	cr_assert_eq(truncate(path, st.st_size / 2), 0);
-	open_node();
+	gqt_open(&node);
 	check_all();
 }
 
@@ -228,7 +211,7 @@ Test(corruption, flipped_byte_in_tail_is_replayed)
 	segment(-1, path, sizeof(path));
 	cr_assert_eq(stat(path, &st), 0);
 	flip_byte(path, st.st_size - 3);
-	open_node();
+	gqt_open(&node);
 	check_all();
 }
 
@@ -244,7 +227,7 @@ Test(corruption, flipped_byte_in_old_segment_reported)
 	fill();
 	segment(0, path, sizeof(path));
 	flip_byte(path, 100);
-	open_node();
+	gqt_open(&node);
 	rv = gq_fetch(node, "t", 0, 0, 1 << 20, &f);
 	cr_assert_eq(rv, GQ_ECORRUPT, "got %s", gq_strerror(rv));
 	cr_assert(strstr(gq_node_errmsg(node), ".log") != NULL, "errmsg: %s",

@@ -34,13 +34,7 @@ setup(void)
 	dir = gqt_tmpdir_make();
 }
 
-static void
-teardown(void)
-{
-	gqt_tmpdir_remove();
-}
-
-TestSuite(crash, .init = setup, .fini = teardown, .timeout = 900);
+TestSuite(crash, .init = setup, .fini = gqt_tmpdir_remove, .timeout = 900);
 
 struct ack {
 	int64_t offset;

@@ -13,12 +13,11 @@
 #include <goqueue.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "../lib/tmpdir.h"
+#include "../lib/fixture.h"
+#include "../lib/kbatch.h"
 
 static const char *dir;
 static struct gq_node *node;
@@ -26,264 +25,26 @@ static struct gq_node *node;
 static void
 setup(void)
 {
-	dir = gqt_tmpdir_make();
-	node = NULL;
+	dir = gqt_node_setup(&node);
 }
 
-static void kb_release_all(void);
 static void destroy_producers(void);
 
+/* Producers before the node they belong to; buffers after the node, whose
+ * close ends any produce still using one. */
 static void
 teardown(void)
 {
 	destroy_producers();
-	gq_node_close(node);
+	gqt_node_teardown();
 	kb_release_all();
-	gqt_tmpdir_remove();
 }
 
 TestSuite(idempotence, .init = setup, .fini = teardown, .timeout = 120);
 
-static void
-open_node(void)
-{
-	int rv = gq_node_open(dir, NULL, &node);
-
-	cr_assert_eq(rv, 0, "open: %s: %s", gq_strerror(rv),
-		     gq_node_errmsg(NULL));
-}
-
-static void
-reopen_node(void)
-{
-	gq_node_close(node);
-	node = NULL;
-	open_node();
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Create @topic with @parts partitions and pairs of config keys/values. */
-static void
-create_topic(const char *topic, int32_t parts, const char *const *kv, size_t n)
-{
-	struct gq_config *cfg;
-	char err[GQ_ERRMSG_SIZE];
-	int rv;
-
-	cr_assert_eq(gq_config_create(&cfg), 0);
-	for (size_t i = 0; i + 1 < n; i += 2)
-		cr_assert_eq(gq_config_set(cfg, kv[i], kv[i + 1], err), 0,
-			     "%s=%s: %s", kv[i], kv[i + 1], err);
-	rv = gq_topic_create(node, topic, parts, 1, cfg);
-	gq_config_destroy(cfg);
-	cr_assert_eq(rv, 0, "create %s: %s: %s", topic, gq_strerror(rv),
-		     gq_node_errmsg(node));
-}
-
 /* ---------------------------------------------------------------------- */
-/* An independent RecordBatch v2 encoder (KAFKA-PROTOCOL.md section 2)      */
+/* Produce and fetch helpers                                               */
 /* ---------------------------------------------------------------------- */
-
-struct kbuf {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-};
-
-/* Heap blocks of live kbufs, freed by the teardown when a failed
- * assertion ends a test before its kb_free() calls. */
-static void *kb_live[64];
-
-static void
-kb_track(void *old, void *now)
-{
-	for (size_t i = 0; i < sizeof(kb_live) / sizeof(kb_live[0]); i++) {
-		if (kb_live[i] == old) {
-			kb_live[i] = now;
-			return;
-		}
-	}
-	cr_assert_fail("too many live buffers");
-}
-
-static void
-kb_release_all(void)
-{
-	for (size_t i = 0; i < sizeof(kb_live) / sizeof(kb_live[0]); i++) {
-		free(kb_live[i]);
-		kb_live[i] = NULL;
-	}
-}
-
-static uint8_t *
-kb_grow(struct kbuf *b, size_t n)
-{
-	uint8_t *r;
-
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		cr_assert_not_null(p);
-		kb_track(b->p, p);
-		b->p = p;
-		b->cap = cap;
-	}
-	r = b->p + b->len;
-	b->len += n;
-	return r;
-}
-
-static void
-kb_put(struct kbuf *b, const void *d, size_t n)
-{
-	uint8_t *dst = kb_grow(b, n);
-
-	if (n > 0)
-		memcpy(dst, d, n);
-}
-
-static void
-kb_free(struct kbuf *b)
-{
-	if (b->p != NULL)
-		kb_track(b->p, NULL);
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-kb_be(struct kbuf *b, uint64_t v, int bytes)
-{
-	uint8_t *p = kb_grow(b, (size_t)bytes);
-
-	for (int i = bytes - 1; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-/* Zigzag varint (protobuf sint64), as Kafka records use. */
-static void
-kb_varint(struct kbuf *b, int64_t v)
-{
-	uint64_t z = ((uint64_t)v << 1) ^ (0 - (uint64_t)(v < 0));
-
-	while (z >= 0x80) {
-		*kb_grow(b, 1) = (uint8_t)(z | 0x80);
-		z >>= 7;
-	}
-	*kb_grow(b, 1) = (uint8_t)z;
-}
-
-static void
-kb_bytes(struct kbuf *b, const void *d, size_t n)
-{
-	if (d == NULL) {
-		kb_varint(b, -1);
-		return;
-	}
-	kb_varint(b, (int64_t)n);
-	kb_put(b, d, n);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-/* CRC-32C (Castagnoli), bitwise, reflected polynomial 0x82F63B78. */
-static uint32_t
-crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xFFFFFFFFu;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0x82F63B78u & (0 - (c & 1)));
-	}
-	return ~c;
-}
-
-/* Append the records section for @n messages (timestamps relative to the
- * first message's). */
-static void
-kb_records(struct kbuf *out, const struct gq_msg *m, size_t n)
-{
-	struct kbuf body = { 0 };
-
-	for (size_t i = 0; i < n; i++) {
-		body.len = 0;
-		*kb_grow(&body, 1) = 0; /* attributes */
-		kb_varint(&body, m[i].timestamp - m[0].timestamp);
-		kb_varint(&body, (int64_t)i);
-		kb_bytes(&body, m[i].key, m[i].key_len);
-		kb_bytes(&body, m[i].value, m[i].value_len);
-		kb_varint(&body, (int64_t)m[i].header_count);
-		for (size_t j = 0; j < m[i].header_count; j++) {
-			const struct gq_header *h = &m[i].headers[j];
-
-			kb_bytes(&body, h->key, h->key_len);
-			kb_bytes(&body, h->value, h->value_len);
-		}
-		kb_varint(out, (int64_t)body.len);
-		kb_put(out, body.p, body.len);
-	}
-	kb_free(&body);
-}
-
-/* Append a whole batch around an already encoded (and possibly
- * compressed) records section. */
-static void
-kb_batch(struct kbuf *out, const uint8_t *records, size_t rlen, int16_t attrs,
-	 int32_t count, int64_t base_ts, int64_t max_ts, int64_t pid,
-	 int16_t epoch, int32_t seq)
-{
-	size_t start = out->len;
-	uint8_t *p;
-	uint32_t crc;
-
-	kb_be(out, 0, 8);               /* baseOffset */
-	kb_be(out, 49 + rlen, 4);       /* batchLength */
-	kb_be(out, 0, 4);               /* partitionLeaderEpoch */
-	kb_be(out, 2, 1);               /* magic */
-	kb_be(out, 0, 4);               /* crc, below */
-	kb_be(out, (uint16_t)attrs, 2); /* attributes */
-	kb_be(out, (uint32_t)(count - 1), 4);
-	kb_be(out, (uint64_t)base_ts, 8);
-	kb_be(out, (uint64_t)max_ts, 8);
-	kb_be(out, (uint64_t)pid, 8);
-	kb_be(out, (uint16_t)epoch, 2);
-	kb_be(out, (uint32_t)seq, 4);
-	kb_be(out, (uint32_t)count, 4);
-	kb_put(out, records, rlen);
-	p = out->p + start;
-	crc = crc32c(p + 21, out->len - start - 21);
-	p[17] = (uint8_t)(crc >> 24);
-	p[18] = (uint8_t)(crc >> 16);
-	p[19] = (uint8_t)(crc >> 8);
-	p[20] = (uint8_t)crc;
-}
 
 /* A batch of @n records "<tag>-<i>" from producer @pid/@epoch starting at
  * sequence @seq, as a Kafka idempotent producer sends it. */
@@ -294,7 +55,7 @@ idem_batch(struct kbuf *out, int64_t pid, int16_t epoch, int32_t seq, int n,
 	struct gq_msg m[16];
 	char vals[16][48];
 	struct kbuf rec = { 0 };
-	int64_t ts = now_ms();
+	int64_t ts = gqt_now_ms();
 
 	cr_assert_leq(n, 16);
 	memset(m, 0, sizeof(m));
@@ -309,54 +70,6 @@ idem_batch(struct kbuf *out, int64_t pid, int16_t epoch, int32_t seq, int n,
 	kb_free(&rec);
 }
 
-/* ---------------------------------------------------------------------- */
-/* Produce and fetch helpers                                               */
-/* ---------------------------------------------------------------------- */
-
-struct waiter {
-	int done;
-	int status;
-	int32_t partition;
-	gq_offset offset;
-};
-
-static void
-waiter_cb(void *arg, int status, int32_t partition, gq_offset base)
-{
-	struct waiter *w = arg;
-
-	w->status = status;
-	w->partition = partition;
-	w->offset = base;
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-}
-
-static void
-waiter_wait(struct waiter *w)
-{
-	while (!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST))
-		usleep(1000);
-}
-
-/* gq_produce_records_async() and wait: the call's error, or the
- * callback's status; *@off gets the callback's base offset. */
-static int
-produce_raw(const char *topic, int32_t part, const void *b, size_t len,
-	    gq_offset *off)
-{
-	struct waiter w;
-	int rv;
-
-	memset(&w, 0, sizeof(w));
-	*off = -2;
-	rv = gq_produce_records_async(node, topic, part, b, len, waiter_cb, &w);
-	if (rv != 0)
-		return rv;
-	waiter_wait(&w);
-	*off = w.offset;
-	return w.status;
-}
-
 /* A raw idempotent batch that must be stored at @expect. */
 static void
 raw_ok(const char *topic, int64_t pid, int16_t epoch, int32_t seq, int n,
@@ -367,7 +80,7 @@ raw_ok(const char *topic, int64_t pid, int16_t epoch, int32_t seq, int n,
 	int rv;
 
 	idem_batch(&b, pid, epoch, seq, n, "r");
-	rv = produce_raw(topic, 0, b.p, b.len, &off);
+	rv = gqt_produce_raw(node, topic, 0, b.p, b.len, &off);
 	cr_assert_eq(rv, 0, "pid %lld epoch %d seq %d: %s: %s", (long long)pid,
 		     epoch, seq, gq_strerror(rv), gq_node_errmsg(node));
 	cr_assert_eq(off, expect, "pid %lld epoch %d seq %d: offset %lld",
@@ -385,7 +98,7 @@ raw_fails(const char *topic, int64_t pid, int16_t epoch, int32_t seq, int n,
 	int rv;
 
 	idem_batch(&b, pid, epoch, seq, n, "bad");
-	rv = produce_raw(topic, 0, b.p, b.len, &off);
+	rv = gqt_produce_raw(node, topic, 0, b.p, b.len, &off);
 	cr_assert_eq(rv, err, "pid %lld epoch %d seq %d: got %s, want %s",
 		     (long long)pid, epoch, seq, gq_strerror(rv),
 		     gq_strerror(err));
@@ -486,9 +199,9 @@ stored_batch_copy(const char *topic, gq_offset off, struct kbuf *out)
 	cr_assert_eq(gq_fetch(node, topic, 0, off, 1, &f), 0);
 	gq_fetch_records(f, &data, &len);
 	cr_assert_geq(len, 61);
-	size = 12 + (size_t)be32((const uint8_t *)data + 8);
+	size = 12 + (size_t)kb_be32((const uint8_t *)data + 8);
 	cr_assert_leq(size, len);
-	cr_assert_eq((gq_offset)be64(data), off, "batch starts at %lld",
+	cr_assert_eq((gq_offset)kb_be64(data), off, "batch starts at %lld",
 		     (long long)off);
 	out->len = 0;
 	kb_put(out, data, size);
@@ -536,7 +249,7 @@ Test(idempotence, producer_ids_never_reused)
 	int64_t id[5];
 	int16_t epoch;
 
-	open_node();
+	gqt_open(&node);
 	for (int i = 0; i < 3; i++) {
 		gq_producer_id(new_producer(), &id[i], &epoch);
 		cr_assert_geq(id[i], 0);
@@ -545,12 +258,12 @@ Test(idempotence, producer_ids_never_reused)
 			cr_assert_gt(id[i], id[i - 1]);
 	}
 	destroy_producers();
-	reopen_node();
+	gqt_reopen(&node);
 	gq_producer_id(new_producer(), &id[3], NULL);
 	destroy_producers();
 	cr_assert_gt(id[3], id[2], "id %lld after restart, had %lld",
 		     (long long)id[3], (long long)id[2]);
-	reopen_node();
+	gqt_reopen(&node);
 	gq_producer_id(new_producer(), &id[4], NULL);
 	cr_assert_gt(id[4], id[3]);
 }
@@ -565,7 +278,7 @@ Test(idempotence, send_then_retry_same_offset)
 	struct gq_msg m1[3], m2[2];
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "t", 1, 1, NULL), 0);
 	pr = new_producer();
 	cr_assert_eq(gq_producer_retry(pr, &off), GQ_EINVAL);
@@ -602,7 +315,7 @@ Test(idempotence, sequences_per_partition)
 	struct gq_msg m[1];
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "two", 2, 1, NULL), 0);
 	pr = new_producer();
 	msgs_of(m, v, 1);
@@ -649,16 +362,17 @@ Test(idempotence, retry_after_restart)
 	cr_assert_eq(off, 3);
 	stored_batch_copy("t", 0, &first);
 	stored_batch_copy("t", 3, &last);
-	cr_assert_eq((int64_t)be64(last.p + 43), pid);
-	cr_assert_eq(be32(last.p + 53), 3, "base sequence of the 2nd send");
+	cr_assert_eq((int64_t)kb_be64(last.p + 43), pid);
+	cr_assert_eq(kb_be32(last.p + 53), 3, "base sequence of the 2nd send");
 	destroy_producers();
 
 	/* Straight restart: the Raft log is replayed. */
-	reopen_node();
-	cr_assert_eq(produce_raw("t", 0, last.p, last.len, &off), 0, "%s",
-		     gq_node_errmsg(node));
+	gqt_reopen(&node);
+	cr_assert_eq(gqt_produce_raw(node, "t", 0, last.p, last.len, &off), 0,
+		     "%s", gq_node_errmsg(node));
 	cr_assert_eq(off, 3);
-	cr_assert_eq(produce_raw("t", 0, first.p, first.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "t", 0, first.p, first.len, &off),
+		     0);
 	cr_assert_eq(off, 0);
 	cr_assert_eq(hw("t", 0), 5);
 
@@ -671,7 +385,7 @@ Test(idempotence, retry_after_restart)
 	node = NULL;
 	cr_assert_eq(gq_node_open(dir, cfg, &node), 0);
 	gq_config_destroy(cfg);
-	cr_assert_eq(produce_raw("t", 0, last.p, last.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "t", 0, last.p, last.len, &off), 0);
 	cr_assert_eq(off, 3);
 	cr_assert_eq(hw("t", 0), 5);
 	cr_assert_eq(count_messages("t", 0), 5);
@@ -696,7 +410,7 @@ Test(idempotence, sequence_gap_refused)
 {
 	const int64_t pid = 900001;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "s", 1, 1, NULL), 0);
 	raw_ok("s", pid, 0, 0, 2, 0); /* sequences 0-1 */
 	raw_fails("s", pid, 0, 3, 1, GQ_ESEQUENCE);
@@ -718,7 +432,7 @@ Test(idempotence, old_epoch_fenced)
 {
 	const int64_t pid = 900002;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "e", 1, 1, NULL), 0);
 	raw_ok("e", pid, 0, 0, 1, 0);
 	raw_ok("e", pid, 0, 1, 1, 1);
@@ -726,7 +440,7 @@ Test(idempotence, old_epoch_fenced)
 	raw_fails("e", pid, 0, 2, 1, GQ_EFENCED);
 	raw_fails("e", pid, 0, 1, 1, GQ_EFENCED);
 	cr_assert_eq(hw("e", 0), 3);
-	reopen_node();
+	gqt_reopen(&node);
 	raw_fails("e", pid, 0, 2, 1, GQ_EFENCED);
 	raw_ok("e", pid, 1, 1, 1, 3);
 	cr_assert_eq(count_messages("e", 0), 4);
@@ -737,7 +451,7 @@ Test(idempotence, new_epoch_starts_at_zero)
 {
 	const int64_t pid = 900003;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "z", 1, 1, NULL), 0);
 	raw_ok("z", pid, 0, 0, 3, 0);
 	raw_fails("z", pid, 1, 3, 1, GQ_ESEQUENCE);
@@ -757,17 +471,19 @@ Test(idempotence, duplicates_of_last_five)
 	struct kbuf b[7];
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "d", 1, 1, NULL), 0);
 	memset(b, 0, sizeof(b));
 	for (int i = 0; i < 7; i++) {
 		idem_batch(&b[i], pid, 0, 2 * i, 2, "dup");
-		cr_assert_eq(produce_raw("d", 0, b[i].p, b[i].len, &off), 0);
+		cr_assert_eq(
+			gqt_produce_raw(node, "d", 0, b[i].p, b[i].len, &off),
+			0);
 		cr_assert_eq(off, 2 * i);
 	}
 	/* The window holds batches 2..6. */
 	for (int i = 6; i >= 2; i--) {
-		int rv = produce_raw("d", 0, b[i].p, b[i].len, &off);
+		int rv = gqt_produce_raw(node, "d", 0, b[i].p, b[i].len, &off);
 
 		cr_assert_eq(rv, 0, "duplicate of batch %d: %s", i,
 			     gq_strerror(rv));
@@ -776,7 +492,7 @@ Test(idempotence, duplicates_of_last_five)
 	}
 	cr_assert_eq(hw("d", 0), 14);
 	for (int i = 0; i < 2; i++) {
-		int rv = produce_raw("d", 0, b[i].p, b[i].len, &off);
+		int rv = gqt_produce_raw(node, "d", 0, b[i].p, b[i].len, &off);
 
 		cr_assert_eq(rv, GQ_ESEQUENCE,
 			     "duplicate of batch %d, older than the last five: "
@@ -787,8 +503,9 @@ Test(idempotence, duplicates_of_last_five)
 	cr_assert_eq(count_messages("d", 0), 14);
 	raw_ok("d", pid, 0, 14, 1, 14);
 	/* The window moved: batch 2 is now too old, batch 3 still a dup. */
-	cr_assert_eq(produce_raw("d", 0, b[2].p, b[2].len, &off), GQ_ESEQUENCE);
-	cr_assert_eq(produce_raw("d", 0, b[3].p, b[3].len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "d", 0, b[2].p, b[2].len, &off),
+		     GQ_ESEQUENCE);
+	cr_assert_eq(gqt_produce_raw(node, "d", 0, b[3].p, b[3].len, &off), 0);
 	cr_assert_eq(off, 6);
 	cr_assert_eq(count_messages("d", 0), 15);
 	for (int i = 0; i < 7; i++)
@@ -801,10 +518,10 @@ Test(idempotence, duplicates_of_last_five)
 Test(idempotence, in_flight_duplicates)
 {
 	const int64_t pid = 900005;
-	static struct waiter w[10];
+	static struct gqt_waiter w[10];
 	struct kbuf b[5];
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "f", 1, 1, NULL), 0);
 	memset(b, 0, sizeof(b));
 	memset(w, 0, sizeof(w));
@@ -812,11 +529,11 @@ Test(idempotence, in_flight_duplicates)
 		idem_batch(&b[i], pid, 0, i, 1, "inflight");
 	for (int i = 0; i < 10; i++)
 		cr_assert_eq(gq_produce_records_async(node, "f", 0, b[i % 5].p,
-						      b[i % 5].len, waiter_cb,
-						      &w[i]),
+						      b[i % 5].len,
+						      gqt_waiter_cb, &w[i]),
 			     0);
 	for (int i = 0; i < 10; i++)
-		waiter_wait(&w[i]);
+		gqt_waiter_wait(&w[i]);
 	for (int i = 0; i < 10; i++) {
 		cr_assert_eq(w[i].status, 0, "send %d: %s", i,
 			     gq_strerror(w[i].status));
@@ -839,15 +556,15 @@ Test(idempotence, sequence_wraps_at_int32_max)
 	struct kbuf b = { 0 };
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "w", 1, 1, NULL), 0);
 	raw_ok("w", pid, 0, INT32_MAX - 2, 2, 0); /* ..2147483646 */
 	/* 2147483647 and 0 */
 	idem_batch(&b, pid, 0, INT32_MAX, 2, "wrap");
-	cr_assert_eq(produce_raw("w", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "w", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 2);
 	raw_ok("w", pid, 0, 1, 1, 4);
-	cr_assert_eq(produce_raw("w", 0, b.p, b.len, &off), 0);
+	cr_assert_eq(gqt_produce_raw(node, "w", 0, b.p, b.len, &off), 0);
 	cr_assert_eq(off, 2);
 	cr_assert_eq(count_messages("w", 0), 5);
 	kb_free(&b);
@@ -863,13 +580,13 @@ create_dedup_topic(const char *topic, const char *window)
 	const char *kv[] = { "deduplication_enabled", "true",
 			     "deduplication_window", window };
 
-	create_topic(topic, 1, kv, window != NULL ? 4 : 2);
+	gqt_create_topic(node, topic, 1, kv, window != NULL ? 4 : 2);
 }
 
 /* Without deduplication the same content is stored twice. */
 Test(idempotence, no_dedup_by_default)
 {
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "plain", 1, 1, NULL), 0);
 	cr_assert_eq(produce_value("plain", NULL, "A"), 0);
 	cr_assert_eq(produce_value("plain", NULL, "A"), 1);
@@ -881,7 +598,7 @@ Test(idempotence, no_dedup_by_default)
  * holds after a restart. */
 Test(idempotence, dedup_same_content_same_offset)
 {
-	open_node();
+	gqt_open(&node);
 	create_dedup_topic("dd", NULL);
 	cr_assert_eq(produce_value("dd", NULL, "A"), 0);
 	cr_assert_eq(produce_value("dd", NULL, "A"), 0);
@@ -891,7 +608,7 @@ Test(idempotence, dedup_same_content_same_offset)
 	cr_assert_eq(produce_value("dd", "k", "A"), 2);
 	cr_assert_eq(hw("dd", 0), 3);
 	cr_assert_eq(count_messages("dd", 0), 3);
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert_eq(produce_value("dd", NULL, "A"), 0);
 	cr_assert_eq(produce_value("dd", NULL, "B"), 1);
 	cr_assert_eq(produce_value("dd", "k", "A"), 2);
@@ -906,7 +623,7 @@ Test(idempotence, dedup_same_content_same_offset)
  * older ones are stored again. */
 Test(idempotence, dedup_window_evicts_oldest)
 {
-	open_node();
+	gqt_open(&node);
 	create_dedup_topic("win", "3");
 	cr_assert_eq(produce_value("win", NULL, "A"), 0);
 	cr_assert_eq(produce_value("win", NULL, "B"), 1);
@@ -924,13 +641,13 @@ Test(idempotence, dedup_window_evicts_oldest)
  * oldest entry goes first, not the newest. */
 Test(idempotence, dedup_window_order_survives_restart)
 {
-	open_node();
+	gqt_open(&node);
 	create_dedup_topic("wr", "3");
 	cr_assert_eq(produce_value("wr", NULL, "A"), 0);
 	cr_assert_eq(produce_value("wr", NULL, "B"), 1);
 	cr_assert_eq(produce_value("wr", NULL, "C"), 2);
 	cr_assert_eq(produce_value("wr", NULL, "D"), 3); /* window B C D */
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert_eq(produce_value("wr", NULL, "E"), 4); /* window C D E */
 	cr_assert_eq(produce_value("wr", NULL, "D"), 3,
 		     "D was evicted instead of B");
@@ -943,10 +660,10 @@ Test(idempotence, dedup_window_order_survives_restart)
  * stored once, and every callback reports that offset. */
 Test(idempotence, dedup_in_flight_burst)
 {
-	static struct waiter w[20];
+	static struct gqt_waiter w[20];
 	struct gq_msg m;
 
-	open_node();
+	gqt_open(&node);
 	create_dedup_topic("burst", NULL);
 	memset(w, 0, sizeof(w));
 	memset(&m, 0, sizeof(m));
@@ -954,10 +671,10 @@ Test(idempotence, dedup_in_flight_burst)
 	m.value_len = 4;
 	for (int i = 0; i < 20; i++)
 		cr_assert_eq(gq_produce_async(node, "burst", 0, &m, 1,
-					      waiter_cb, &w[i]),
+					      gqt_waiter_cb, &w[i]),
 			     0);
 	for (int i = 0; i < 20; i++)
-		waiter_wait(&w[i]);
+		gqt_waiter_wait(&w[i]);
 	for (int i = 0; i < 20; i++) {
 		cr_assert_eq(w[i].status, 0);
 		cr_assert_eq(w[i].offset, 0, "produce %d stored at %lld", i,
@@ -977,7 +694,7 @@ Test(idempotence, dedup_with_idempotent_producer)
 	gq_offset off;
 	int rv;
 
-	open_node();
+	gqt_open(&node);
 	create_dedup_topic("dp", NULL);
 	pr = new_producer();
 	msgs_of(a, va, 1);

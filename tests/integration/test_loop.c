@@ -21,13 +21,7 @@ setup(void)
 	dir = gqt_tmpdir_make();
 }
 
-static void
-teardown(void)
-{
-	gqt_tmpdir_remove();
-}
-
-TestSuite(loop, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(loop, .init = setup, .fini = gqt_tmpdir_remove, .timeout = 120);
 
 struct app {
 	uv_loop_t loop;

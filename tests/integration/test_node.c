@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/tmpdir.h"
+#include "../lib/fixture.h"
 
 static const char *dir;
 static struct gq_node *node;
@@ -19,35 +19,10 @@ static struct gq_node *node;
 static void
 setup(void)
 {
-	dir = gqt_tmpdir_make();
-	node = NULL;
+	dir = gqt_node_setup(&node);
 }
 
-static void
-teardown(void)
-{
-	gq_node_close(node);
-	gqt_tmpdir_remove();
-}
-
-TestSuite(node, .init = setup, .fini = teardown, .timeout = 60);
-
-static void
-open_node(void)
-{
-	int rv = gq_node_open(dir, NULL, &node);
-
-	cr_assert_eq(rv, 0, "open: %s: %s", gq_strerror(rv),
-		     gq_node_errmsg(NULL));
-}
-
-static void
-reopen_node(void)
-{
-	gq_node_close(node);
-	node = NULL;
-	open_node();
-}
+TestSuite(node, .init = setup, .fini = gqt_node_teardown, .timeout = 60);
 
 static gq_offset
 produce_str(const char *topic, int32_t part, const char *key, const char *value)
@@ -73,7 +48,7 @@ Test(node, open_close_empty)
 	char **names;
 	size_t n;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert(gq_node_ready(node));
 	cr_assert_eq(gq_topic_list(node, &names, &n), 0);
 	cr_assert_eq(n, 1);
@@ -89,11 +64,11 @@ Test(node, topic_create_list_describe)
 	char **names;
 	size_t n;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "orders", 3, 1, NULL), 0, "%s",
 		     gq_node_errmsg(node));
 	cr_assert_eq(gq_topic_create(node, "orders", 3, 1, NULL), GQ_EEXIST);
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert_eq(gq_topic_list(node, &names, &n), 0);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(names[1], "orders");
@@ -134,7 +109,7 @@ Test(node, topic_delete_removes_data)
 	char data[600];
 	struct gq_fetch *f;
 
-	open_node();
+	gqt_open(&node);
 	snprintf(data, sizeof(data), "%s/data", dir);
 	cr_assert_eq(gq_topic_create(node, "tmp", 2, 1, NULL), 0);
 	produce_str("tmp", 0, NULL, "hello");
@@ -145,7 +120,7 @@ Test(node, topic_delete_removes_data)
 	cr_assert_eq(gq_fetch(node, "tmp", 0, 0, 1024, &f), GQ_ENOTOPIC);
 	cr_assert_eq(gq_topic_create(node, "tmp", 1, 1, NULL), 0);
 	cr_assert_eq(produce_str("tmp", 0, NULL, "again"), 0);
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert(dir_has_entry_prefix(data, "tmp."));
 }
 
@@ -163,7 +138,7 @@ Test(node, produce_fetch_round_trip)
 	gq_offset off;
 	int32_t part;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "t", 1, 1, NULL), 0);
 	memset(m, 0, sizeof(m));
 	m[0].key = "k0";
@@ -248,7 +223,7 @@ Test(node, async_many_in_flight)
 	struct gq_msg m;
 	char buf[32];
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "a", 1, 1, NULL), 0);
 	memset(&m, 0, sizeof(m));
 	for (int i = 0; i < 1000; i++) {
@@ -271,7 +246,7 @@ Test(node, list_offsets)
 	struct gq_msg m;
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "o", 1, 1, NULL), 0);
 	memset(&m, 0, sizeof(m));
 	m.value = "x";
@@ -297,7 +272,7 @@ Test(node, key_partitioning_is_stable)
 	struct gq_msg m;
 	int32_t first, part;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "k", 8, 1, NULL), 0);
 	memset(&m, 0, sizeof(m));
 	m.key = "customer-42";
@@ -325,7 +300,7 @@ Test(node, bad_input)
 	static char big[4096];
 	char err[GQ_ERRMSG_SIZE];
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "bad/name", 1, 1, NULL),
 		     GQ_EBADNAME);
 	cr_assert_eq(gq_topic_create(node, "", 1, 1, NULL), GQ_EBADNAME);
@@ -364,7 +339,7 @@ Test(node, directory_lock)
 {
 	struct gq_node *second = NULL;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_node_open(dir, NULL, &second), GQ_EBUSY);
 	cr_assert(strstr(gq_node_errmsg(NULL), "in use") != NULL);
 	cr_assert_null(second);
@@ -387,7 +362,7 @@ Test(node, group_offsets)
 {
 	gq_offset off;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "g", 2, 1, NULL), 0);
 	cr_assert_eq(gq_group_fetch_offset(node, "grp", "g", 0, &off), 0);
 	cr_assert_eq(off, -1);
@@ -398,7 +373,7 @@ Test(node, group_offsets)
 		     GQ_ENOTOPIC);
 	cr_assert_eq(gq_group_commit(node, "grp", "g", 9, 1, NULL),
 		     GQ_ENOPARTITION);
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert_eq(gq_group_fetch_offset(node, "grp", "g", 0, &off), 0);
 	cr_assert_eq(off, 42);
 	cr_assert_eq(gq_group_fetch_offset(node, "grp", "g", 1, &off), 0);
@@ -415,13 +390,13 @@ Test(node, reopen_keeps_messages)
 	char buf[32];
 	int n = 0;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "d", 1, 1, NULL), 0);
 	for (int i = 0; i < 200; i++) {
 		snprintf(buf, sizeof(buf), "msg-%d", i);
 		cr_assert_eq(produce_str("d", 0, NULL, buf), i);
 	}
-	reopen_node();
+	gqt_reopen(&node);
 	cr_assert_eq(produce_str("d", 0, NULL, "msg-200"), 200);
 	cr_assert_eq(gq_fetch(node, "d", 0, 0, 1 << 20, &f), 0);
 	while (gq_fetch_next(f, &r) == 1) {
@@ -468,7 +443,7 @@ Test(node, close_with_produces_in_flight)
 	gq_offset hw;
 	int sent = 0;
 
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_topic_create(node, "busy", 1, 1, NULL), 0);
 	memset(&m, 0, sizeof(m));
 	m.value = "payload";
@@ -482,7 +457,7 @@ Test(node, close_with_produces_in_flight)
 	node = NULL;
 	cr_assert_eq(s.calls, sent);
 	cr_assert_eq(s.other, 0);
-	open_node();
+	gqt_open(&node);
 	cr_assert_eq(gq_list_offsets(node, "busy", 0, GQ_OFFSET_LATEST, &hw),
 		     0);
 	cr_assert_geq(hw, s.acked);

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/tmpdir.h"
+#include "../lib/fixture.h"
 
 static const char *dir;
 static struct gq_node *node;
@@ -25,17 +25,15 @@ static struct gq_config *node_cfg;
 static void
 setup(void)
 {
-	dir = gqt_tmpdir_make();
-	node = NULL;
+	dir = gqt_node_setup(&node);
 	node_cfg = NULL;
 }
 
 static void
 teardown(void)
 {
-	gq_node_close(node);
+	gqt_node_teardown();
 	gq_config_destroy(node_cfg);
-	gqt_tmpdir_remove();
 }
 
 TestSuite(retention, .init = setup, .fini = teardown, .timeout = 120);
