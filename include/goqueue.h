@@ -683,8 +683,8 @@ GQ_API int gq_fetch_wait_async(struct gq_node *node, const char *topic,
 
 /**
  * Find an offset: GQ_OFFSET_EARLIEST (log start), GQ_OFFSET_LATEST (high
- * watermark), or a timestamp >= 0 (the first offset whose batch has a
- * maximum timestamp >= it; the high watermark if none).
+ * watermark), or a timestamp >= 0 (the first offset whose message has a
+ * timestamp >= it, as Kafka's ListOffsets; the high watermark if none).
  * @return 0, GQ_EINVAL, GQ_ENOTOPIC, GQ_ENOPARTITION, GQ_ECLOSED.
  * Thread safety: any thread but a loop thread.  Blocking.
  */

@@ -199,6 +199,38 @@ gq_fetch_destroy(struct gq_fetch *f)
 	gq__free(f);
 }
 
+/* The time index finds the first batch whose running maximum timestamp
+ * reaches @ts; the message wanted may sit later inside it. */
+static int
+first_at_or_after(struct gq__plog *pl, int64_t ts, gq_offset *off)
+{
+	struct gq__buf raw = GQ__BUF_INIT;
+	struct gq__record_iter it;
+	struct gq__record rec;
+	int64_t hw, ls;
+	int rv;
+
+	if (*off >= gq__plog_next_offset(pl))
+		return 0;
+	rv = gq__plog_read(pl, *off, 1, &raw, &hw, &ls, NULL);
+	if (rv != 0 || raw.len == 0)
+		goto out;
+	if ((rv = gq__record_iter_init(&it, raw.base, raw.len,
+				       MAX_DECOMPRESSED)) != 0)
+		goto out;
+	while ((rv = gq__record_iter_next(&it, &rec)) == 1) {
+		if (rec.offset >= *off && rec.timestamp >= ts) {
+			*off = rec.offset;
+			break;
+		}
+	}
+	gq__record_iter_close(&it);
+	rv = rv < 0 ? rv : 0;
+out:
+	gq__buf_free(&raw);
+	return rv;
+}
+
 int
 gq_list_offsets(struct gq_node *node, const char *topic, int32_t partition,
 		int64_t when, gq_offset *out)
@@ -214,8 +246,8 @@ gq_list_offsets(struct gq_node *node, const char *topic, int32_t partition,
 		*out = gq__plog_log_start(pl);
 	else if (when == GQ_OFFSET_LATEST)
 		*out = gq__plog_next_offset(pl);
-	else
-		rv = gq__plog_offset_for_time(pl, when, out);
+	else if ((rv = gq__plog_offset_for_time(pl, when, out)) == 0)
+		rv = first_at_or_after(pl, when, out);
 	pthread_rwlock_unlock(&node->meta_lock);
 	return rv;
 }
