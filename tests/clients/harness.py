@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+"""Start and stop real gqd daemons on 127.0.0.1 for client tests.
+
+Every test gets a fresh data directory and free ports; the daemon's log
+is kept in the directory and printed when a test fails.
+"""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+GQD = os.environ.get("GQD", "gqd")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gqd:
+    def __init__(self, data_dir=None, extra=()):
+        self.tmp = None
+        if data_dir is None:
+            self.tmp = tempfile.TemporaryDirectory(
+                dir=os.environ.get("GQ_TEST_TMPDIR"))
+            data_dir = self.tmp.name
+        os.makedirs(data_dir, exist_ok=True)
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.addr = "127.0.0.1:%d" % self.port
+        self.extra = list(extra)
+        self.proc = None
+        self.log_path = os.path.join(data_dir, "gqd.log")
+
+    def start(self, timeout=20):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [GQD, "-data-dir=" + os.path.join(self.data_dir, "node"),
+             "-client-addr=" + self.addr,
+             "-raft-addr=127.0.0.1:%d" % free_port()] + self.extra,
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gqd exited with %d:\n%s" %
+                                   (self.proc.returncode, self.log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("gqd did not listen:\n" + self.log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stop gqd; returns its exit status."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+            raise RuntimeError("gqd did not stop on %s:\n%s" %
+                               (sig, self.log()))
+        self.proc = None
+        return rc
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+class GqdTestCase(unittest.TestCase):
+    """A test case with one gqd started before each test."""
+    extra = ()
+
+    def setUp(self):
+        self.gqd = Gqd(extra=self.extra).start()
+        self.addr = self.gqd.addr
+
+    def tearDown(self):
+        try:
+            if self.gqd.proc is not None:
+                rc = self.gqd.stop()
+                self.assertEqual(rc, 0, "gqd exit status on SIGTERM:\n" +
+                                 self.gqd.log())
+        finally:
+            failed = any(e for _, e in getattr(
+                self._outcome, "errors", []) if e) if hasattr(
+                self, "_outcome") else False
+            if failed:
+                print("---- gqd log ----\n" + self.gqd.log())
+            self.gqd.close()
+
+
+def kcat(*args, input=None, timeout=30):
+    """Run kcat; returns (returncode, stdout, stderr) as text."""
+    p = subprocess.run(["kcat"] + list(args), input=input,
+                       capture_output=True, timeout=timeout, text=True)
+    return p.returncode, p.stdout, p.stderr
