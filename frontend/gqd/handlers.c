@@ -409,11 +409,38 @@ struct produce_ack {
 	gq_offset base;
 };
 
+/* Test hook: GQD_TEST_DROP_PRODUCE_RESPONSES=N loses every Nth produce
+ * response after the data is stored (the connection closes instead), as a
+ * network failure would, so tests can check that idempotent producers
+ * retry without duplicates.  Never set in production. */
+static bool
+drop_this_response(void)
+{
+	static long every = -1;
+	static long count;
+	const char *v;
+
+	if (every < 0) {
+		v = getenv("GQD_TEST_DROP_PRODUCE_RESPONSES");
+		every = v != NULL ? atol(v) : 0;
+		if (every > 0)
+			gqd_log(GQ_LOG_WARN, "test hook active",
+				"drop_produce_responses_every=%ld", every);
+	}
+	return every > 0 && ++count % every == 0;
+}
+
 static void
 produce_respond(struct gqd_req *req)
 {
 	struct produce_state *st = req->state;
 
+	if (!req->silent && drop_this_response()) {
+		req->silent = true;
+		req->close_after = true;
+		gqd_req_finish(req);
+		return;
+	}
 	if (req->silent) {
 		/* acks=0: no response; a failure closes the connection, the
 		 * only signal such a producer gets (as Kafka does). */
@@ -476,17 +503,23 @@ produce_ack(void *arg, int status, int32_t partition, gq_offset base)
 			"");
 }
 
-/* Checks Kafka makes on a partition's records before appending. */
+/* Checks Kafka makes on a partition's records before appending.  Produce
+ * v0-v2 is advertised only so that librdkafka compresses (KAFKA-PROTOCOL.md
+ * 1.3); their message formats (magic 0/1) are answered with
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT per partition. */
 static int16_t
 check_records(struct gqd_req *req, struct gqk_bytes rec)
 {
 	const uint8_t *b = rec.p;
 	uint16_t attrs;
 
-	if (rec.len < 61)
+	/* The magic byte sits at offset 16 in every message format. */
+	if (rec.len < 17)
 		return GQK_ERR_CORRUPT_MESSAGE;
 	if (b[16] != 2)
 		return GQK_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+	if (rec.len < 61)
+		return GQK_ERR_CORRUPT_MESSAGE;
 	attrs = (uint16_t)(b[21] << 8 | b[22]);
 	if ((attrs & 0x07) == 4 && req->hdr.api_version < 7)
 		return GQK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
@@ -509,12 +542,6 @@ handle_produce(struct gqd_req *req)
 	struct produce_state *st;
 	bool acks_ok = pr->acks == -1 || pr->acks == 0 || pr->acks == 1;
 
-	if (req->hdr.api_version < 3) {
-		/* Advertised only so librdkafka compresses; nobody sends
-		 * these message formats any more. */
-		fail_close(req);
-		return;
-	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		fail_close(req);
 		return;

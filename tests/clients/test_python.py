@@ -126,6 +126,43 @@ class ConfluentKafka(GqdTestCase):
         self.assertEqual(sorted(seen), list(range(20000)))
 
 
+class LostResponses(unittest.TestCase):
+    def test_idempotent_producer_survives_lost_responses(self):
+        """Every 20th produce response is lost (the connection drops after
+        the batch is stored); librdkafka's idempotent producer retries and
+        the log still holds every message exactly once, in order."""
+        import os
+        os.environ["GQD_TEST_DROP_PRODUCE_RESPONSES"] = "20"
+        try:
+            g = Gqd().start()
+        finally:
+            del os.environ["GQD_TEST_DROP_PRODUCE_RESPONSES"]
+        try:
+            p = Producer({"bootstrap.servers": g.addr,
+                          "enable.idempotence": True, "acks": "all",
+                          "linger.ms": 1, "batch.num.messages": 100,
+                          "retry.backoff.ms": 10,
+                          "reconnect.backoff.ms": 10,
+                          "reconnect.backoff.max.ms": 100})
+            errors = []
+            for i in range(20000):
+                p.produce("lost", value=b"%d" % i, partition=0,
+                          on_delivery=lambda e, m: e and errors.append(e))
+                if i % 500 == 0:
+                    p.poll(0)
+            self.assertEqual(p.flush(60), 0)
+            self.assertEqual(errors, [])
+            msgs = consume_all(g.addr, "lost", 0)
+            self.assertEqual([m.offset() for m in msgs],
+                             list(range(len(msgs))))
+            self.assertEqual([int(m.value()) for m in msgs],
+                             list(range(20000)))
+            self.assertIn("test hook active", g.log())
+            self.assertEqual(g.stop(), 0)
+        finally:
+            g.close()
+
+
 class KafkaPython(GqdTestCase):
     def test_codec_matrix(self):
         """Batches from librdkafka and kafka-python in every codec are read
@@ -231,6 +268,25 @@ class Malformed(GqdTestCase):
         body = struct.pack(">hhih", 3, 1, 9, -1) + struct.pack(">i", 0x7fffffff)
         self.send(struct.pack(">i", len(body)) + body)
         self.alive()
+
+    def test_produce_v2_gets_partition_errors(self):
+        """Produce v2 (message format 1) is answered per partition with
+        UNSUPPORTED_FOR_MESSAGE_FORMAT, not a dropped connection."""
+        topic = b"old"
+        # A v1 message set: offset, size, crc, magic 1, attrs, ts, key, value.
+        msg = struct.pack(">bbqii", 1, 0, 0, -1, 1) + b"x"
+        mset = struct.pack(">qi", 0, len(msg) + 4) + struct.pack(">I", 0) + msg
+        body = (struct.pack(">hhih", 0, 2, 5, -1) +
+                struct.pack(">hi", 1, 1000) + struct.pack(">i", 1) +
+                struct.pack(">h", len(topic)) + topic + struct.pack(">i", 1) +
+                struct.pack(">ii", 0, len(mset)) + mset)
+        resp = self.send(struct.pack(">i", len(body)) + body,
+                         expect_close=False)
+        size, corr, n_topics, tlen = struct.unpack(">iiih", resp[:14])
+        self.assertEqual(corr, 5)
+        off = 14 + tlen
+        n_parts, index, err = struct.unpack(">iih", resp[off:off + 10])
+        self.assertEqual((n_parts, index, err), (1, 0, 43))
 
     def test_api_versions_fallback(self):
         """ApiVersions at an unknown version gets the v0-format answer
