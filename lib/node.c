@@ -269,8 +269,10 @@ static void start_close(struct gq_node *node);
 static void finish_close(struct gq_node *node);
 static void node_free(struct gq_node *node);
 
-static void
-dispatch_produce(struct gq_node *node, struct gq__req *req)
+/* The topic of a request naming a topic and partition, or NULL after
+ * completing the request with the reason the pair does not exist. */
+static struct gq__topic *
+target_topic(struct gq_node *node, struct gq__req *req)
 {
 	struct gq__topic *t = gq__node_topic_find(node, req->topic);
 
@@ -278,40 +280,32 @@ dispatch_produce(struct gq_node *node, struct gq__req *req)
 		snprintf(req->errmsg, sizeof(req->errmsg),
 			 "unknown topic '%.200s'", req->topic);
 		gq__req_complete(req, GQ_ENOTOPIC);
-		return;
+		return NULL;
 	}
 	if (req->partition < 0 || req->partition >= t->n_parts) {
 		snprintf(req->errmsg, sizeof(req->errmsg),
 			 "topic '%.200s' has no partition %d (it has %d)",
 			 req->topic, req->partition, t->n_parts);
 		gq__req_complete(req, GQ_ENOPARTITION);
-		return;
+		return NULL;
 	}
-	if (t->parts[req->partition] == NULL) {
-		gq__req_complete(req, GQ_ENOTREADY);
-		return;
-	}
-	gq__partition_enqueue(t->parts[req->partition], req);
+	return t;
 }
 
-static void
-dispatch_wait(struct gq_node *node, struct gq__req *req)
+/* As target_topic(), and the partition must be open: otherwise the
+ * request completes with @not_open. */
+static struct gq__partition *
+target(struct gq_node *node, struct gq__req *req, int not_open)
 {
-	struct gq__topic *t = gq__node_topic_find(node, req->topic);
+	struct gq__topic *t = target_topic(node, req);
 
-	if (t == NULL || t->deleting) {
-		gq__req_complete(req, GQ_ENOTOPIC);
-		return;
-	}
-	if (req->partition < 0 || req->partition >= t->n_parts) {
-		gq__req_complete(req, GQ_ENOPARTITION);
-		return;
-	}
+	if (t == NULL)
+		return NULL;
 	if (t->parts[req->partition] == NULL) {
-		gq__req_complete(req, GQ_ETIMEDOUT);
-		return;
+		gq__req_complete(req, not_open);
+		return NULL;
 	}
-	gq__partition_wait(t->parts[req->partition], req);
+	return t->parts[req->partition];
 }
 
 static uint32_t
@@ -329,18 +323,13 @@ name_hash(const char *s)
 static void
 dispatch_commit(struct gq_node *node, struct gq__req *req)
 {
-	struct gq__topic *t = gq__node_topic_find(node, req->topic);
 	struct gq__topic *off = gq__node_topic_find(node, OFFSETS_TOPIC);
 	int32_t part;
 
-	if (t == NULL || t->deleting) {
-		gq__req_complete(req, GQ_ENOTOPIC);
+	/* The committed partition must exist; the commit itself goes to
+	 * the offsets partition that owns the group. */
+	if (target_topic(node, req) == NULL)
 		return;
-	}
-	if (req->partition < 0 || req->partition >= t->n_parts) {
-		gq__req_complete(req, GQ_ENOPARTITION);
-		return;
-	}
 	if (off == NULL) {
 		gq__req_complete(req, GQ_ENOTREADY);
 		return;
@@ -357,9 +346,12 @@ dispatch_commit(struct gq_node *node, struct gq__req *req)
 static void
 dispatch(struct gq_node *node, struct gq__req *req)
 {
+	struct gq__partition *p;
+
 	switch (req->type) {
 	case GQ__REQ_PRODUCE:
-		dispatch_produce(node, req);
+		if ((p = target(node, req, GQ_ENOTREADY)) != NULL)
+			gq__partition_enqueue(p, req);
 		break;
 	case GQ__REQ_GROUP_COMMIT:
 		dispatch_commit(node, req);
@@ -377,7 +369,8 @@ dispatch(struct gq_node *node, struct gq__req *req)
 		gq__controller_submit(node->ctl, req);
 		break;
 	case GQ__REQ_WAIT:
-		dispatch_wait(node, req);
+		if ((p = target(node, req, GQ_ETIMEDOUT)) != NULL)
+			gq__partition_wait(p, req);
 		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;
