@@ -313,6 +313,16 @@ GQ_API int gq_node_open_on_loop(const char *dir, const struct gq_config *config,
 GQ_API bool gq_node_ready(struct gq_node *node);
 
 /**
+ * Give the node opened with @config a log callback from the start, so that
+ * what gq_node_open() itself logs (recovery of damaged files, replayed
+ * entries) reaches the application too; the same as gq_node_set_log_cb()
+ * afterwards.  @cb may be NULL.
+ * Thread safety: as gq_config_set().
+ */
+GQ_API void gq_config_set_log_cb(struct gq_config *config, gq_log_cb cb,
+				 void *arg, enum gq_log_level min_level);
+
+/**
  * Install a log callback (default: none, the library prints nothing).
  * @param min_level  Messages below this level are not formatted at all.
  * Thread safety: any thread; takes effect for messages after the call.

@@ -140,7 +140,32 @@ static const struct {
 /* One canonical value string per key; NULL when never set. */
 struct gq_config {
 	char *values[N_KEYS];
+	/* The node's log callback, so messages of gq_node_open() itself
+	 * (recovery) reach it. */
+	gq_log_cb log_cb;
+	void *log_arg;
+	enum gq_log_level log_min;
 };
+
+void
+gq_config_set_log_cb(struct gq_config *config, gq_log_cb cb, void *arg,
+		     enum gq_log_level min_level)
+{
+	config->log_cb = cb;
+	config->log_arg = arg;
+	config->log_min = min_level;
+}
+
+gq_log_cb
+gq__config_log_cb(const struct gq_config *config, void **arg,
+		  enum gq_log_level *min_level)
+{
+	if (config == NULL)
+		return NULL;
+	*arg = config->log_arg;
+	*min_level = config->log_min;
+	return config->log_cb;
+}
 
 /* Longest canonical value: 20 digits of an int64, a duration with its
  * unit, or an address. */

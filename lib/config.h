@@ -140,6 +140,10 @@ int gq__config_from_topic_conf(const struct gq__topic_conf *c,
  * "-1" is the only negative value accepted (keys that allow it mean
  * "forever"); callers check it against the key.
  */
+/* The log callback set with gq_config_set_log_cb(), or NULL. */
+gq_log_cb gq__config_log_cb(const struct gq_config *config, void **arg,
+			    enum gq_log_level *min_level);
+
 int gq__parse_duration_ms(const char *s, int64_t *out);
 
 /* Sizes: a plain integer is bytes; suffixes "KiB", "MiB", "GiB", "TiB"

@@ -831,6 +831,8 @@ node_create(const char *dir, const struct gq_config *config,
 	pthread_rwlock_init(&node->meta_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	node->log_min = GQ_LOG_INFO;
+	node->log_cb =
+		gq__config_log_cb(config, &node->log_arg, &node->log_min);
 	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0)
 		goto err;
 	if ((rv = gq__mkdirs(dir, errmsg)) != 0)

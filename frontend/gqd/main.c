@@ -466,6 +466,8 @@ open_node(struct daemon *d)
 	gqd_log(GQ_LOG_INFO, "opening node", "data_dir=%s broker_id=%d",
 		gqd_log_quote(q, sizeof(q), d->cfg.data_dir),
 		(int)d->cfg.broker_id);
+	/* From the start, so recovery messages of the open reach the log. */
+	gq_config_set_log_cb(lc, gqd_log_node_cb, NULL, d->cfg.log_level);
 	rv = gq_node_open(d->cfg.data_dir, lc, &d->node);
 	gq_config_destroy(lc);
 	if (rv != 0) {
@@ -477,7 +479,6 @@ open_node(struct daemon *d)
 		 */
 		return rv == GQ_EINVAL ? EXIT_USAGE : 1;
 	}
-	gq_node_set_log_cb(d->node, gqd_log_node_cb, NULL, d->cfg.log_level);
 	return 0;
 }
 

@@ -184,6 +184,40 @@ Test(corruption, torn_tail_is_truncated)
 	cr_assert_eq(off, N);
 }
 
+static char recovery_log[4096];
+
+static void
+log_cb(void *arg, enum gq_log_level level, const char *msg)
+{
+	(void)arg;
+	if (level >= GQ_LOG_WARN &&
+	    strlen(recovery_log) + strlen(msg) + 2 < sizeof(recovery_log)) {
+		strcat(recovery_log, msg);
+		strcat(recovery_log, "\n");
+	}
+}
+
+/* What recovery repairs during open is reported to a log callback given
+ * in the configuration. */
+Test(corruption, recovery_is_logged)
+{
+	struct gq_config *cfg;
+	char path[1024];
+
+	fill();
+	segment(-1, path, sizeof(path));
+	append_garbage(path);
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	gq_config_set_log_cb(cfg, log_cb, NULL, GQ_LOG_INFO);
+	cr_assert_eq(gq_node_open(dir, cfg, &node), 0);
+	gq_config_destroy(cfg);
+	cr_assert(strstr(recovery_log, "recovered") != NULL, "log: %s",
+		  recovery_log);
+	cr_assert(strstr(recovery_log, "777 bytes truncated") != NULL,
+		  "log: %s", recovery_log);
+	check_all();
+}
+
 /* A last segment cut short (the index promises more) is repaired: the
  * lost batches are re-applied from the Raft log. */
 Test(corruption, truncated_segment_is_replayed)
