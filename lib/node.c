@@ -27,6 +27,7 @@
 #include "heap.h"
 #include "partition.h"
 #include "plog.h"
+#include "transport.h"
 
 #define OFFSETS_TOPIC      "__consumer_offsets"
 #define OFFSETS_PARTITIONS 1
@@ -201,6 +202,7 @@ gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 		     struct gq__rgroup_conf *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->hub = node->hub;
 	out->node_id = node->conf.node_id;
 	out->address = node->conf.raft_address[0] ? node->conf.raft_address
 						  : "127.0.0.1:0";
@@ -690,7 +692,10 @@ start(struct gq_node *node)
 	char errmsg[GQ_ERRMSG_SIZE] = "";
 	int rv;
 
-	rv = gq__controller_open(node, &node->ctl, errmsg);
+	rv = gq__hub_create(node->loop, node->conf.node_id,
+			    node->conf.raft_address, &node->hub, errmsg);
+	if (rv == 0)
+		rv = gq__controller_open(node, &node->ctl, errmsg);
 	if (rv != 0) {
 		node->open_status = rv;
 		snprintf(node->open_errmsg, sizeof(node->open_errmsg), "%s",
@@ -703,10 +708,8 @@ start(struct gq_node *node)
 }
 
 static void
-handle_closed(uv_handle_t *h)
+node_handle_gone(struct gq_node *node)
 {
-	struct gq_node *node = h->data;
-
 	if (--node->open_handles > 0)
 		return;
 	/* Everything of ours is closed; on our own loop uv_run() returns
@@ -728,6 +731,18 @@ handle_closed(uv_handle_t *h)
 }
 
 static void
+handle_closed(uv_handle_t *h)
+{
+	node_handle_gone(h->data);
+}
+
+static void
+hub_closed(void *arg)
+{
+	node_handle_gone(arg);
+}
+
+static void
 finish_close(struct gq_node *node)
 {
 	uv_handle_t *handles[] = {
@@ -741,9 +756,13 @@ finish_close(struct gq_node *node)
 	for (size_t i = 0; i < node->n_topics; i++)
 		gq__topic_free(node->topics[i]);
 	node->n_topics = 0;
-	node->open_handles = sizeof(handles) / sizeof(handles[0]);
-	for (size_t i = 0; i < node->open_handles; i++)
+	/* Set the count first: the hub may report closed at once. */
+	node->open_handles =
+		sizeof(handles) / sizeof(handles[0]) + (node->hub != NULL);
+	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
 		uv_close(handles[i], handle_closed);
+	if (node->hub != NULL)
+		gq__hub_close(node->hub, hub_closed, node);
 }
 
 static void

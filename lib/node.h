@@ -141,6 +141,7 @@ struct gq_node {
 	size_t open_handles;        /* handles left to close at the end */
 
 	int lock_fd;
+	struct gq__hub *hub; /* the Raft port of every group */
 	struct gq__store *store;
 	struct gq__controller *ctl;
 

@@ -165,8 +165,17 @@ bootstrap(struct gq__rgroup *g, const struct gq__rgroup_conf *conf)
 	int rv;
 
 	raft_configuration_init(&c);
-	rv = raft_configuration_add(&c, conf->node_id, conf->address,
-				    RAFT_VOTER);
+	if (conf->n_voters == 0)
+		rv = raft_configuration_add(&c, conf->node_id, conf->address,
+					    RAFT_VOTER);
+	else
+		rv = 0;
+	/* Every initial replica must bootstrap with a byte-identical
+	 * configuration: same ids, addresses and order. */
+	for (unsigned i = 0; rv == 0 && i < conf->n_voters; i++)
+		rv = raft_configuration_add(&c, conf->voter_ids[i],
+					    conf->voter_addresses[i],
+					    RAFT_VOTER);
 	if (rv == 0)
 		rv = raft_bootstrap(&g->raft, &c);
 	raft_configuration_close(&c);
@@ -193,7 +202,7 @@ gq__rgroup_open(uv_loop_t *loop, const char *dir, uint64_t group_id,
 	g->state = GQ__RG_OPENING;
 	g->threshold = SNAPSHOT_THRESHOLD;
 	g->snapshot_budget = conf->snapshot_budget;
-	if ((rv = gq__transport_init(&g->transport, loop, group_id)) != 0)
+	if ((rv = gq__transport_init(&g->transport, conf->hub, group_id)) != 0)
 		goto err_free;
 	if ((rv = raft_uv_init(&g->io, loop, dir, &g->transport)) != 0)
 		goto err_transport;

@@ -93,10 +93,17 @@ struct gq__rgroup {
 	struct gq__rgroup *close_next; /* the node's list of closing groups */
 };
 
+struct gq__hub;
+
 struct gq__rgroup_conf {
+	struct gq__hub *hub; /* the node's Raft port (transport.h) */
 	uint64_t node_id;
-	const char *address;      /* this node's Raft address */
-	bool bootstrap;           /* single-voter bootstrap if new */
+	const char *address; /* this node's Raft address */
+	bool bootstrap;      /* bootstrap if new: with the voters below,
+				or this node alone when there are none */
+	unsigned n_voters;   /* identical on every initial replica */
+	const uint64_t *voter_ids;
+	const char *const *voter_addresses;
 	size_t raft_segment_size; /* raft_uv open-segment size */
 	uint64_t snapshot_budget; /* bytes of log kept in RAM before a
 				     snapshot is forced */

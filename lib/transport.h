@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * transport.h - the raft_uv_transport every Raft group of a node uses.
+ * transport.h - one TCP port per node for all its Raft groups (DESIGN.md
+ * section 5, RAFT-0.15-NOTES.md section 3.4).
  *
- * DESIGN.md section 5 wants one port per node for all groups, with a
- * handshake naming the group.  This module owns that seam.  Today a node
- * has no peers (single node), so a group's transport listens nowhere and
- * its connects fail with RAFT_NOCONNECTION, which raft_uv retries; the
- * multi-node issue (#4) fills in the shared listener and the handshake
- * behind the same functions.
+ * A node has one hub: it owns the listener and the connections still
+ * in their handshake.  Every Raft group gets its own raft_uv_transport
+ * whose listen() registers the group with the hub and whose connect()
+ * dials the peer's hub and sends a handshake naming the group:
+ *
+ *   u64 magic "GQRAFT01" | u64 group id | u64 sender node id |
+ *   u64 address length (NUL included, padded to 8) | address
+ *
+ * all little-endian.  The accepting hub reads exactly those bytes (its
+ * read buffer never extends past them, so no byte of the first Raft
+ * message is swallowed), then hands the stream to the group's accept
+ * callback; a handshake for a group not open here closes the connection
+ * and raft_uv on the other side retries.  Connections are one-way, as
+ * raft_uv uses them.  A hub without an address listens nowhere (a single
+ * node): its groups' connects fail with RAFT_NOCONNECTION.
  */
 #ifndef GQ_TRANSPORT_H
 #define GQ_TRANSPORT_H
@@ -17,9 +27,22 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Prepare @t for group @group_id on @loop.  RAFT_NOMEM on failure (a raft
- * code, because raft_uv is the caller of everything in the vtable). */
-int gq__transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
+struct gq__hub;
+
+/* Create the hub of node @node_id on @loop; with @address ("a.b.c.d:port",
+ * or NULL/"" for none) it listens there.  0, GQ_EINVAL (bad address),
+ * GQ_EIO (cannot listen: errmsg says why), GQ_ENOMEM. */
+int gq__hub_create(uv_loop_t *loop, uint64_t node_id, const char *address,
+		   struct gq__hub **out, char *errmsg);
+
+/* Close the hub: the listener and the handshakes in progress.  Groups
+ * must all be closed already.  @cb runs once everything is closed and the
+ * hub freed. */
+void gq__hub_close(struct gq__hub *hub, void (*cb)(void *arg), void *arg);
+
+/* Prepare @t for group @group_id of @hub.  RAFT_NOMEM on failure (a raft
+ * code: raft_uv is the caller of everything in the vtable). */
+int gq__transport_init(struct raft_uv_transport *t, struct gq__hub *hub,
 		       uint64_t group_id);
 
 /* Free what gq__transport_init() allocated.  Call only after the Raft
