@@ -5,8 +5,11 @@
  * The input is one request frame without its 4-byte size prefix, exactly
  * what gqd hands to gqk_request_decode(). Whatever decodes is turned into
  * a response echoing it (topic names, partitions, records) and encoded at
- * the same version, so the encoders see decoder output too. The same bytes
- * also go through every primitive reader. Built only with clang:
+ * the same version, so the encoders see decoder output too. Consumer
+ * protocol payloads (JoinGroup metadata, SyncGroup assignments, and the
+ * raw input itself) are decoded, and those of a fully known version must
+ * re-encode to the very same bytes. The same bytes also go through every
+ * primitive reader. Built only with clang:
  *
  *   CC=clang meson setup build-fuzz && ninja -C build-fuzz fuzz_request
  *   mkdir -p corpus && ./build-fuzz/frontend/kafka/fuzz_request \
@@ -17,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -229,6 +233,237 @@ echo_describe_configs(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
 	gqk_describe_configs_resp_encode(w, v, &resp);
 }
 
+/*
+ * A subscription that decodes at a version known in full must re-encode to
+ * exactly its input; anything else is a codec bug, so abort().
+ */
+static void
+round_trip_subscription(struct gqk_arena *a, struct gqk_bytes b)
+{
+	struct gqk_consumer_subscription s;
+	struct gqk_writer w;
+
+	if (gqk_consumer_subscription_decode(b, a, &s) != 0 ||
+	    s.version > GQK_CONSUMER_SUBSCRIPTION_VERSION_MAX)
+		return;
+	gqk_writer_init(&w);
+	gqk_consumer_subscription_encode(&w, &s);
+	if (w.err != 0 || w.len != (size_t)b.len ||
+	    memcmp(w.base, b.p, w.len) != 0)
+		abort();
+	gqk_writer_free(&w);
+}
+
+/* The same for an assignment (the empty payload decodes to nothing). */
+static void
+round_trip_assignment(struct gqk_arena *a, struct gqk_bytes b)
+{
+	struct gqk_consumer_assignment s;
+	struct gqk_writer w;
+
+	if (b.len <= 0 || gqk_consumer_assignment_decode(b, a, &s) != 0 ||
+	    s.version > GQK_CONSUMER_ASSIGNMENT_VERSION_MAX)
+		return;
+	gqk_writer_init(&w);
+	gqk_consumer_assignment_encode(&w, &s);
+	if (w.err != 0 || w.len != (size_t)b.len ||
+	    memcmp(w.base, b.p, w.len) != 0)
+		abort();
+	gqk_writer_free(&w);
+}
+
+static void
+echo_find_coordinator(struct gqk_writer *w, int16_t v,
+		      const struct gqk_find_coordinator_req *q)
+{
+	struct gqk_find_coordinator_resp resp = { 0 };
+
+	resp.error_message = q->key;
+	resp.node_id = q->key_type;
+	resp.host = q->key;
+	resp.port = 9092;
+	gqk_find_coordinator_resp_encode(w, v, &resp);
+}
+
+/* The leader's answer: one member per protocol, with its metadata. */
+static void
+echo_join_group(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+		const struct gqk_join_group_req *q)
+{
+	struct gqk_join_group_resp_member *m;
+	struct gqk_join_group_resp resp = { 0 };
+	int32_t i;
+
+	m = alloc_n(a, q->n_protocols, sizeof(*m));
+	if (q->n_protocols > 0 && m == NULL)
+		return;
+	for (i = 0; i < q->n_protocols; i++) {
+		m[i].member_id = q->protocols[i].name;
+		m[i].group_instance_id = q->group_instance_id;
+		m[i].metadata = q->protocols[i].metadata;
+		round_trip_subscription(a, q->protocols[i].metadata);
+	}
+	resp.generation_id = q->session_timeout_ms;
+	resp.protocol_name =
+		q->n_protocols > 0 ? q->protocols[0].name : GQK_STR_NULL;
+	resp.leader = q->member_id;
+	resp.member_id = q->member_id;
+	resp.n_members = q->n_protocols;
+	resp.members = m;
+	gqk_join_group_resp_encode(w, v, &resp);
+}
+
+static void
+echo_sync_group(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+		const struct gqk_sync_group_req *q)
+{
+	struct gqk_sync_group_resp resp = { 0 };
+	int32_t i;
+
+	for (i = 0; i < q->n_assignments; i++)
+		round_trip_assignment(a, q->assignments[i].assignment);
+	resp.assignment = q->n_assignments > 0 ? q->assignments[0].assignment
+					       : GQK_BYTES_NULL;
+	gqk_sync_group_resp_encode(w, v, &resp);
+}
+
+static void
+echo_offset_commit(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+		   const struct gqk_offset_commit_req *q)
+{
+	struct gqk_offset_commit_resp_topic *t;
+	struct gqk_offset_commit_resp_partition *p;
+	struct gqk_offset_commit_resp resp = { 0 };
+	int32_t i, j;
+
+	t = alloc_n(a, q->n_topics, sizeof(*t));
+	if (q->n_topics > 0 && t == NULL)
+		return;
+	for (i = 0; i < q->n_topics; i++) {
+		p = alloc_n(a, q->topics[i].n_partitions, sizeof(*p));
+		t[i].name = q->topics[i].name;
+		t[i].n_partitions = p != NULL ? q->topics[i].n_partitions : 0;
+		t[i].partitions = p;
+		for (j = 0; j < t[i].n_partitions; j++) {
+			p[j].partition_index =
+				q->topics[i].partitions[j].partition_index;
+			p[j].error_code = (int16_t)j;
+		}
+	}
+	resp.n_topics = q->n_topics;
+	resp.topics = t;
+	gqk_offset_commit_resp_encode(w, v, &resp);
+}
+
+static void
+echo_offset_fetch(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+		  const struct gqk_offset_fetch_req *q)
+{
+	struct gqk_offset_fetch_resp_topic *t;
+	struct gqk_offset_fetch_resp_partition *p;
+	struct gqk_offset_fetch_resp resp = { 0 };
+	int32_t i, j;
+
+	t = alloc_n(a, q->n_topics, sizeof(*t));
+	if (q->n_topics > 0 && t == NULL)
+		return;
+	for (i = 0; i < q->n_topics; i++) {
+		p = alloc_n(a, q->topics[i].n_partition_indexes, sizeof(*p));
+		t[i].name = q->topics[i].name;
+		t[i].n_partitions =
+			p != NULL ? q->topics[i].n_partition_indexes : 0;
+		t[i].partitions = p;
+		for (j = 0; j < t[i].n_partitions; j++) {
+			p[j].partition_index =
+				q->topics[i].partition_indexes[j];
+			p[j].committed_offset = -1;
+			p[j].committed_leader_epoch = -1;
+			p[j].metadata = j % 2 == 0 ? GQK_STR_NULL : t[i].name;
+		}
+	}
+	resp.n_topics = q->n_topics;
+	resp.topics = t;
+	resp.error_code = q->all_topics ? GQK_ERR_NOT_COORDINATOR : 0;
+	gqk_offset_fetch_resp_encode(w, v, &resp);
+}
+
+static void
+echo_describe_groups(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+		     const struct gqk_describe_groups_req *q,
+		     const uint8_t *data, size_t size)
+{
+	struct gqk_describe_groups_group *g;
+	struct gqk_describe_groups_member m = { 0 };
+	struct gqk_describe_groups_resp resp = { 0 };
+	int32_t i;
+
+	g = alloc_n(a, q->n_groups, sizeof(*g));
+	if (q->n_groups > 0 && g == NULL)
+		return;
+	m.member_id = GQK_STR("m");
+	m.group_instance_id = GQK_STR_NULL;
+	m.member_metadata.p = data;
+	m.member_metadata.len = (int32_t)(size / 3);
+	m.member_assignment = GQK_BYTES_NULL;
+	for (i = 0; i < q->n_groups; i++) {
+		g[i].group_id = q->groups[i];
+		g[i].group_state = GQK_STR("Stable");
+		g[i].n_members = i % 2;
+		g[i].members = &m;
+		g[i].authorized_operations =
+			q->include_authorized_operations
+				? 0
+				: GQK_AUTHORIZED_OPERATIONS_OMITTED;
+	}
+	resp.n_groups = q->n_groups;
+	resp.groups = g;
+	gqk_describe_groups_resp_encode(w, v, &resp);
+}
+
+/* The group APIs; heartbeat-like answers need nothing from the request. */
+static void
+echo_group(struct gqk_writer *w, struct gqk_arena *a, int16_t key, int16_t v,
+	   const union gqk_request *q, const uint8_t *data, size_t size)
+{
+	const struct gqk_heartbeat_resp hb = { 0, GQK_ERR_NONE };
+	const struct gqk_leave_group_resp lg = { 0, GQK_ERR_NONE };
+	const struct gqk_list_groups_group lgg = { GQK_STR("g"),
+						   GQK_STR("consumer") };
+	const struct gqk_list_groups_resp ls = { 0, 0, 1, &lgg };
+
+	switch (key) {
+	case GQK_FIND_COORDINATOR:
+		echo_find_coordinator(w, v, &q->find_coordinator);
+		break;
+	case GQK_JOIN_GROUP:
+		echo_join_group(w, v, a, &q->join_group);
+		break;
+	case GQK_SYNC_GROUP:
+		echo_sync_group(w, v, a, &q->sync_group);
+		break;
+	case GQK_HEARTBEAT:
+		gqk_heartbeat_resp_encode(w, v, &hb);
+		break;
+	case GQK_LEAVE_GROUP:
+		gqk_leave_group_resp_encode(w, v, &lg);
+		break;
+	case GQK_OFFSET_COMMIT:
+		echo_offset_commit(w, v, a, &q->offset_commit);
+		break;
+	case GQK_OFFSET_FETCH:
+		echo_offset_fetch(w, v, a, &q->offset_fetch);
+		break;
+	case GQK_DESCRIBE_GROUPS:
+		echo_describe_groups(w, v, a, &q->describe_groups, data, size);
+		break;
+	case GQK_LIST_GROUPS:
+		gqk_list_groups_resp_encode(w, v, &ls);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Encode a response echoing the decoded request @q. */
 static void
 echo(struct gqk_writer *w, struct gqk_arena *a, const struct gqk_header *h,
@@ -271,6 +506,7 @@ echo(struct gqk_writer *w, struct gqk_arena *a, const struct gqk_header *h,
 		echo_describe_configs(w, v, a, &q->describe_configs);
 		break;
 	default:
+		echo_group(w, a, h->api_key, v, q, data, size);
 		break;
 	}
 	gqk_frame_end(w, frame);
@@ -343,6 +579,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gqk_header h;
 	union gqk_request req;
 	struct gqk_writer w;
+	struct gqk_bytes payload;
 	int rv;
 
 	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
@@ -353,6 +590,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (rv == GQK_EUNSUPPORTED && h.api_key == GQK_API_VERSIONS)
 		gqk_api_versions_unsupported_encode(&w);
 	gqk_writer_free(&w);
+	/* The raw input as a consumer protocol payload, too. */
+	payload.p = data;
+	payload.len = size <= INT32_MAX ? (int32_t)size : INT32_MAX;
+	round_trip_subscription(&a, payload);
+	round_trip_assignment(&a, payload);
 	gqk_arena_free(&a);
 	read_primitives(data, size);
 	return 0;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kapi.h - Kafka request decoders and response encoders for the APIs gqd
- * speaks (KAFKA-PROTOCOL.md sections 1.3-1.5, Appendices A and B).
+ * speaks (KAFKA-PROTOCOL.md sections 1.3-1.5, Appendices A and B). The
+ * group APIs (keys 8-16) and the consumer protocol payloads are declared
+ * in kapi_group.h, which this header includes.
  *
  * This module owns the per-API, per-version field layouts: which fields
  * exist in which version, where ThrottleTimeMs goes, which arrays may be
@@ -29,6 +31,7 @@
 #ifndef GQK_KAPI_H
 #define GQK_KAPI_H
 
+#include "kapi_group.h"
 #include "kwire.h"
 
 #include <stdbool.h>
@@ -148,8 +151,9 @@ struct gqk_api_range {
  * The ranges gqd advertises, sorted by key (KAFKA-PROTOCOL.md 1.3):
  * Produce 0-7, Fetch 4-11, ListOffsets 0-2, Metadata 0-4, OffsetCommit 2-7*,
  * OffsetFetch 1-5*, FindCoordinator 0-2, JoinGroup 0-5*, Heartbeat 0-3*,
- * LeaveGroup 0-1*, SyncGroup 0-3*, ApiVersions 0-3, CreateTopics 0-4,
- * DeleteTopics 0-3, InitProducerId 0-1, DescribeConfigs 0-2 (* = group).
+ * LeaveGroup 0-1*, SyncGroup 0-3*, DescribeGroups 0-4*, ListGroups 0-2*,
+ * ApiVersions 0-3, CreateTopics 0-4, DeleteTopics 0-3, InitProducerId 0-1,
+ * DescribeConfigs 0-2 (* = group).
  * FindCoordinator is never group-gated: librdkafka enables LZ4 and the
  * group coordinator only if it overlaps v0.
  */
@@ -161,9 +165,8 @@ const struct gqk_api_range *gqk_api_range(int16_t key);
 
 /*
  * True if (@key, @version) lies in the advertised range, whether or not the
- * key is group-gated. Request bodies of group APIs (including
- * FindCoordinator) are not decoded yet: gqk_request_decode() returns
- * GQK_EUNSUPPORTED for them.
+ * key is group-gated: gqk_request_decode() decodes the group APIs whatever
+ * the caller advertised, and serving them is the caller's decision.
  */
 bool gqk_api_supported(int16_t key, int16_t version);
 
@@ -691,14 +694,24 @@ union gqk_request {
 	struct gqk_create_topics_req create_topics;
 	struct gqk_delete_topics_req delete_topics;
 	struct gqk_describe_configs_req describe_configs;
+	/* The group APIs (kapi_group.h). */
+	struct gqk_find_coordinator_req find_coordinator;
+	struct gqk_join_group_req join_group;
+	struct gqk_sync_group_req sync_group;
+	struct gqk_heartbeat_req heartbeat;
+	struct gqk_leave_group_req leave_group;
+	struct gqk_offset_commit_req offset_commit;
+	struct gqk_offset_fetch_req offset_fetch;
+	struct gqk_describe_groups_req describe_groups;
+	struct gqk_list_groups_req list_groups;
 };
 
 /*
  * Decode one request: @frame holds the @len bytes after the 4-byte size
  * prefix (borrowed, and lent to @req until freed or reused). Returns 0,
  * GQK_EMALFORMED (bad header or body, trailing bytes), GQK_ENOMEM (arena),
- * or GQK_EUNSUPPORTED: a key/version outside gqk_supported[], or an
- * advertised API without a body codec yet (the group APIs). @h is filled as
+ * or GQK_EUNSUPPORTED (a key/version outside gqk_supported[]; every key in
+ * it has a body decoder, the group APIs included). @h is filled as
  * far as it could be read even on error, so the caller can still answer an
  * unsupported ApiVersions with gqk_api_versions_unsupported_encode(). Free
  * @a with gqk_arena_free() in every case.

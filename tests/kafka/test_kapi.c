@@ -207,7 +207,10 @@ Test(kapi, supported_table)
 	cr_assert(not(gqk_api_supported(GQK_OFFSET_COMMIT, 1)));
 	cr_assert(not(gqk_api_supported(GQK_OFFSET_FETCH, 6)));
 	cr_assert(not(gqk_api_supported(99, 0)));
-	cr_assert(not(gqk_api_supported(GQK_LIST_GROUPS, 0)));
+	cr_assert(gqk_api_supported(GQK_LIST_GROUPS, 2));
+	cr_assert(not(gqk_api_supported(GQK_LIST_GROUPS, 3)));
+	cr_assert(gqk_api_supported(GQK_DESCRIBE_GROUPS, 4));
+	cr_assert(not(gqk_api_supported(GQK_DESCRIBE_GROUPS, 5)));
 	e = gqk_api_range(GQK_FIND_COORDINATOR);
 	cr_assert(not(eq(ptr, (void *)e, NULL)));
 	cr_assert(eq(i16, e->min, 0));
@@ -216,7 +219,9 @@ Test(kapi, supported_table)
 	e = gqk_api_range(GQK_JOIN_GROUP);
 	cr_assert(e->group);
 	cr_assert(eq(i16, e->max, 5));
-	cr_assert(eq(sz, gqk_n_supported, 16));
+	cr_assert(gqk_api_range(GQK_DESCRIBE_GROUPS)->group);
+	cr_assert(gqk_api_range(GQK_LIST_GROUPS)->group);
+	cr_assert(eq(sz, gqk_n_supported, 18));
 }
 
 /* Names and flexible thresholds follow the Kafka 3.4.0 JSON. */
@@ -286,8 +291,8 @@ Test(kapi, unknown_api_key)
 	gqk_arena_free(&a);
 }
 
-/* Versions outside the advertised range, and advertised group APIs that
- * have no codec yet, are unsupported. */
+/* Versions outside the advertised range are unsupported, group APIs
+ * included (their bodies are tested in test_kapi_group.c). */
 Test(kapi, unsupported_versions)
 {
 	struct bb b;
@@ -303,11 +308,16 @@ Test(kapi, unsupported_versions)
 	b_header(&b, GQK_FETCH, 3, 1, "c", false);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EUNSUPPORTED));
 	gqk_arena_free(&a);
-	b_header(&b, GQK_FIND_COORDINATOR, 0, 1, "c", false);
-	b_str(&b, "grp");
+	b_header(&b, GQK_FIND_COORDINATOR, 3, 1, "c", true);
+	b_cstr(&b, "grp");
+	b_i8(&b, 0);
+	b_i8(&b, 0);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EUNSUPPORTED));
 	gqk_arena_free(&a);
-	b_header(&b, GQK_JOIN_GROUP, 5, 1, "c", false);
+	b_header(&b, GQK_JOIN_GROUP, 6, 1, "c", true);
+	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EUNSUPPORTED));
+	gqk_arena_free(&a);
+	b_header(&b, GQK_OFFSET_COMMIT, 1, 1, "c", false);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EUNSUPPORTED));
 	gqk_arena_free(&a);
 }
@@ -503,13 +513,13 @@ b_api_keys(struct bb *b, bool groups, bool compact)
 		{ 0, 0, 7, 0 },  { 1, 4, 11, 0 }, { 2, 0, 2, 0 },
 		{ 3, 0, 4, 0 },  { 8, 2, 7, 1 },  { 9, 1, 5, 1 },
 		{ 10, 0, 2, 0 }, { 11, 0, 5, 1 }, { 12, 0, 3, 1 },
-		{ 13, 0, 1, 1 }, { 14, 0, 3, 1 }, { 18, 0, 3, 0 },
-		{ 19, 0, 4, 0 }, { 20, 0, 3, 0 }, { 22, 0, 1, 0 },
-		{ 32, 0, 2, 0 },
+		{ 13, 0, 1, 1 }, { 14, 0, 3, 1 }, { 15, 0, 4, 1 },
+		{ 16, 0, 2, 1 }, { 18, 0, 3, 0 }, { 19, 0, 4, 0 },
+		{ 20, 0, 3, 0 }, { 22, 0, 1, 0 }, { 32, 0, 2, 0 },
 	};
 	size_t i, n = 0;
 
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (groups || !all[i][3])
 			n++;
 	}
@@ -517,7 +527,7 @@ b_api_keys(struct bb *b, bool groups, bool compact)
 		b_i8(b, (int8_t)(n + 1));
 	else
 		b_i32(b, (int32_t)n);
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!groups && all[i][3])
 			continue;
 		b_i16(b, all[i][0]);
@@ -575,7 +585,7 @@ Test(kapi, api_versions_v3_response)
 	b_api_keys(&want, true, true);
 	b_i32(&want, 0);
 	b_i8(&want, 0);
-	cr_assert(eq(sz, want.n, 2 + 1 + 16 * 7 + 4 + 1));
+	cr_assert(eq(sz, want.n, 2 + 1 + 18 * 7 + 4 + 1));
 	gqk_writer_init(&w);
 	gqk_api_versions_resp_encode(&w, 3, &resp, true);
 	expect_writer(&w, &want);
