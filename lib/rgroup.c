@@ -70,16 +70,15 @@ fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n)
 	struct gq__rgroup *g = fsm->data;
 	struct gq__buf manifest = GQ__BUF_INIT;
 	struct raft_buffer *b;
-	int rv;
 
-	if ((rv = g->ops->snapshot(g->owner, &manifest)) != 0)
+	if (g->ops->snapshot(g->owner, &manifest) != 0)
 		goto err;
 	if ((b = raft_malloc(sizeof(*b))) == NULL)
-		goto err_nomem;
+		goto err;
 	b->len = pad8(manifest.len == 0 ? 8 : manifest.len);
 	if ((b->base = raft_calloc(1, b->len)) == NULL) {
 		raft_free(b);
-		goto err_nomem;
+		goto err;
 	}
 	memcpy(b->base, manifest.base, manifest.len);
 	gq__buf_free(&manifest);
@@ -88,11 +87,11 @@ fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n)
 	g->bytes_since_snap = 0;
 	raft_set_snapshot_threshold(&g->raft, g->threshold);
 	return 0;
-err_nomem:
-	rv = RAFT_NOMEM;
 err:
+	/* Out of memory is transient: RAFT_BUSY skips this round and raft
+	 * tries again after later entries. */
 	gq__buf_free(&manifest);
-	return RAFT_BUSY; /* transient: raft tries again later */
+	return RAFT_BUSY;
 }
 
 static int
@@ -325,10 +324,7 @@ poll_role(struct gq__rgroup *g)
 	int st = raft_state(&g->raft);
 
 	if (st == RAFT_UNAVAILABLE) {
-		bool was_leader = g->state == GQ__RG_LEADER;
-
 		g->state = GQ__RG_FAILED;
-		(void)was_leader;
 		g->ops->role(g->owner, false, true);
 		return;
 	}
