@@ -398,10 +398,11 @@ ctl_role(void *owner, bool leader, bool failed)
 {
 	struct gq__controller *c = owner;
 
+	/* Leadership itself is read by the node every loop turn
+	 * (gq__controller_ready()); only failures need saying. */
+	(void)leader;
 	if (failed)
 		gq__log(c->node, GQ_LOG_ERROR, "controller group failed");
-	else if (leader)
-		gq__node_controller_ready(c->node);
 }
 
 static const struct gq__rgroup_ops ctl_ops = {

@@ -189,12 +189,6 @@ gq__node_call(struct gq_node *node, struct gq__req *req)
 	return req->status;
 }
 
-void
-gq__node_controller_ready(struct gq_node *node)
-{
-	(void)node; /* readiness is checked every loop turn */
-}
-
 /* ---- Raft groups ----------------------------------------------------- */
 
 void

@@ -221,9 +221,6 @@ void gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t);
 void gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
 			 struct gq__req *req);
 
-/* Loop thread: the controller became leader with its barrier applied. */
-void gq__node_controller_ready(struct gq_node *node);
-
 /* Loop thread: a raft group began closing (the node keeps polling it until
  * it drained) / finished closing. */
 void gq__node_group_closing(struct gq_node *node, struct gq__rgroup *g);
