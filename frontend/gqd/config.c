@@ -3,8 +3,9 @@
  * config.c - gqd's configuration keys.  The table `keys` below is the one
  * place a key is described; loading the JSON file, the environment, the
  * flags, formatting for reload and the tests all walk it.  gqd's own keys
- * are parsed here into struct gqd_config; libgoqueue's keys are handed to
- * gq_config_set() as text and validated by the library alone.
+ * are parsed here into struct gqd_config, their text forms by the parsers in
+ * config_parse.c; libgoqueue's keys are handed to gq_config_set() as text and
+ * validated by the library alone.
  *
  * Invariant: every typed field always holds a valid value (the defaults
  * first, then only values that parsed), so a failed set leaves the
@@ -13,7 +14,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -25,6 +25,9 @@
 #include <sys/socket.h>
 
 #include <jansson.h>
+
+#include "config_parse.h"
+#include "log.h"
 
 /* How a key's text is parsed. */
 enum kind {
@@ -287,249 +290,6 @@ unknown_key(const char *name, char *err, size_t errlen)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Parsers for gqd's own keys (the library parses its own)                */
-/* ---------------------------------------------------------------------- */
-
-/* One or more decimal digits at *@p, advancing *@p; no sign, no overflow. */
-static int
-digits(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	unsigned d;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*p = s;
-	*out = v;
-	return 0;
-}
-
-static int
-parse_uint(const char *s, uint64_t *out)
-{
-	return digits(&s, out) == 0 && *s == '\0' ? 0 : -1;
-}
-
-/* Bytes: an integer with an optional suffix, as libgoqueue writes sizes. */
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t mul;
-	} sfx[] = {
-		{ "", 1 },
-		{ "KiB", UINT64_C(1) << 10 },
-		{ "MiB", UINT64_C(1) << 20 },
-		{ "GiB", UINT64_C(1) << 30 },
-		{ "TiB", UINT64_C(1) << 40 },
-		{ "KB", UINT64_C(1000) },
-		{ "MB", UINT64_C(1000000) },
-		{ "GB", UINT64_C(1000000000) },
-		{ "TB", UINT64_C(1000000000000) },
-	};
-	uint64_t n;
-	size_t i;
-
-	if (digits(&s, &n) != 0)
-		return -1;
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (strcmp(s, sfx[i].suffix) == 0)
-			break;
-	}
-	if (i == sizeof(sfx) / sizeof(sfx[0]) || n > UINT64_MAX / sfx[i].mul)
-		return -1;
-	*out = n * sfx[i].mul;
-	return 0;
-}
-
-/* Milliseconds: a plain integer, or terms such as "1h30m", "500ms". */
-static int
-parse_duration(const char *s, uint64_t *out)
-{
-	/* "ms" before "m" so that the longer unit wins. */
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = {
-		{ "ms", 1 },      { "s", 1000 },     { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
-	};
-	uint64_t total = 0, n;
-	size_t i, len;
-
-	if (digits(&s, &n) != 0)
-		return -1;
-	if (*s == '\0') {
-		*out = n;
-		return 0;
-	}
-	for (;;) {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			len = strlen(units[i].unit);
-			if (strncmp(s, units[i].unit, len) == 0)
-				break;
-		}
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		s += len;
-		if (n > (UINT64_MAX - total) / units[i].ms)
-			return -1;
-		total += n * units[i].ms;
-		if (*s == '\0')
-			break;
-		if (digits(&s, &n) != 0)
-			return -1;
-	}
-	*out = total;
-	return 0;
-}
-
-static int
-parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "true", "1", "yes", "on" };
-	static const char *const no[] = { "false", "0", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
-parse_level(const char *s, enum gq_log_level *out)
-{
-	static const struct {
-		const char *name;
-		enum gq_log_level level;
-	} levels[] = {
-		{ "debug", GQ_LOG_DEBUG }, { "info", GQ_LOG_INFO },
-		{ "warn", GQ_LOG_WARN },   { "warning", GQ_LOG_WARN },
-		{ "error", GQ_LOG_ERROR },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		if (strcasecmp(s, levels[i].name) == 0) {
-			*out = levels[i].level;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static const char *
-level_name(enum gq_log_level l)
-{
-	switch (l) {
-	case GQ_LOG_DEBUG:
-		return "debug";
-	case GQ_LOG_INFO:
-		return "info";
-	case GQ_LOG_WARN:
-		return "warn";
-	case GQ_LOG_ERROR:
-		return "error";
-	}
-	return "info";
-}
-
-/* "broker7" or "7" -> 7: the trailing decimal digits of @s, after nothing
- * or after a name with at least one letter (so "-1" is not 1). */
-static int
-parse_broker_id(const char *s, int64_t *out)
-{
-	const char *p = s + strlen(s);
-	const char *q;
-	bool letter = false;
-	uint64_t v;
-
-	while (p > s && p[-1] >= '0' && p[-1] <= '9')
-		p--;
-	for (q = s; q < p; q++)
-		letter = letter || isalpha((unsigned char)*q);
-	if (*p == '\0' || (p > s && !letter) || strlen(p) > 10 ||
-	    parse_uint(p, &v) != 0)
-		return -1;
-	*out = (int64_t)v;
-	return 0;
-}
-
-/*
- * Split "host:port", "[v6]:port" or ":port" into @host (GQD_HOST_SIZE) and
- * @port.  Returns 0 or -1 with a reason in @why.
- */
-static int
-split_addr(const char *s, char *host, uint16_t *port, const char **why)
-{
-	const char *colon, *h = s;
-	size_t hlen;
-	uint64_t p;
-
-	if (s[0] == '[') {
-		h = s + 1;
-		if ((colon = strchr(h, ']')) == NULL || colon[1] != ':') {
-			*why = "expected [ipv6]:port";
-			return -1;
-		}
-		hlen = (size_t)(colon - h);
-		colon++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
-			*why = "expected host:port";
-			return -1;
-		}
-		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
-			*why = "write an IPv6 address in brackets, "
-			       "[::1]:port";
-			return -1;
-		}
-		hlen = (size_t)(colon - s);
-	}
-	if (hlen >= GQD_HOST_SIZE) {
-		*why = "host name too long";
-		return -1;
-	}
-	if (parse_uint(colon + 1, &p) != 0 || p < 1 || p > 65535) {
-		*why = "expected a port between 1 and 65535";
-		return -1;
-	}
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (uint16_t)p;
-	return 0;
-}
-
-/* Write host and port back as one address, bracketing an IPv6 host. */
-static int
-join_addr(char *out, size_t len, const char *host, unsigned port)
-{
-	int n;
-
-	if (strchr(host, ':') != NULL)
-		n = snprintf(out, len, "[%s]:%u", host, port);
-	else
-		n = snprintf(out, len, "%s:%u", host, port);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Setting one key from text                                              */
 /* ---------------------------------------------------------------------- */
 
@@ -590,7 +350,7 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 	case K_ADDR:
 		if (v[0] == '\0' && k->min == 0)
 			return set_text(field, k->size, k, v, err, errlen);
-		if (split_addr(v, host, &port, &why) != 0) {
+		if (gqd_split_addr(v, host, &port, &why) != 0) {
 			seterr(err, errlen,
 			       "invalid address '%.64s' for '%s': %s", v,
 			       k->pub.name, why);
@@ -598,7 +358,7 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 		}
 		return set_text(field, k->size, k, v, err, errlen);
 	case K_PORT:
-		if (parse_uint(v, &u) != 0 || u < 1 || u > 65535) {
+		if (gqd_parse_uint(v, &u) != 0 || u < 1 || u > 65535) {
 			seterr(err, errlen,
 			       "invalid value '%.64s' for '%s': expected a "
 			       "port "
@@ -607,8 +367,8 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 			return GQ_EINVAL;
 		}
 		/* client_addr is always valid, so it splits. */
-		split_addr(c->client_addr, host, &port, &why);
-		if (join_addr(addr, sizeof(addr), host, (unsigned)u) != 0) {
+		gqd_split_addr(c->client_addr, host, &port, &why);
+		if (gqd_join_addr(addr, sizeof(addr), host, (unsigned)u) != 0) {
 			seterr(err, errlen, "'%s' makes client_addr too long",
 			       k->pub.name);
 			return GQ_EINVAL;
@@ -616,7 +376,8 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 		memcpy(c->client_addr, addr, strlen(addr) + 1);
 		return 0;
 	case K_BROKER_ID:
-		if (parse_broker_id(v, &i) != 0 || i < k->min || i > k->max) {
+		if (gqd_parse_broker_id(v, &i) != 0 || i < k->min ||
+		    i > k->max) {
 			seterr(err, errlen,
 			       "invalid value '%.64s' for '%s': expected an "
 			       "integer between 1 and %" PRId64
@@ -629,9 +390,9 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 	case K_COUNT:
 	case K_SIZE:
 	case K_DURATION:
-		rv = k->kind == K_COUNT  ? parse_uint(v, &u)
-		     : k->kind == K_SIZE ? parse_size(v, &u)
-					 : parse_duration(v, &u);
+		rv = k->kind == K_COUNT  ? gqd_parse_uint(v, &u)
+		     : k->kind == K_SIZE ? gqd_parse_size(v, &u)
+					 : gqd_parse_duration(v, &u);
 		if (rv != 0 || u < (uint64_t)k->min || u > (uint64_t)k->max) {
 			seterr(err, errlen,
 			       "invalid value '%.64s' for '%s': expected %s", v,
@@ -654,7 +415,7 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 		store_int(field, k->size, (int64_t)u);
 		return 0;
 	case K_BOOL:
-		if (parse_bool(v, &b) != 0) {
+		if (gqd_parse_bool(v, &b) != 0) {
 			seterr(err, errlen,
 			       "invalid value '%.64s' for '%s': expected true "
 			       "or false",
@@ -664,7 +425,7 @@ set_key(struct gqd_config *c, const struct key *k, const char *v, char *err,
 		memcpy(field, &b, sizeof(b));
 		return 0;
 	case K_LEVEL:
-		if (parse_level(v, &level) != 0) {
+		if (gqd_parse_level(v, &level) != 0) {
 			seterr(err, errlen,
 			       "invalid value '%.64s' for '%s': expected "
 			       "debug, info, warn or error",
@@ -952,7 +713,7 @@ make_addr(const char *name, const char *text, bool resolve, int family,
 	memset(a, 0, sizeof(*a));
 	if (text[0] == '\0')
 		return 0;
-	if (split_addr(text, a->host, &a->port, &why) != 0) {
+	if (gqd_split_addr(text, a->host, &a->port, &why) != 0) {
 		seterr(err, errlen, "invalid address '%.64s' for '%s': %s",
 		       text, name, why);
 		return GQ_EINVAL;
@@ -1048,7 +809,7 @@ gqd_config_validate(struct gqd_config *c, char *err, size_t errlen)
 	/* Only when set: the library's default is its own business, and it
 	 * checks a topic's partition count itself at creation. */
 	mtp = gq_config_get(c->lib, "max_topic_partitions");
-	if (mtp != NULL && parse_uint(mtp, &max_parts) == 0 &&
+	if (mtp != NULL && gqd_parse_uint(mtp, &max_parts) == 0 &&
 	    (uint64_t)c->default_partitions > max_parts) {
 		seterr(err, errlen,
 		       "'default_partitions' (%" PRId32
@@ -1109,22 +870,6 @@ err_destroy:
 	return rv;
 }
 
-/* Milliseconds in the largest unit that divides them. */
-static void
-format_ms(char *buf, size_t len, uint64_t ms)
-{
-	if (ms == 0)
-		snprintf(buf, len, "0");
-	else if (ms % 3600000 == 0)
-		snprintf(buf, len, "%" PRIu64 "h", ms / 3600000);
-	else if (ms % 60000 == 0)
-		snprintf(buf, len, "%" PRIu64 "m", ms / 60000);
-	else if (ms % 1000 == 0)
-		snprintf(buf, len, "%" PRIu64 "s", ms / 1000);
-	else
-		snprintf(buf, len, "%" PRIu64 "ms", ms);
-}
-
 int
 gqd_config_format(const struct gqd_config *c, const char *key, char *buf,
 		  size_t len)
@@ -1149,7 +894,7 @@ gqd_config_format(const struct gqd_config *c, const char *key, char *buf,
 		n = snprintf(buf, len, "%s", field);
 		break;
 	case K_PORT:
-		if (split_addr(c->client_addr, host, &port, &why) != 0)
+		if (gqd_split_addr(c->client_addr, host, &port, &why) != 0)
 			port = 0;
 		n = snprintf(buf, len, "%u", (unsigned)port);
 		break;
@@ -1166,7 +911,7 @@ gqd_config_format(const struct gqd_config *c, const char *key, char *buf,
 			u64 = u32;
 		}
 		if (k->kind == K_DURATION) {
-			format_ms(buf, len, u64);
+			gqd_format_ms(buf, len, u64);
 			n = (int)strlen(buf);
 		} else {
 			n = snprintf(buf, len, "%" PRIu64, u64);
@@ -1177,7 +922,7 @@ gqd_config_format(const struct gqd_config *c, const char *key, char *buf,
 			     *(const bool *)field ? "true" : "false");
 		break;
 	case K_LEVEL:
-		n = snprintf(buf, len, "%s", level_name(c->log_level));
+		n = snprintf(buf, len, "%s", gqd_log_level_name(c->log_level));
 		break;
 	case K_LIB:
 		v = gq_config_get(c->lib, k->pub.name);
