@@ -381,6 +381,28 @@ GQ_API int gq_topic_create(struct gq_node *node, const char *name,
 			   const struct gq_config *config);
 
 /**
+ * Completion of an asynchronous administrative call.  Runs once, on the
+ * loop thread.
+ * @param status  0, or the error the blocking variant would return.
+ * @param errmsg  The detail of a failure ("" on success); lent for the
+ *                call.
+ */
+typedef void (*gq_done_cb)(void *arg, int status, const char *errmsg);
+
+/**
+ * As gq_topic_create(), but return at once; @cb reports the outcome once
+ * the partitions are open (or the create failed).  For event loops that
+ * must not block: a server answering Kafka CreateTopics, for instance.
+ * @return 0 (cb will run), or the validation errors of gq_topic_create()
+ *         (GQ_EBADNAME, GQ_EINVAL...), GQ_ECLOSED, GQ_ENOMEM (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_topic_create_async(struct gq_node *node, const char *name,
+				 int32_t partitions, int16_t replication_factor,
+				 const struct gq_config *config, gq_done_cb cb,
+				 void *arg);
+
+/**
  * Delete a topic: its partitions close and their segment files, index
  * entries and Raft logs are removed from disk.
  * @return 0, GQ_ENOTOPIC, GQ_EBADNAME, GQ_ECLOSED, GQ_EIO, GQ_ENOMEM.
@@ -397,6 +419,16 @@ GQ_API int gq_topic_delete(struct gq_node *node, const char *name);
  * Thread safety: any thread.  Blocking.
  */
 GQ_API int gq_topic_list(struct gq_node *node, char ***names, size_t *count);
+
+/**
+ * As gq_topic_delete(), but return at once; @cb reports the outcome once
+ * the data is removed.
+ * @return 0 (cb will run), GQ_EBADNAME, GQ_ECLOSED, GQ_ENOMEM (cb will
+ *         not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_topic_delete_async(struct gq_node *node, const char *name,
+				 gq_done_cb cb, void *arg);
 
 /**
  * Free what gq_topic_list() returned.  NULL is a no-op.
@@ -560,6 +592,23 @@ GQ_API int gq_produce_records_async(struct gq_node *node, const char *topic,
  * used by two threads at once.
  */
 GQ_API int gq_producer_create(struct gq_node *node, struct gq_producer **out);
+
+/**
+ * Completion of gq_producer_id_async(): a new producer id and epoch
+ * (-1, -1 on error).  Runs once, on the loop thread.
+ */
+typedef void (*gq_producer_id_cb)(void *arg, int status, int64_t id,
+				  int16_t epoch);
+
+/**
+ * Allocate a producer id and epoch without a producer handle, without
+ * blocking: for a server handing ids to remote idempotent producers
+ * (Kafka InitProducerId).  Ids are never reused.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ECLOSED, GQ_ENOMEM (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_producer_id_async(struct gq_node *node, gq_producer_id_cb cb,
+				void *arg);
 
 /**
  * Free a producer.  NULL is a no-op.  Call it after the producer's last

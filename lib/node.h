@@ -82,6 +82,11 @@ struct gq__req {
 	struct gq__waiter *waiter;
 	void (*done)(struct gq__req *req); /* async completion, frees req */
 	void *owner; /* for done: the producer, the node... */
+	union {
+		gq_done_cb done;
+		gq_producer_id_cb producer_id;
+	} async_cb; /* the application's callback, with its argument */
+	void *async_arg;
 	char errmsg[GQ_ERRMSG_SIZE];
 	char topic[GQ_NAME_MAX + 1];
 	int32_t partition;

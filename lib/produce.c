@@ -306,6 +306,36 @@ err:
 
 /* ---- idempotent producers -------------------------------------------- */
 
+static void
+producer_id_done(struct gq__req *req)
+{
+	gq_producer_id_cb cb = req->async_cb.producer_id;
+
+	cb(req->async_arg, req->status,
+	   req->status == 0 ? req->u.producer.id : -1,
+	   req->status == 0 ? req->u.producer.epoch : -1);
+	gq__free(req);
+}
+
+int
+gq_producer_id_async(struct gq_node *node, gq_producer_id_cb cb, void *arg)
+{
+	struct gq__req *req;
+	int rv;
+
+	if (node == NULL || cb == NULL)
+		return GQ_EINVAL;
+	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
+		return GQ_ENOMEM;
+	req->type = GQ__REQ_PRODUCER_ID;
+	req->async_cb.producer_id = cb;
+	req->async_arg = arg;
+	req->done = producer_id_done;
+	if ((rv = gq__node_post(node, req)) != 0)
+		gq__free(req);
+	return rv;
+}
+
 int
 gq_producer_create(struct gq_node *node, struct gq_producer **out)
 {

@@ -299,6 +299,54 @@ bad:
 	return GQ_EBADNAME;
 }
 
+/* Validate a create on the caller's thread and fill @req. */
+static int
+create_prepare(struct gq_node *node, struct gq__req *req, const char *name,
+	       int32_t partitions, int16_t replication_factor,
+	       const struct gq_config *config)
+{
+	int rv;
+
+	if ((rv = gq__name_check(name, false, req->errmsg)) != 0)
+		return rv;
+	if (partitions < 1 || partitions > node->conf.max_topic_partitions) {
+		gq__errmsg_set(req->errmsg,
+			       "partitions must be 1 to %d (max_topic_"
+			       "partitions), not %d",
+			       node->conf.max_topic_partitions, partitions);
+		return GQ_EINVAL;
+	}
+	if (replication_factor != 1) {
+		/* A single node holds one replica; clusters come with #4. */
+		gq__errmsg_set(req->errmsg,
+			       "replication factor %d exceeds the 1 node of "
+			       "this cluster",
+			       replication_factor);
+		return GQ_EINVAL;
+	}
+	rv = gq__topic_conf_from(config, &node->conf.topic_defaults,
+				 &req->u.create.conf, req->errmsg);
+	if (rv != 0)
+		return rv;
+	req->type = GQ__REQ_TOPIC_CREATE;
+	snprintf(req->topic, sizeof(req->topic), "%s", name);
+	req->u.create.partitions = partitions;
+	req->u.create.replication_factor = replication_factor;
+	return 0;
+}
+
+static int
+delete_prepare(struct gq__req *req, const char *name)
+{
+	int rv;
+
+	if ((rv = gq__name_check(name, false, req->errmsg)) != 0)
+		return rv;
+	req->type = GQ__REQ_TOPIC_DELETE;
+	snprintf(req->topic, sizeof(req->topic), "%s", name);
+	return 0;
+}
+
 int
 gq_topic_create(struct gq_node *node, const char *name, int32_t partitions,
 		int16_t replication_factor, const struct gq_config *config)
@@ -309,37 +357,13 @@ gq_topic_create(struct gq_node *node, const char *name, int32_t partitions,
 	if (node == NULL)
 		return GQ_EINVAL;
 	memset(&req, 0, sizeof(req));
-	if ((rv = gq__name_check(name, false, req.errmsg)) != 0)
-		goto err;
-	if (partitions < 1 || partitions > node->conf.max_topic_partitions) {
-		gq__errmsg_set(req.errmsg,
-			       "partitions must be 1 to %d (max_topic_"
-			       "partitions), not %d",
-			       node->conf.max_topic_partitions, partitions);
-		rv = GQ_EINVAL;
-		goto err;
+	rv = create_prepare(node, &req, name, partitions, replication_factor,
+			    config);
+	if (rv != 0) {
+		gq__node_set_errmsg(node, req.errmsg);
+		return rv;
 	}
-	if (replication_factor != 1) {
-		/* A single node holds one replica; clusters come with #4. */
-		gq__errmsg_set(req.errmsg,
-			       "replication factor %d exceeds the 1 node of "
-			       "this cluster",
-			       replication_factor);
-		rv = GQ_EINVAL;
-		goto err;
-	}
-	rv = gq__topic_conf_from(config, &node->conf.topic_defaults,
-				 &req.u.create.conf, req.errmsg);
-	if (rv != 0)
-		goto err;
-	req.type = GQ__REQ_TOPIC_CREATE;
-	snprintf(req.topic, sizeof(req.topic), "%s", name);
-	req.u.create.partitions = partitions;
-	req.u.create.replication_factor = replication_factor;
 	return gq__node_call(node, &req);
-err:
-	gq__node_set_errmsg(node, req.errmsg);
-	return rv;
 }
 
 int
@@ -351,13 +375,69 @@ gq_topic_delete(struct gq_node *node, const char *name)
 	if (node == NULL)
 		return GQ_EINVAL;
 	memset(&req, 0, sizeof(req));
-	if ((rv = gq__name_check(name, false, req.errmsg)) != 0) {
+	if ((rv = delete_prepare(&req, name)) != 0) {
 		gq__node_set_errmsg(node, req.errmsg);
 		return rv;
 	}
-	req.type = GQ__REQ_TOPIC_DELETE;
-	snprintf(req.topic, sizeof(req.topic), "%s", name);
 	return gq__node_call(node, &req);
+}
+
+static void
+async_done(struct gq__req *req)
+{
+	gq_done_cb cb = req->async_cb.done;
+
+	cb(req->async_arg, req->status, req->status != 0 ? req->errmsg : "");
+	gq__free(req);
+}
+
+/* Post @req (prepared with status @rv) with its callback, or fail. */
+static int
+post_async(struct gq_node *node, struct gq__req *req, int rv, gq_done_cb cb,
+	   void *arg)
+{
+	if (rv == 0) {
+		req->async_cb.done = cb;
+		req->async_arg = arg;
+		req->done = async_done;
+		if ((rv = gq__node_post(node, req)) != 0)
+			gq__errmsg_set(req->errmsg, "node is closing");
+	}
+	if (rv != 0) {
+		gq__node_set_errmsg(node, req->errmsg);
+		gq__free(req);
+	}
+	return rv;
+}
+
+int
+gq_topic_create_async(struct gq_node *node, const char *name,
+		      int32_t partitions, int16_t replication_factor,
+		      const struct gq_config *config, gq_done_cb cb, void *arg)
+{
+	struct gq__req *req;
+
+	if (node == NULL || cb == NULL)
+		return GQ_EINVAL;
+	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
+		return GQ_ENOMEM;
+	return post_async(node, req,
+			  create_prepare(node, req, name, partitions,
+					 replication_factor, config),
+			  cb, arg);
+}
+
+int
+gq_topic_delete_async(struct gq_node *node, const char *name, gq_done_cb cb,
+		      void *arg)
+{
+	struct gq__req *req;
+
+	if (node == NULL || cb == NULL)
+		return GQ_EINVAL;
+	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
+		return GQ_ENOMEM;
+	return post_async(node, req, delete_prepare(req, name), cb, arg);
 }
 
 void

@@ -118,48 +118,72 @@ gqd_fail_close(struct gqd_req *req)
 	gqd_req_finish(req);
 }
 
-/* ---- blocking library calls in the threadpool ------------------------ */
+/* ---- library completions ---------------------------------------------- */
 
+/* Library callbacks run on the node's loop thread: they record the outcome
+ * and post the rest to gqd's loop, where the request lives. */
 static void
-blocking_work(uv_work_t *w)
+async_main(void *arg)
 {
-	struct gqd_blocking *b = w->data;
+	struct gqd_async *a = arg;
+	struct gqd_req *req = a->req;
 
-	b->run(b);
-}
-
-static void
-blocking_after(uv_work_t *w, int status)
-{
-	struct gqd_blocking *b = w->data;
-	struct gqd_req *req = b->req;
-
-	(void)status;
-	b->done(b);
-	free(b);
+	a->fn(a);
+	free(a);
 	gqd_req_op_done(req);
 }
 
-int
-gqd_run_blocking(struct gqd_req *req, void (*run)(struct gqd_blocking *),
-		 void (*done)(struct gqd_blocking *), void *data)
+static void
+async_post(struct gqd_async *a)
 {
-	struct gqd_blocking *b = calloc(1, sizeof(*b));
+	if (gqd_server_post(gqd_req_server(a->req), async_main, a) != 0)
+		gqd_log(GQ_LOG_ERROR, "mailbox full: completion lost", "%s",
+			"");
+}
 
-	if (b == NULL)
-		return -ENOMEM;
-	b->req = req;
-	b->run = run;
-	b->done = done;
-	b->data = data;
-	b->work.data = b;
-	if (uv_queue_work(gqd_req_loop(req), &b->work, blocking_work,
-			  blocking_after) != 0) {
-		free(b);
-		return -EAGAIN;
+void
+gqd_async_done(void *arg, int status, const char *errmsg)
+{
+	struct gqd_async *a = arg;
+
+	a->status = status;
+	snprintf(a->errmsg, sizeof(a->errmsg), "%s", errmsg);
+	async_post(a);
+}
+
+void
+gqd_async_producer_id(void *arg, int status, int64_t id, int16_t epoch)
+{
+	struct gqd_async *a = arg;
+
+	a->status = status;
+	a->id = id;
+	a->epoch = epoch;
+	async_post(a);
+}
+
+struct gqd_async *
+gqd_async_new(struct gqd_req *req, void (*fn)(struct gqd_async *), void *data,
+	      int index)
+{
+	struct gqd_async *a = calloc(1, sizeof(*a));
+
+	if (a != NULL) {
+		a->req = req;
+		a->fn = fn;
+		a->data = data;
+		a->index = index;
 	}
-	gqd_req_op_start(req);
-	return 0;
+	return a;
+}
+
+void
+gqd_async_started(struct gqd_async *a, int rv)
+{
+	if (rv == 0)
+		gqd_req_op_start(a->req);
+	else
+		free(a);
 }
 
 /* ---- ApiVersions ------------------------------------------------------ */
@@ -237,33 +261,17 @@ gqd_handle_undecodable(struct gqd_req *req, int err)
 
 /* ---- Metadata --------------------------------------------------------- */
 
-struct auto_create {
-	char name[GQ_NAME_MAX + 1];
-	int32_t partitions;
-	int rv;
-};
-
 static void
-auto_create_run(struct gqd_blocking *b)
+auto_create_done(struct gqd_async *a)
 {
-	struct auto_create *ac = b->data;
+	const char *name = a->data;
 
-	ac->rv = gq_topic_create(gqd_req_node(b->req), ac->name, ac->partitions,
-				 1, NULL);
-}
-
-static void
-auto_create_done(struct gqd_blocking *b)
-{
-	struct auto_create *ac = b->data;
-
-	if (ac->rv == 0)
-		gqd_log(GQ_LOG_INFO, "topic auto-created",
-			"topic=%s partitions=%d", ac->name, ac->partitions);
-	else if (ac->rv != GQ_EEXIST)
+	if (a->status == 0)
+		gqd_log(GQ_LOG_INFO, "topic auto-created", "topic=%s", name);
+	else if (a->status != GQ_EEXIST)
 		gqd_log(GQ_LOG_WARN, "topic auto-creation failed",
-			"topic=%s error=\"%s\"", ac->name, gq_strerror(ac->rv));
-	free(ac);
+			"topic=%s error=\"%s\"", name, a->errmsg);
+	free(a->data);
 }
 
 /* Describe @name into @t (arena memory). */
@@ -282,17 +290,19 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 	t->is_internal = strncmp(name, "__", 2) == 0;
 	rv = gq_topic_describe(gqd_req_node(req), name, &info);
 	if (rv == GQ_ENOTOPIC && may_create && cfg->auto_create_topics) {
-		struct auto_create *ac = calloc(1, sizeof(*ac));
+		char *copy = strdup(name);
+		struct gqd_async *a;
 
 		/* Kafka creates in the background and answers "no leader
 		 * yet"; the client asks again. */
-		if (ac != NULL) {
-			snprintf(ac->name, sizeof(ac->name), "%s", name);
-			ac->partitions = cfg->default_partitions;
-			if (gqd_run_blocking(req, auto_create_run,
-					     auto_create_done, ac) != 0)
-				free(ac);
-		}
+		if (copy != NULL &&
+		    (a = gqd_async_new(req, auto_create_done, copy, 0)) != NULL)
+			gqd_async_started(a, gq_topic_create_async(
+						     gqd_req_node(req), name,
+						     cfg->default_partitions, 1,
+						     NULL, gqd_async_done, a));
+		else
+			free(copy);
 		t->error_code = GQK_ERR_LEADER_NOT_AVAILABLE;
 		return;
 	}
@@ -415,8 +425,10 @@ struct topic_op {
 struct topics_job {
 	int32_t n;
 	struct topic_op *ops;
+	int32_t waiting; /* library calls not completed yet */
 	bool validate_only;
 	bool delete;
+	void (*respond)(struct gqd_req *req, struct topics_job *job);
 };
 
 static int16_t
@@ -461,27 +473,6 @@ topic_config(const struct gqk_create_topics_req_topic *t, struct topic_op *op)
 }
 
 static void
-topics_run(struct gqd_blocking *b)
-{
-	struct topics_job *job = b->data;
-	struct gq_node *node = gqd_req_node(b->req);
-
-	for (int32_t i = 0; i < job->n; i++) {
-		struct topic_op *op = &job->ops[i];
-
-		if (op->error != GQK_ERR_NONE || job->validate_only)
-			continue;
-		op->rv = job->delete ? gq_topic_delete(node, op->name)
-				     : gq_topic_create(node, op->name,
-						       op->partitions, 1,
-						       op->config);
-		if (op->rv != 0)
-			snprintf(op->message, sizeof(op->message), "%s",
-				 gq_node_errmsg(node));
-	}
-}
-
-static void
 topics_job_free(struct topics_job *job)
 {
 	for (int32_t i = 0; i < job->n; i++)
@@ -491,10 +482,58 @@ topics_job_free(struct topics_job *job)
 }
 
 static void
-create_done(struct gqd_blocking *b)
+topic_op_done(struct gqd_async *a)
 {
-	struct topics_job *job = b->data;
-	struct gqd_req *req = b->req;
+	struct topics_job *job = a->data;
+	struct topic_op *op = &job->ops[a->index];
+
+	op->rv = a->status;
+	snprintf(op->message, sizeof(op->message), "%s", a->errmsg);
+	if (--job->waiting == 0)
+		job->respond(a->req, job);
+}
+
+/* Start the create or delete of every valid topic of @job; the response
+ * goes out once the last one completed. */
+static void
+topics_start(struct gqd_req *req, struct topics_job *job)
+{
+	job->waiting = 1; /* held while starting */
+	for (int32_t i = 0; i < job->n && !job->validate_only; i++) {
+		struct topic_op *op = &job->ops[i];
+		struct gqd_async *a;
+		int rv;
+
+		if (op->error != GQK_ERR_NONE)
+			continue;
+		if ((a = gqd_async_new(req, topic_op_done, job, i)) == NULL) {
+			op->error = GQK_ERR_REQUEST_TIMED_OUT;
+			continue;
+		}
+		rv = job->delete
+			     ? gq_topic_delete_async(gqd_req_node(req),
+						     op->name, gqd_async_done,
+						     a)
+			     : gq_topic_create_async(gqd_req_node(req),
+						     op->name, op->partitions,
+						     1, op->config,
+						     gqd_async_done, a);
+		gqd_async_started(a, rv);
+		if (rv != 0) {
+			op->rv = rv;
+			snprintf(op->message, sizeof(op->message), "%s",
+				 gq_node_errmsg(gqd_req_node(req)));
+		} else {
+			job->waiting++;
+		}
+	}
+	if (--job->waiting == 0)
+		job->respond(req, job);
+}
+
+static void
+create_respond(struct gqd_req *req, struct topics_job *job)
+{
 	const struct gqk_create_topics_req *cr = &req->body.create_topics;
 	struct gqk_create_topics_resp resp = { 0 };
 	struct gqk_create_topics_resp_topic *topics;
@@ -568,17 +607,13 @@ handle_create_topics(struct gqd_req *req)
 				 "of this cluster",
 				 t->replication_factor);
 	}
-	if (gqd_run_blocking(req, topics_run, create_done, job) != 0) {
-		topics_job_free(job);
-		gqd_fail_close(req);
-	}
+	job->respond = create_respond;
+	topics_start(req, job);
 }
 
 static void
-delete_done(struct gqd_blocking *b)
+delete_respond(struct gqd_req *req, struct topics_job *job)
 {
-	struct topics_job *job = b->data;
-	struct gqd_req *req = b->req;
 	const struct gqk_delete_topics_req *dr = &req->body.delete_topics;
 	struct gqk_delete_topics_resp resp = { 0 };
 	struct gqk_delete_topics_resp_topic *topics;
@@ -625,10 +660,8 @@ handle_delete_topics(struct gqd_req *req)
 	for (int32_t i = 0; i < job->n; i++)
 		if (!gqd_name_of(dr->topic_names[i], job->ops[i].name))
 			job->ops[i].error = GQK_ERR_INVALID_TOPIC_EXCEPTION;
-	if (gqd_run_blocking(req, topics_run, delete_done, job) != 0) {
-		topics_job_free(job);
-		gqd_fail_close(req);
-	}
+	job->respond = delete_respond;
+	topics_start(req, job);
 }
 
 /* ---- DescribeConfigs --------------------------------------------------- */

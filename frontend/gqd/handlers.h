@@ -31,19 +31,31 @@ struct gqk_str gqd_arena_str(struct gqd_req *req, const char *s);
  * clients reconnect and retry. */
 void gqd_fail_close(struct gqd_req *req);
 
-/* A blocking library call for a request, run in the libuv threadpool. */
-struct gqd_blocking {
-	uv_work_t work;
+/* A library call made for a request: its completion, which arrives on
+ * the node's thread, is handed to @fn on gqd's loop. */
+struct gqd_async {
 	struct gqd_req *req;
-	void (*run)(struct gqd_blocking *b);  /* threadpool */
-	void (*done)(struct gqd_blocking *b); /* loop */
+	void (*fn)(struct gqd_async *a); /* on gqd's loop, then freed */
 	void *data;
+	int index;
+	int status;
+	char errmsg[GQ_ERRMSG_SIZE];
+	int64_t id;
+	int16_t epoch;
 };
 
-/* Run @run(b) in the threadpool, then @done(b) on the loop, counted as
- * one operation of @req.  0, -ENOMEM or -EAGAIN (nothing will run). */
-int gqd_run_blocking(struct gqd_req *req, void (*run)(struct gqd_blocking *),
-		     void (*done)(struct gqd_blocking *), void *data);
+/* A completion record for @req, or NULL when out of memory. */
+struct gqd_async *gqd_async_new(struct gqd_req *req,
+				void (*fn)(struct gqd_async *), void *data,
+				int index);
+
+/* The library call given @a returned @rv: on 0 the completion is counted
+ * as an operation of the request; otherwise @a is freed. */
+void gqd_async_started(struct gqd_async *a, int rv);
+
+/* Library callbacks (gq_done_cb, gq_producer_id_cb) taking a gqd_async. */
+void gqd_async_done(void *arg, int status, const char *errmsg);
+void gqd_async_producer_id(void *arg, int status, int64_t id, int16_t epoch);
 
 /* The data-path handlers (handlers_data.c). */
 void gqd_handle_produce(struct gqd_req *req);

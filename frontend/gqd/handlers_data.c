@@ -556,36 +556,15 @@ gqd_handle_list_offsets(struct gqd_req *req)
 
 /* ---- InitProducerId --------------------------------------------------- */
 
-struct pid_result {
-	int rv;
-	int64_t id;
-	int16_t epoch;
-};
-
 static void
-pid_run(struct gqd_blocking *b)
+pid_done(struct gqd_async *a)
 {
-	struct pid_result *r = b->data;
-	struct gq_producer *pr;
-
-	r->rv = gq_producer_create(gqd_req_node(b->req), &pr);
-	if (r->rv == 0) {
-		gq_producer_id(pr, &r->id, &r->epoch);
-		gq_producer_destroy(pr);
-	}
-}
-
-static void
-pid_done(struct gqd_blocking *b)
-{
-	struct pid_result *r = b->data;
-	struct gqd_req *req = b->req;
+	struct gqd_req *req = a->req;
 	struct gqk_init_producer_id_resp resp = { 0 };
 
-	resp.error_code = gqd_kafka_err(r->rv);
-	resp.producer_id = r->rv == 0 ? r->id : -1;
-	resp.producer_epoch = r->rv == 0 ? r->epoch : -1;
-	free(r);
+	resp.error_code = gqd_kafka_err(a->status);
+	resp.producer_id = a->status == 0 ? a->id : -1;
+	resp.producer_epoch = a->status == 0 ? a->epoch : -1;
 	gqd_resp_begin(req);
 	gqk_init_producer_id_resp_encode(&req->resp, req->hdr.api_version,
 					 &resp);
@@ -595,7 +574,8 @@ pid_done(struct gqd_blocking *b)
 void
 gqd_handle_init_producer_id(struct gqd_req *req)
 {
-	struct pid_result *r;
+	struct gqd_async *a;
+	int rv;
 
 	if (!gqk_str_is_null(req->body.init_producer_id.transactional_id)) {
 		struct gqk_init_producer_id_resp resp = {
@@ -612,9 +592,12 @@ gqd_handle_init_producer_id(struct gqd_req *req)
 		gqd_req_finish(req);
 		return;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    gqd_run_blocking(req, pid_run, pid_done, r) != 0) {
-		free(r);
+	if ((a = gqd_async_new(req, pid_done, NULL, 0)) == NULL) {
 		gqd_fail_close(req);
+		return;
 	}
+	rv = gq_producer_id_async(gqd_req_node(req), gqd_async_producer_id, a);
+	gqd_async_started(a, rv);
+	if (rv != 0)
+		gqd_fail_close(req);
 }

@@ -126,6 +126,32 @@ class ConfluentKafka(GqdTestCase):
         self.assertEqual(sorted(seen), list(range(20000)))
 
 
+class ManyNewTopics(GqdTestCase):
+    def test_parallel_auto_creates(self):
+        """Producers to many new topics at once: every auto-create
+        completes and every message is delivered (the daemon never waits
+        on the node from the libuv threadpool, which raft_uv also uses)."""
+        import threading
+        results = []
+
+        def produce(i):
+            p = Producer({"bootstrap.servers": self.addr})
+            for j in range(100):
+                p.produce("auto-%d" % i, value=b"%d" % j)
+            results.append(p.flush(30))
+
+        threads = [threading.Thread(target=produce, args=(i,))
+                   for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [0] * 12)
+        for i in range(12):
+            self.assertEqual(len(consume_all(self.addr, "auto-%d" % i, 0)),
+                             100)
+
+
 class LostResponses(unittest.TestCase):
     def test_idempotent_producer_survives_lost_responses(self):
         """Every 20th produce response is lost (the connection drops after

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <goqueue.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -464,4 +465,75 @@ Test(node, close_with_produces_in_flight)
 	cr_assert_gt(hw, s.max_acked);
 	cr_log_info("%d sent, %d acknowledged, %lld stored", sent, s.acked,
 		    (long long)hw);
+}
+
+struct async_admin {
+	atomic_int calls;
+	atomic_int status;
+	int64_t id;
+	char errmsg[GQ_ERRMSG_SIZE];
+};
+
+static void
+admin_done(void *arg, int status, const char *errmsg)
+{
+	struct async_admin *a = arg;
+
+	atomic_store(&a->status, status);
+	snprintf(a->errmsg, sizeof(a->errmsg), "%s", errmsg);
+	atomic_fetch_add(&a->calls, 1);
+}
+
+static void
+pid_done(void *arg, int status, int64_t id, int16_t epoch)
+{
+	struct async_admin *a = arg;
+
+	(void)epoch;
+	a->id = id;
+	atomic_store(&a->status, status);
+	atomic_fetch_add(&a->calls, 1);
+}
+
+static void
+await_calls(struct async_admin *a, int n)
+{
+	for (int i = 0; i < 10000 && atomic_load(&a->calls) < n; i++)
+		usleep(1000);
+	cr_assert_eq(atomic_load(&a->calls), n);
+}
+
+/* The asynchronous admin calls report through their callbacks: create
+ * (then the topic serves), a duplicate, delete, and producer ids that
+ * never repeat. */
+Test(node, async_admin_calls)
+{
+	static struct async_admin a, b, p1, p2;
+
+	gqt_open(&node);
+	cr_assert_eq(
+		gq_topic_create_async(node, "as", 2, 1, NULL, admin_done, &a),
+		0);
+	await_calls(&a, 1);
+	cr_assert_eq(atomic_load(&a.status), 0, "%s", a.errmsg);
+	cr_assert_eq(produce_str("as", 1, NULL, "x"), 0);
+	cr_assert_eq(
+		gq_topic_create_async(node, "as", 2, 1, NULL, admin_done, &b),
+		0);
+	await_calls(&b, 1);
+	cr_assert_eq(atomic_load(&b.status), GQ_EEXIST);
+	cr_assert_neq(b.errmsg[0], '\0');
+	cr_assert_eq(gq_topic_create_async(node, "bad/name", 1, 1, NULL,
+					   admin_done, &b),
+		     GQ_EBADNAME);
+	cr_assert_eq(gq_topic_delete_async(node, "as", admin_done, &a), 0);
+	await_calls(&a, 2);
+	cr_assert_eq(atomic_load(&a.status), 0);
+	cr_assert_eq(gq_producer_id_async(node, pid_done, &p1), 0);
+	cr_assert_eq(gq_producer_id_async(node, pid_done, &p2), 0);
+	await_calls(&p1, 1);
+	await_calls(&p2, 1);
+	cr_assert_eq(atomic_load(&p1.status), 0);
+	cr_assert_gt(p1.id, 0);
+	cr_assert_neq(p1.id, p2.id);
 }
