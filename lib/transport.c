@@ -66,6 +66,7 @@ struct tp {
 	uint64_t gid;
 	raft_id id;
 	struct outgoing *pending;
+	uv_timer_t defer; /* reports the close from the loop, never inline */
 	bool closing;
 	struct raft_uv_transport *t;
 	raft_uv_transport_close_cb close_cb;
@@ -338,13 +339,35 @@ tp_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 }
 
 static void
+tp_defer_closed(uv_handle_t *h)
+{
+	struct tp *tp = h->data;
+	raft_uv_transport_close_cb cb = tp->close_cb;
+
+	tp->close_cb = NULL;
+	cb(tp->t);
+}
+
+static void
+tp_defer_fired(uv_timer_t *t)
+{
+	uv_close((uv_handle_t *)t, tp_defer_closed);
+}
+
+/* Report the close once no connect is pending.  Never from inside
+ * raft_uv's close: raft 0.15's uvClose checks whether it can finish both
+ * after the transport's callback and on its own return, and a synchronous
+ * callback makes it call raft's close callback twice (seen under TSan as
+ * a use after free of the group). */
+static void
 maybe_tp_closed(struct tp *tp)
 {
-	if (tp->closing && tp->pending == NULL && tp->close_cb != NULL) {
-		raft_uv_transport_close_cb cb = tp->close_cb;
-
-		tp->close_cb = NULL;
-		cb(tp->t);
+	if (tp->closing && tp->pending == NULL && tp->close_cb != NULL &&
+	    !uv_is_active((uv_handle_t *)&tp->defer) &&
+	    !uv_is_closing((uv_handle_t *)&tp->defer)) {
+		uv_timer_init(tp->hub->loop, &tp->defer);
+		tp->defer.data = tp;
+		uv_timer_start(&tp->defer, tp_defer_fired, 0, 0);
 	}
 }
 
