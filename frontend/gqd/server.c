@@ -64,6 +64,7 @@ struct gqd_conn {
 	unsigned queued;
 	unsigned handles; /* tcp + idle timer still open */
 	bool reading;
+	bool framing; /* inside conn_frames(): no re-entry */
 	bool closing;
 	char peer[64];
 };
@@ -340,12 +341,21 @@ conn_pause(struct gqd_conn *c)
 
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
+static void conn_frames(struct gqd_conn *c);
+
+/* Room in the queue again: serve the complete frames already read (a
+ * client that pipelined everything sends nothing more until answered),
+ * then read again. */
 static void
 conn_resume(struct gqd_conn *c)
 {
 	const struct gqd_config *cfg = c->srv->cfg;
 
-	if (!c->reading && !c->closing && !c->srv->stopping &&
+	if (c->closing || c->srv->stopping || c->framing)
+		return; /* a running conn_frames() goes on by itself */
+	if (c->rlen >= 4 && c->queued < cfg->max_inflight_per_connection)
+		conn_frames(c);
+	if (!c->reading && !c->closing &&
 	    c->queued < cfg->max_inflight_per_connection) {
 		if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) ==
 		    0)
@@ -360,6 +370,7 @@ conn_frames(struct gqd_conn *c)
 	const struct gqd_config *cfg = c->srv->cfg;
 	size_t pos = 0;
 
+	c->framing = true;
 	while (!c->closing && c->rlen - pos >= 4 &&
 	       c->queued < cfg->max_inflight_per_connection) {
 		const uint8_t *p = c->rbuf + pos;
@@ -404,6 +415,7 @@ conn_frames(struct gqd_conn *c)
 		else
 			gqd_handle(req);
 	}
+	c->framing = false;
 	if (c->closing)
 		return;
 	memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);

@@ -314,6 +314,33 @@ class Malformed(GqdTestCase):
         n_parts, index, err = struct.unpack(">iih", resp[off:off + 10])
         self.assertEqual((n_parts, index, err), (1, 0, 43))
 
+    def test_pipelined_beyond_inflight_cap(self):
+        """100 requests sent in one write, more than the per-connection
+        in-flight cap (16): every one is answered, in order, although the
+        client sends nothing more while it waits."""
+        frames = b""
+        for corr in range(100):
+            body = struct.pack(">hhih", 18, 0, corr, -1)
+            frames += struct.pack(">i", len(body)) + body
+        s = socket.create_connection(("127.0.0.1", self.gqd.port), 5)
+        s.settimeout(10)
+        s.sendall(frames)
+        got = b""
+        corrs = []
+        while len(corrs) < 100:
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, "connection closed after %d answers" %
+                            len(corrs))
+            got += chunk
+            while len(got) >= 4:
+                size = struct.unpack(">i", got[:4])[0]
+                if len(got) < 4 + size:
+                    break
+                corrs.append(struct.unpack(">i", got[4:8])[0])
+                got = got[4 + size:]
+        s.close()
+        self.assertEqual(corrs, list(range(100)))
+
     def test_api_versions_fallback(self):
         """ApiVersions at an unknown version gets the v0-format answer
         with UNSUPPORTED_VERSION, and the connection stays usable."""
