@@ -22,120 +22,10 @@
 #include <string.h>
 
 #include "kapi.h"
+#include "kbytes.h"
 #include "kwire.h"
 
 TestSuite(kapi_group, .timeout = 60);
-
-/*
- * An independent byte builder
- */
-
-struct bb {
-	uint8_t b[4096];
-	size_t n;
-};
-
-static void
-b_raw(struct bb *b, const void *p, size_t n)
-{
-	cr_assert(le(sz, b->n + n, sizeof(b->b)));
-	if (n != 0)
-		memcpy(b->b + b->n, p, n);
-	b->n += n;
-}
-
-static void
-b_be(struct bb *b, uint64_t v, int n)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--) {
-		cr_assert(lt(sz, b->n, sizeof(b->b)));
-		b->b[b->n++] = (uint8_t)(v >> (8 * i));
-	}
-}
-
-static void
-b_i8(struct bb *b, int8_t v)
-{
-	b_be(b, (uint8_t)v, 1);
-}
-
-static void
-b_i16(struct bb *b, int16_t v)
-{
-	b_be(b, (uint16_t)v, 2);
-}
-
-static void
-b_i32(struct bb *b, int32_t v)
-{
-	b_be(b, (uint32_t)v, 4);
-}
-
-static void
-b_i64(struct bb *b, int64_t v)
-{
-	b_be(b, (uint64_t)v, 8);
-}
-
-/* STRING: INT16 length + bytes; NULL gives the null string (-1). */
-static void
-b_str(struct bb *b, const char *s)
-{
-	if (s == NULL) {
-		b_i16(b, -1);
-		return;
-	}
-	b_i16(b, (int16_t)strlen(s));
-	b_raw(b, s, strlen(s));
-}
-
-/* BYTES: INT32 length + bytes; NULL gives null (-1). */
-static void
-b_bytes(struct bb *b, const void *p, size_t n)
-{
-	if (p == NULL) {
-		b_i32(b, -1);
-		return;
-	}
-	b_i32(b, (int32_t)n);
-	b_raw(b, p, n);
-}
-
-/* A nested payload (a consumer protocol blob) as BYTES. */
-static void
-b_blob(struct bb *b, const struct bb *payload)
-{
-	b_bytes(b, payload->b, payload->n);
-}
-
-/* Request header v1 (every version tested here is non-flexible). */
-static void
-b_header(struct bb *b, int16_t key, int16_t version, int32_t corr,
-	 const char *client)
-{
-	b->n = 0;
-	b_i16(b, key);
-	b_i16(b, version);
-	b_i32(b, corr);
-	b_str(b, client);
-}
-
-/* Assert that the writer holds exactly the builder's bytes. */
-static void
-expect_writer(const struct gqk_writer *w, const struct bb *want)
-{
-	size_t i;
-
-	cr_assert(eq(int, w->err, 0));
-	cr_assert(eq(sz, w->len, want->n));
-	for (i = 0; i < want->n; i++) {
-		if (w->base[i] != want->b[i])
-			cr_fatal("byte %zu: got %02x, want %02x", i, w->base[i],
-				 want->b[i]);
-	}
-}
 
 /* @s equals the C string @want, or is null when @want is NULL. */
 static void
@@ -154,52 +44,6 @@ expect_blob(struct gqk_bytes got, const struct bb *want)
 {
 	cr_assert(eq(i32, got.len, (int32_t)want->n));
 	cr_assert(eq(int, memcmp(got.p, want->b, want->n), 0));
-}
-
-/* Decode @b as a whole frame with a fresh arena; the caller frees it. */
-static int
-decode(const struct bb *b, struct gqk_arena *a, struct gqk_header *h,
-       union gqk_request *req)
-{
-	gqk_arena_init(a, 0);
-	return gqk_request_decode(b->b, b->n, a, h, req);
-}
-
-/*
- * Every strict prefix of @b, copied to a heap block of exactly that size
- * so that ASan sees any over-read, fails with GQK_EMALFORMED; so does @b
- * plus one trailing byte. The arena is freed each time (LSan checks).
- */
-static void
-check_truncations(const struct bb *b)
-{
-	struct gqk_arena a;
-	struct gqk_header h;
-	union gqk_request req;
-	uint8_t *copy;
-	size_t n;
-	int rv;
-
-	for (n = 0; n < b->n; n++) {
-		copy = malloc(n != 0 ? n : 1);
-		cr_assert(not(eq(ptr, copy, NULL)));
-		memcpy(copy, b->b, n);
-		gqk_arena_init(&a, 0);
-		rv = gqk_request_decode(copy, n, &a, &h, &req);
-		gqk_arena_free(&a);
-		free(copy);
-		cr_assert(eq(int, rv, GQK_EMALFORMED), "prefix %zu of %zu", n,
-			  b->n);
-	}
-	copy = malloc(b->n + 1);
-	cr_assert(not(eq(ptr, copy, NULL)));
-	memcpy(copy, b->b, b->n);
-	copy[b->n] = 0;
-	gqk_arena_init(&a, 0);
-	rv = gqk_request_decode(copy, b->n + 1, &a, &h, &req);
-	gqk_arena_free(&a);
-	free(copy);
-	cr_assert(eq(int, rv, GQK_EMALFORMED), "trailing byte");
 }
 
 /* The whole frame decodes (with the header as built), then every
@@ -288,7 +132,7 @@ Test(kapi_group, find_coordinator_v0_request)
 	struct gqk_header h;
 	union gqk_request req;
 
-	b_header(&b, GQK_FIND_COORDINATOR, 0, 11, "kafka-python-2.0.2");
+	b_header(&b, GQK_FIND_COORDINATOR, 0, 11, "kafka-python-2.0.2", false);
 	b_str(&b, "my-group");
 	check_frame(&b, GQK_FIND_COORDINATOR, 0);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), 0));
@@ -308,7 +152,7 @@ Test(kapi_group, find_coordinator_v2_request)
 	struct gqk_header h;
 	union gqk_request req;
 
-	b_header(&b, GQK_FIND_COORDINATOR, 2, 3, "rdkafka");
+	b_header(&b, GQK_FIND_COORDINATOR, 2, 3, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i8(&b, 0);
 	check_frame(&b, GQK_FIND_COORDINATOR, 2);
@@ -317,7 +161,7 @@ Test(kapi_group, find_coordinator_v2_request)
 	cr_assert(eq(i8, req.find_coordinator.key_type, 0));
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_FIND_COORDINATOR, 1, 3, "rdkafka");
+	b_header(&b, GQK_FIND_COORDINATOR, 1, 3, "rdkafka", false);
 	b_str(&b, "txn");
 	b_i8(&b, GQK_COORDINATOR_TRANSACTION);
 	check_frame(&b, GQK_FIND_COORDINATOR, 1);
@@ -402,7 +246,7 @@ static void
 frame_join_group_v5(struct bb *b, const char *member, const char *instance,
 		    const struct bb *sub)
 {
-	b_header(b, GQK_JOIN_GROUP, 5, 9, "rdkafka");
+	b_header(b, GQK_JOIN_GROUP, 5, 9, "rdkafka", false);
 	b_str(b, "grp");
 	b_i32(b, 45000);  /* session.timeout.ms */
 	b_i32(b, 300000); /* max.poll.interval.ms */
@@ -476,7 +320,7 @@ Test(kapi_group, join_group_v2_request)
 	struct gqk_join_group_req *j = &req.join_group;
 
 	b_subscription_v0(&sub);
-	b_header(&b, GQK_JOIN_GROUP, 2, 4, "kafka-python-2.0.2");
+	b_header(&b, GQK_JOIN_GROUP, 2, 4, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, 10000);
 	b_i32(&b, 300000);
@@ -512,7 +356,7 @@ Test(kapi_group, join_group_v0_request)
 	struct gqk_header h;
 	union gqk_request req;
 
-	b_header(&b, GQK_JOIN_GROUP, 0, 1, "c");
+	b_header(&b, GQK_JOIN_GROUP, 0, 1, "c", false);
 	b_str(&b, "g");
 	b_i32(&b, 6000);
 	b_str(&b, "m");
@@ -528,7 +372,7 @@ Test(kapi_group, join_group_v0_request)
 	cr_assert(eq(i32, req.join_group.protocols[0].metadata.len, 1));
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_JOIN_GROUP, 0, 1, "c");
+	b_header(&b, GQK_JOIN_GROUP, 0, 1, "c", false);
 	b_str(&b, "g");
 	b_i32(&b, 6000);
 	b_str(&b, NULL);
@@ -537,7 +381,7 @@ Test(kapi_group, join_group_v0_request)
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EMALFORMED));
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_JOIN_GROUP, 1, 1, "c");
+	b_header(&b, GQK_JOIN_GROUP, 1, 1, "c", false);
 	b_str(&b, "g");
 	b_i32(&b, 6000);
 	b_i32(&b, 6000);
@@ -558,7 +402,7 @@ Test(kapi_group, join_group_huge_count_no_alloc)
 	struct gqk_header h;
 	union gqk_request req;
 
-	b_header(&b, GQK_JOIN_GROUP, 5, 1, "c");
+	b_header(&b, GQK_JOIN_GROUP, 5, 1, "c", false);
 	b_str(&b, "g");
 	b_i32(&b, 6000);
 	b_i32(&b, 6000);
@@ -695,7 +539,7 @@ Test(kapi_group, sync_group_v3_request)
 
 	b_assignment(&as0, 0, false);
 	b_assignment(&as1, 1, true);
-	b_header(&b, GQK_SYNC_GROUP, 3, 12, "rdkafka");
+	b_header(&b, GQK_SYNC_GROUP, 3, 12, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, 3);
 	b_str(&b, "rdkafka-5fe1");
@@ -729,7 +573,7 @@ Test(kapi_group, sync_group_v1_request)
 	union gqk_request req;
 	struct gqk_sync_group_req *s = &req.sync_group;
 
-	b_header(&b, GQK_SYNC_GROUP, 1, 6, "kafka-python-2.0.2");
+	b_header(&b, GQK_SYNC_GROUP, 1, 6, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, 1);
 	b_str(&b, "kafka-python-2.0.2-abc");
@@ -791,7 +635,7 @@ Test(kapi_group, heartbeat_requests)
 	union gqk_request req;
 	struct gqk_heartbeat_req *hb = &req.heartbeat;
 
-	b_header(&b, GQK_HEARTBEAT, 3, 20, "rdkafka");
+	b_header(&b, GQK_HEARTBEAT, 3, 20, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, 3);
 	b_str(&b, "rdkafka-5fe1");
@@ -804,7 +648,7 @@ Test(kapi_group, heartbeat_requests)
 	expect_str(hb->group_instance_id, NULL);
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_HEARTBEAT, 3, 20, "rdkafka");
+	b_header(&b, GQK_HEARTBEAT, 3, 20, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, 4);
 	b_str(&b, "m");
@@ -814,7 +658,7 @@ Test(kapi_group, heartbeat_requests)
 	expect_str(hb->group_instance_id, "static-1");
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_HEARTBEAT, 1, 21, "kafka-python-2.0.2");
+	b_header(&b, GQK_HEARTBEAT, 1, 21, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, 1);
 	b_str(&b, "kp-1");
@@ -837,7 +681,7 @@ Test(kapi_group, leave_group_requests)
 	int16_t v;
 
 	for (v = 0; v <= 1; v++) {
-		b_header(&b, GQK_LEAVE_GROUP, v, 30, "rdkafka");
+		b_header(&b, GQK_LEAVE_GROUP, v, 30, "rdkafka", false);
 		b_str(&b, "grp");
 		b_str(&b, "rdkafka-7080");
 		check_frame(&b, GQK_LEAVE_GROUP, v);
@@ -901,7 +745,7 @@ Test(kapi_group, offset_commit_v7_request)
 	struct gqk_offset_commit_req *c = &req.offset_commit;
 	struct gqk_offset_commit_req_partition *p;
 
-	b_header(&b, GQK_OFFSET_COMMIT, 7, 40, "rdkafka");
+	b_header(&b, GQK_OFFSET_COMMIT, 7, 40, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, 3);
 	b_str(&b, "rdkafka-5fe1");
@@ -955,7 +799,7 @@ Test(kapi_group, offset_commit_v2_request)
 	struct gqk_offset_commit_req *c = &req.offset_commit;
 	struct gqk_offset_commit_req_partition *p;
 
-	b_header(&b, GQK_OFFSET_COMMIT, 2, 41, "kafka-python-2.0.2");
+	b_header(&b, GQK_OFFSET_COMMIT, 2, 41, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, 1);
 	b_str(&b, "kp-1");
@@ -996,7 +840,7 @@ Test(kapi_group, offset_commit_v4_to_v6_requests)
 	int16_t v;
 
 	for (v = 4; v <= 6; v++) {
-		b_header(&b, GQK_OFFSET_COMMIT, v, 1, "c");
+		b_header(&b, GQK_OFFSET_COMMIT, v, 1, "c", false);
 		b_str(&b, "g");
 		b_i32(&b, -1);
 		b_str(&b, "");
@@ -1080,7 +924,7 @@ Test(kapi_group, offset_fetch_v5_request)
 	union gqk_request req;
 	struct gqk_offset_fetch_req *f = &req.offset_fetch;
 
-	b_header(&b, GQK_OFFSET_FETCH, 5, 50, "rdkafka");
+	b_header(&b, GQK_OFFSET_FETCH, 5, 50, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, 2);
 	b_str(&b, "t1");
@@ -1104,7 +948,7 @@ Test(kapi_group, offset_fetch_v5_request)
 	cr_assert(eq(i32, f->topics[1].n_partition_indexes, 0));
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_OFFSET_FETCH, 5, 51, "rdkafka");
+	b_header(&b, GQK_OFFSET_FETCH, 5, 51, "rdkafka", false);
 	b_str(&b, "grp");
 	b_i32(&b, -1);
 	check_frame(&b, GQK_OFFSET_FETCH, 5);
@@ -1124,7 +968,7 @@ Test(kapi_group, offset_fetch_v1_request)
 	union gqk_request req;
 	struct gqk_offset_fetch_req *f = &req.offset_fetch;
 
-	b_header(&b, GQK_OFFSET_FETCH, 1, 52, "kafka-python-2.0.2");
+	b_header(&b, GQK_OFFSET_FETCH, 1, 52, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, 1);
 	b_str(&b, "t1");
@@ -1140,7 +984,7 @@ Test(kapi_group, offset_fetch_v1_request)
 	cr_assert(eq(i32, f->topics[0].partition_indexes[0], 0));
 	gqk_arena_free(&a);
 
-	b_header(&b, GQK_OFFSET_FETCH, 1, 53, "kafka-python-2.0.2");
+	b_header(&b, GQK_OFFSET_FETCH, 1, 53, "kafka-python-2.0.2", false);
 	b_str(&b, "kp-group");
 	b_i32(&b, -1);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EMALFORMED));
@@ -1254,7 +1098,8 @@ Test(kapi_group, describe_groups_requests)
 	int16_t v;
 
 	for (v = 0; v <= 4; v++) {
-		b_header(&b, GQK_DESCRIBE_GROUPS, v, 60, "adminclient-1");
+		b_header(&b, GQK_DESCRIBE_GROUPS, v, 60, "adminclient-1",
+			 false);
 		b_i32(&b, 2);
 		b_str(&b, "g1");
 		b_str(&b, "g2");
@@ -1269,7 +1114,7 @@ Test(kapi_group, describe_groups_requests)
 		gqk_arena_free(&a);
 	}
 	/* Groups is not nullable. */
-	b_header(&b, GQK_DESCRIBE_GROUPS, 0, 60, "adminclient-1");
+	b_header(&b, GQK_DESCRIBE_GROUPS, 0, 60, "adminclient-1", false);
 	b_i32(&b, -1);
 	cr_assert(eq(int, decode(&b, &a, &h, &req), GQK_EMALFORMED));
 	gqk_arena_free(&a);
@@ -1371,7 +1216,7 @@ Test(kapi_group, list_groups_requests)
 	int16_t v;
 
 	for (v = 0; v <= 2; v++) {
-		b_header(&b, GQK_LIST_GROUPS, v, 70, "adminclient-1");
+		b_header(&b, GQK_LIST_GROUPS, v, 70, "adminclient-1", false);
 		check_frame(&b, GQK_LIST_GROUPS, v);
 		cr_assert(eq(int, decode(&b, &a, &h, &req), 0));
 		cr_assert(eq(i32, req.list_groups.n_states_filter, 0));
@@ -1491,7 +1336,7 @@ Test(kapi_group, decoder_version_check)
 	gqk_arena_free(&a);
 
 	/* ListGroups v3 is flexible and not advertised. */
-	b_header(&b, GQK_LIST_GROUPS, 3, 1, "c");
+	b_header(&b, GQK_LIST_GROUPS, 3, 1, "c", false);
 	b_i8(&b, 0);
 	b_i8(&b, 0);
 	cr_assert(eq(int, decode(&b, &a, &h, &q), GQK_EUNSUPPORTED));
