@@ -136,11 +136,41 @@ out:
 	return rv;
 }
 
-/* Fill @req with one encoded batch for @msgs. */
+/* Fill @req with one batch of @msgs encoded as @pl says. */
+static int
+encode(struct gq__req *req, const char *topic, const struct encode_plan *pl,
+       const struct gq_msg *msgs, size_t count, int64_t pid, int16_t epoch,
+       int32_t seq)
+{
+	int rv;
+
+	req->type = GQ__REQ_PRODUCE;
+	snprintf(req->topic, sizeof(req->topic), "%s", topic);
+	req->partition = pl->partition;
+	rv = gq__batch_build(msgs, count, pl->codec, pl->threshold, pid, epoch,
+			     seq, now_ms(), &req->u.produce.batches);
+	if (rv != 0) {
+		gq__errmsg_set(req->errmsg, "cannot encode the batch: %s",
+			       gq_strerror(rv));
+		return rv;
+	}
+	req->u.produce.n_batches = 1;
+	if (req->u.produce.batches.len > pl->max_message_size) {
+		gq__errmsg_set(req->errmsg,
+			       "batch of %zu bytes exceeds max_message_size "
+			       "%u",
+			       req->u.produce.batches.len,
+			       pl->max_message_size);
+		gq__buf_free(&req->u.produce.batches);
+		return GQ_ETOOBIG;
+	}
+	return 0;
+}
+
+/* Check the messages, plan for the topic and encode into @req. */
 static int
 prepare(struct gq_node *node, struct gq__req *req, const char *topic,
-	int32_t partition, const struct gq_msg *msgs, size_t count, int64_t pid,
-	int16_t epoch, int32_t seq)
+	int32_t partition, const struct gq_msg *msgs, size_t count)
 {
 	struct encode_plan pl;
 	int rv;
@@ -151,26 +181,7 @@ prepare(struct gq_node *node, struct gq__req *req, const char *topic,
 	}
 	if ((rv = plan(node, topic, partition, msgs, &pl, req->errmsg)) != 0)
 		return rv;
-	req->type = GQ__REQ_PRODUCE;
-	snprintf(req->topic, sizeof(req->topic), "%s", topic);
-	req->partition = pl.partition;
-	rv = gq__batch_build(msgs, count, pl.codec, pl.threshold, pid, epoch,
-			     seq, now_ms(), &req->u.produce.batches);
-	if (rv != 0) {
-		gq__errmsg_set(req->errmsg, "cannot encode the batch: %s",
-			       gq_strerror(rv));
-		return rv;
-	}
-	req->u.produce.n_batches = 1;
-	if (req->u.produce.batches.len > pl.max_message_size) {
-		gq__errmsg_set(req->errmsg,
-			       "batch of %zu bytes exceeds max_message_size "
-			       "%u",
-			       req->u.produce.batches.len, pl.max_message_size);
-		gq__buf_free(&req->u.produce.batches);
-		return GQ_ETOOBIG;
-	}
-	return 0;
+	return encode(req, topic, &pl, msgs, count, -1, -1, -1);
 }
 
 int
@@ -184,7 +195,7 @@ gq_produce(struct gq_node *node, const char *topic, int32_t partition,
 	if (node == NULL)
 		return GQ_EINVAL;
 	memset(&req, 0, sizeof(req));
-	rv = prepare(node, &req, topic, partition, msgs, count, -1, -1, -1);
+	rv = prepare(node, &req, topic, partition, msgs, count);
 	if (rv != 0) {
 		gq__node_set_errmsg(node, req.errmsg);
 		return rv;
@@ -236,7 +247,7 @@ gq_produce_async(struct gq_node *node, const char *topic, int32_t partition,
 		return GQ_EINVAL;
 	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
 		return GQ_ENOMEM;
-	rv = prepare(node, req, topic, partition, msgs, count, -1, -1, -1);
+	rv = prepare(node, req, topic, partition, msgs, count);
 	if (rv != 0) {
 		gq__node_set_errmsg(node, req->errmsg);
 		gq__free(req);
@@ -461,8 +472,9 @@ gq_producer_send(struct gq_producer *pr, const char *topic, int32_t partition,
 	}
 	if ((s = seq_slot(pr, topic, pl.partition)) == NULL)
 		return GQ_ENOMEM;
-	rv = prepare(pr->node, &req, topic, pl.partition, msgs, count, pr->id,
-		     pr->epoch, s->next_seq);
+	/* Planned once above: the partition decides the sequence slot. */
+	rv = encode(&req, topic, &pl, msgs, count, pr->id, pr->epoch,
+		    s->next_seq);
 	if (rv != 0) {
 		gq__node_set_errmsg(pr->node, req.errmsg);
 		return rv;
