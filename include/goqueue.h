@@ -214,7 +214,22 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *   node_id                this node's Raft id, a positive integer (1)
  *   raft_address           "ip:port" this node's Raft port listens on;
  *                          empty (default) for a single node that listens
- *                          nowhere
+ *                          nowhere, or the node's initial_cluster entry
+ *   initial_cluster        "id@ip:port,..." the Raft addresses of the
+ *                          first nodes of a cluster, this one included,
+ *                          identical on each of them; they are the
+ *                          controller's voters.  Empty (default): a
+ *                          single node
+ *   advertised_address     "host:port" Kafka clients use to reach this
+ *                          node (gqd sets it); empty by default
+ *   election_timeout       Raft election timeout ("600ms"); a dead
+ *                          leader is replaced after about one to two of
+ *                          these
+ *
+ * A cluster: start every node of initial_cluster with its own node_id.
+ * Each gq_node_open() returns once a majority of them is up and the
+ * cluster serves.  A topic's partitions are placed on replication_factor
+ * live nodes by load; any node answers for any topic.
  */
 
 /**
@@ -298,7 +313,9 @@ GQ_API int gq_node_open(const char *dir, const struct gq_config *config,
  * this call and its failures are returned by it; the Raft groups then
  * elect themselves while the caller runs the loop, and gq_node_ready()
  * turns true.  Requests made before that wait for it.
- * Blocking calls must not be made from the loop's thread.
+ * Blocking calls must not be made from the loop's thread.  A node with a
+ * raft_address writes to sockets: block or ignore SIGPIPE in the loop's
+ * thread (gq_node_open() does so on its own thread).
  * @param loop  Borrowed; must outlive the node.
  * Thread safety: the loop's thread only.
  */
@@ -468,15 +485,24 @@ GQ_API const struct gq_config *
 gq_topic_info_config(const struct gq_topic_info *info);
 
 /** State of one partition, as gq_topic_info_partition() reports it. */
+/** Most replicas a partition may have. */
+#define GQ_REPLICAS_MAX 8
+
 struct gq_partition_info {
 	int32_t partition;
-	int32_t leader;           /**< Node id of the leader, -1 if none. */
-	gq_offset log_start;      /**< First offset still stored. */
+	int32_t leader; /**< Node id of the leader, -1 if none is known. */
+	/** First offset still stored; -1 when this node holds no replica
+	 *  (then high_watermark, size_bytes and segments are -1 / 0 too). */
+	gq_offset log_start;
 	gq_offset high_watermark; /**< Offset the next message will get. */
 	uint64_t size_bytes;      /**< Bytes in segment files. */
 	uint32_t segments;        /**< Segment files. */
-	uint32_t reserved_u32;
-	uint64_t reserved[6];
+	int32_t leader_epoch;     /**< The leader's Raft term, -1 if unknown. */
+	/** Node ids of the replicas; the first is the preferred leader. */
+	int32_t replicas[GQ_REPLICAS_MAX];
+	uint32_t replica_count;
+	uint32_t live_mask; /**< Bit i set: replicas[i] is on a live node. */
+	uint64_t reserved[4];
 };
 
 /**
@@ -486,6 +512,51 @@ struct gq_partition_info {
 GQ_API int gq_topic_info_partition(const struct gq_topic_info *info,
 				   int32_t partition,
 				   struct gq_partition_info *out);
+
+/* ---------------------------------------------------------------------- */
+/* Cluster                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/** A node of the cluster, as the controller registered it. */
+struct gq_broker_info {
+	int32_t id;
+	bool alive; /**< Heartbeating the controller within its session. */
+	char raft_address[64];    /**< "ip:port" of its Raft port. */
+	char client_address[256]; /**< Its advertised_address, maybe "". */
+	uint64_t reserved[4];
+};
+
+/**
+ * The registered nodes, by id.
+ * @param out    Owned by the caller: free with gq_cluster_brokers_free().
+ * @return 0, GQ_EINVAL, GQ_ENOMEM.
+ * Thread safety: any thread.
+ */
+GQ_API int gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
+			      size_t *count);
+
+/** Free what gq_cluster_brokers() returned.  NULL is a no-op. */
+GQ_API void gq_cluster_brokers_free(struct gq_broker_info *brokers);
+
+/**
+ * Node id of the controller's leader as this node last saw it, or -1.
+ * Thread safety: any thread.
+ */
+GQ_API int32_t gq_cluster_controller(struct gq_node *node);
+
+/** This node's id.  Thread safety: any thread. */
+GQ_API int32_t gq_node_id(struct gq_node *node);
+
+/**
+ * Who leads a partition, as this node last saw it: cheap, for routing.
+ * @param leader  Receives the leader's node id, or -1 if none is known.
+ * @param epoch   Optional: receives its leader epoch (Raft term), or -1.
+ * @return 0, GQ_EINVAL, GQ_ENOTOPIC, GQ_ENOPARTITION.
+ * Thread safety: any thread.
+ */
+GQ_API int gq_partition_leader(struct gq_node *node, const char *topic,
+			       int32_t partition, int32_t *leader,
+			       int32_t *epoch);
 
 /* ---------------------------------------------------------------------- */
 /* Produce                                                                 */

@@ -30,10 +30,12 @@ enum kind {
 	KIND_DURATION,            /* gq__parse_duration_ms(), within [1, max] */
 	KIND_DURATION_OR_FOREVER, /* "0" or "-1" (forever, kept as -1), or a
 				     duration within [1, max] */
-	KIND_COUNT,   /* a plain decimal integer within [min, max] */
-	KIND_BOOL,    /* gq__parse_bool() */
-	KIND_CODEC,   /* a name in `codecs` */
-	KIND_ADDRESS, /* "a.b.c.d:port" or "" */
+	KIND_COUNT,    /* a plain decimal integer within [min, max] */
+	KIND_BOOL,     /* gq__parse_bool() */
+	KIND_CODEC,    /* a name in `codecs` */
+	KIND_ADDRESS,  /* "a.b.c.d:port" or "" */
+	KIND_HOSTPORT, /* "host:port" with a DNS name or IPv4 host, or "" */
+	KIND_PEERS,    /* "id@a.b.c.d:port,..." (gq__peers_parse()), or "" */
 };
 
 /* The C type of the field a key fills, found with _Generic so that the
@@ -44,10 +46,12 @@ enum ctype {
 	CT_U32,
 	CT_INT, /* int and int32_t: the same type on every supported ABI */
 	CT_BOOL,
-	CT_STR, /* char[GQ__ADDR_SIZE], NUL-terminated */
+	CT_STR, /* char[size], NUL-terminated */
 };
 
-#define GQ__ADDR_SIZE sizeof(((struct gq__node_conf *)0)->raft_address)
+/* Scratch space for the canonical form of any value, string keys
+ * included; string fields are at most this long. */
+#define STR_SIZE 512
 
 #define CTYPE_OF(type, field) \
 	_Generic(((type *)0)->field,                                           \
@@ -63,12 +67,14 @@ struct key {
 	enum kind kind;
 	enum ctype ctype;
 	size_t offset; /* in gq__topic_conf or gq__node_conf, by scope */
+	size_t size;   /* of the field */
 };
 
 #define KEY(scope, type, name, kind, field, tname, def, min, max, doc) \
 	{                                                              \
 		{ name, scope, tname, def, min, max, doc }, kind,      \
-			CTYPE_OF(type, field), offsetof(type, field)   \
+			CTYPE_OF(type, field), offsetof(type, field),  \
+			sizeof(((type *)0)->field)                     \
 	}
 #define TOPIC(...) KEY(GQ__CONFIG_TOPIC, struct gq__topic_conf, __VA_ARGS__)
 #define NODE(...)  KEY(GQ__CONFIG_NODE, struct gq__node_conf, __VA_ARGS__)
@@ -79,6 +85,9 @@ struct key {
 
 /* Sorted by name (strcmp); gq__config_key_find() bisects it. */
 static const struct key keys[] = {
+	NODE("advertised_address", KIND_HOSTPORT, advertised_address,
+	     "host:port", "", 0, 0,
+	     "host:port Kafka clients use to reach this node"),
 	NODE("cleanup_interval", KIND_DURATION, cleanup_interval_ms, "duration",
 	     "1h", 1, INT64_MAX, "how often retention runs"),
 	TOPIC("compression_enabled", KIND_BOOL, compression_enabled, "bool",
@@ -95,10 +104,16 @@ static const struct key keys[] = {
 	TOPIC("deduplication_window", KIND_COUNT, dedup_window, "count",
 	      "10000", 1, 10000000,
 	      "how many recent hashes to remember per partition"),
+	NODE("election_timeout", KIND_DURATION, election_timeout_ms, "duration",
+	     "600ms", 50, 60000,
+	     "Raft election timeout; heartbeats go at a sixth of it"),
 	NODE("enable_follower_read", KIND_BOOL, enable_follower_read, "bool",
 	     "true", 0, 1, "followers serve fetches from committed data"),
 	NODE("flush_interval", KIND_DURATION, flush_interval_ms, "duration",
 	     "5s", 1, INT64_MAX, "how often segments and the index are synced"),
+	NODE("initial_cluster", KIND_PEERS, initial_cluster, "peers", "", 0, 0,
+	     "id@ip:port of the first controller voters, this node "
+	     "included; empty for a single node"),
 	TOPIC("max_message_size", KIND_SIZE, max_message_size, "size",
 	      "1048576", 1, 256 * MIB, "largest accepted record batch"),
 	NODE("max_storage_size", KIND_SIZE, max_storage_size, "size",
@@ -169,7 +184,7 @@ gq__config_log_cb(const struct gq_config *config, void **arg,
 
 /* Longest canonical value: 20 digits of an int64, a duration with its
  * unit, or an address. */
-#define CANON_SIZE 64
+#define CANON_SIZE STR_SIZE
 
 static void seterr(char *errmsg, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -404,8 +419,101 @@ parse_address(const char *s, char *out)
 	if (parse_addr_field(&s, 5, 65535, &f[4]) != 0 || f[4] == 0 ||
 	    *s != '\0')
 		return GQ_EINVAL;
-	snprintf(out, GQ__ADDR_SIZE, "%u.%u.%u.%u:%u", f[0], f[1], f[2], f[3],
-		 f[4]);
+	snprintf(out, STR_SIZE, "%u.%u.%u.%u:%u", f[0], f[1], f[2], f[3], f[4]);
+	return 0;
+}
+
+/* "host:port" where host is a DNS name or IPv4 address (letters, digits,
+ * '.' and '-', at most 253 bytes) and port 1..65535, or "". */
+static int
+parse_hostport(const char *s, char *out)
+{
+	const char *colon = strrchr(s, ':');
+	const char *p;
+	unsigned port;
+
+	if (*s == '\0') {
+		out[0] = '\0';
+		return 0;
+	}
+	if (colon == NULL || colon == s || colon - s > 253)
+		return GQ_EINVAL;
+	for (p = s; p < colon; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			return GQ_EINVAL;
+	}
+	p = colon + 1;
+	if (parse_addr_field(&p, 5, 65535, &port) != 0 || port == 0 ||
+	    *p != '\0')
+		return GQ_EINVAL;
+	snprintf(out, STR_SIZE, "%s", s);
+	return 0;
+}
+
+int
+gq__peers_parse(const char *s, struct gq__peer *out, size_t *n)
+{
+	struct gq__peer peers[GQ__PEERS_MAX];
+	size_t count = 0;
+
+	while (*s != '\0') {
+		char addr[STR_SIZE];
+		const char *end = strchr(s, ',');
+		size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
+		uint64_t id;
+
+		if (count == GQ__PEERS_MAX || len >= sizeof(addr) ||
+		    parse_digits(&s, &id) != 0 || id == 0 || id > INT32_MAX ||
+		    (*s != '@' && *s != '='))
+			return GQ_EINVAL;
+		s++;
+		len = end != NULL ? (size_t)(end - s) : strlen(s);
+		memcpy(addr, s, len);
+		addr[len] = '\0';
+		if (parse_address(addr, peers[count].address) != 0 ||
+		    peers[count].address[0] == '\0')
+			return GQ_EINVAL;
+		peers[count].id = id;
+		for (size_t i = 0; i < count; i++) {
+			if (peers[i].id == id ||
+			    strcmp(peers[i].address, peers[count].address) == 0)
+				return GQ_EINVAL;
+		}
+		count++;
+		s += len;
+		if (*s == ',' && *++s == '\0')
+			return GQ_EINVAL; /* a trailing comma */
+	}
+	if (count == 0)
+		return GQ_EINVAL;
+	memcpy(out, peers, count * sizeof(*peers));
+	*n = count;
+	return 0;
+}
+
+/* The canonical "id@address,..." form of a peer list, or "". */
+static int
+parse_peers(const char *s, char *out)
+{
+	struct gq__peer peers[GQ__PEERS_MAX];
+	size_t n, used = 0;
+
+	out[0] = '\0';
+	if (*s == '\0')
+		return 0;
+	if (gq__peers_parse(s, peers, &n) != 0)
+		return GQ_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + used, STR_SIZE - used, "%s%llu@%s",
+				 i > 0 ? "," : "",
+				 (unsigned long long)peers[i].id,
+				 peers[i].address);
+
+		if (w < 0 || (size_t)w >= STR_SIZE - used)
+			return GQ_EINVAL;
+		used += (size_t)w;
+	}
 	return 0;
 }
 
@@ -436,6 +544,13 @@ expected(const struct key *k)
 	case KIND_ADDRESS:
 		return "an IPv4 address and port such as 127.0.0.1:7001, "
 		       "or an empty string";
+	case KIND_HOSTPORT:
+		return "a host name or IPv4 address and a port such as "
+		       "broker1.example.com:9092, or an empty string";
+	case KIND_PEERS:
+		return "a list of node id@IPv4 address:port such as "
+		       "1@127.0.0.1:7001,2@127.0.0.1:7002 (distinct ids and "
+		       "addresses), or an empty string";
 	}
 	return "a valid value";
 }
@@ -450,8 +565,10 @@ in_range(const struct key *k, int64_t v)
 	case KIND_DURATION_OR_FOREVER:
 		return v == -1 || (v >= 1 && v <= k->pub.max);
 	case KIND_DURATION:
-		return v >= 1 && v <= k->pub.max;
+		return v >= 1 && v >= k->pub.min && v <= k->pub.max;
 	case KIND_ADDRESS:
+	case KIND_HOSTPORT:
+	case KIND_PEERS:
 		return true;
 	default:
 		return v >= k->pub.min && v <= k->pub.max;
@@ -460,7 +577,7 @@ in_range(const struct key *k, int64_t v)
 
 /*
  * Parse @s for key @k into @v (every kind but KIND_ADDRESS) or @addr
- * (GQ__ADDR_SIZE bytes).  On GQ_EINVAL, @errmsg (may be NULL) names the key
+ * (STR_SIZE bytes).  On GQ_EINVAL, @errmsg (may be NULL) names the key
  * and the value.
  */
 static int
@@ -525,7 +642,13 @@ parse_value(const struct key *k, const char *s, int64_t *v, char *addr,
 		*v = (int64_t)i;
 		return 0;
 	case KIND_ADDRESS:
-		if (parse_address(s, addr) != 0)
+	case KIND_HOSTPORT:
+	case KIND_PEERS:
+		if (strlen(s) >= STR_SIZE ||
+		    (k->kind == KIND_ADDRESS    ? parse_address(s, addr)
+		     : k->kind == KIND_HOSTPORT ? parse_hostport(s, addr)
+						: parse_peers(s, addr)) != 0 ||
+		    strlen(addr) >= k->size)
 			goto err_syntax;
 		*v = 0;
 		return 0;
@@ -570,6 +693,8 @@ format_value(const struct key *k, int64_t v, const char *addr, char *out)
 		snprintf(out, CANON_SIZE, "%s", codecs[v].name);
 		return;
 	case KIND_ADDRESS:
+	case KIND_HOSTPORT:
+	case KIND_PEERS:
 		snprintf(out, CANON_SIZE, "%s", addr);
 		return;
 	default:
@@ -657,7 +782,7 @@ load(const struct key *k, const void *base)
 static void
 apply_default(const struct key *k, void *base)
 {
-	char addr[GQ__ADDR_SIZE];
+	char addr[STR_SIZE];
 	int64_t v = 0;
 
 	addr[0] = '\0';
@@ -692,7 +817,7 @@ gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
 		   char *errmsg)
 {
 	struct gq__node_conf c;
-	char addr[GQ__ADDR_SIZE];
+	char addr[STR_SIZE];
 	int64_t v;
 	size_t i;
 
@@ -715,7 +840,7 @@ gq__topic_conf_from(const struct gq_config *cfg,
 		    struct gq__topic_conf *out, char *errmsg)
 {
 	struct gq__topic_conf c = *defaults;
-	char addr[GQ__ADDR_SIZE];
+	char addr[STR_SIZE];
 	int64_t v;
 	size_t i;
 
@@ -854,7 +979,7 @@ gq_config_set(struct gq_config *config, const char *key, const char *value,
 	      char *errmsg)
 {
 	const struct key *k;
-	char addr[GQ__ADDR_SIZE];
+	char addr[STR_SIZE];
 	char canon[CANON_SIZE];
 	char *copy;
 	int64_t v = 0;

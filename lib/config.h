@@ -43,9 +43,25 @@ struct gq__node_conf {
 	int64_t cleanup_interval_ms;  /* >= 1 */
 	int32_t max_topic_partitions; /* 1 .. 100000 */
 	bool enable_follower_read;
-	uint64_t node_id;      /* 1 .. INT32_MAX */
-	char raft_address[64]; /* "a.b.c.d:port", or "" = none */
+	uint64_t node_id;             /* 1 .. INT32_MAX */
+	char raft_address[64];        /* "a.b.c.d:port", or "" = none */
+	char advertised_address[256]; /* "host:port", or "" = none */
+	char initial_cluster[512];    /* "id@a.b.c.d:port,...", or "" */
+	int64_t election_timeout_ms;
 };
+
+/* One member of initial_cluster. */
+struct gq__peer {
+	uint64_t id;
+	char address[64];
+};
+
+#define GQ__PEERS_MAX 16
+
+/* Parse "id@a.b.c.d:port[,...]" (also "id=..."): 1 to GQ__PEERS_MAX
+ * members with distinct ids (1 .. INT32_MAX) and distinct addresses.
+ * 0 or GQ_EINVAL; @out and @n written only on success. */
+int gq__peers_parse(const char *s, struct gq__peer *out, size_t *n);
 
 /* Where a key may be set: topic keys are accepted by a node (as defaults
  * for new topics) and by a topic; node keys by a node only. */

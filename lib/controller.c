@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * controller.c - Raft group 0 and its state machine (see controller.h for
- * the stored layout).  Invariant: the LMDB state and "ctl/applied" change
- * together in one transaction per applied command.
+ * the commands and the stored layout).  Invariant: the LMDB state and
+ * "ctl/applied" change together in one transaction per applied command or
+ * restored snapshot; the node's topic table and broker list are changed
+ * only after that transaction committed.
  */
 #include "controller.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "error.h"
 #include "heap.h"
 #include "node.h"
@@ -16,32 +19,27 @@
 
 #define CONTROLLER_GROUP_ID 0
 #define FIRST_PRODUCER_ID   1000
-#define MANIFEST_VERSION    1
-
-enum cmd_type {
-	CMD_TOPIC_CREATE = 1,
-	CMD_TOPIC_DELETE = 2,
-	CMD_PRODUCER_ID = 3,
-};
-
-struct ctl_result {
-	int status;
-	int64_t value;
-	struct gq__topic *topic;
-};
+#define SNAPSHOT_VERSION    2
+#define TOPIC_RECORD_V1     1
+#define TOPIC_RECORD_V2     2
 
 struct gq__controller {
 	struct gq_node *node;
 	struct gq__rgroup *rg;
 	uint64_t applied;
-	struct ctl_result result;
+	struct gq__ctl_result result; /* of the entry being applied */
+	struct gq__topic *created;    /* by the entry being applied */
+	struct gq__topic *deleted;
 };
 
 struct ctl_proposal {
 	struct gq__rgroup_req rreq;
-	struct gq__controller *c;
-	struct gq__req *req;
+	gq__ctl_cb cb;
+	void *arg;
 };
+
+/* The prefixes of the records that make up the controller's state. */
+static const char *const state_prefixes[] = { "ctl/", "topic/", "broker/" };
 
 static int
 meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
@@ -64,49 +62,120 @@ meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
 }
 
 static int
-meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value)
+meta_put(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *val,
+	 size_t len)
 {
-	uint8_t b[8];
 	MDB_val k = { strlen(key), (void *)key };
-	MDB_val v = { 8, b };
+	MDB_val v = { len, (void *)val };
 
-	gq__le64_put(b, value);
 	return gq__err_from_mdb(mdb_put(txn, dbi, &k, &v, 0));
 }
 
 static int
-topic_key(const char *name, char *key, size_t size)
+meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value)
 {
-	int n = snprintf(key, size, "topic/%s", name);
+	uint8_t b[8];
 
-	return n < 0 || (size_t)n >= size ? GQ_EBADNAME : 0;
+	gq__le64_put(b, value);
+	return meta_put(txn, dbi, key, b, sizeof(b));
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+/* Read the assignment of @t's partitions; @self stands in for version-1
+ * records, whose partitions all live on this node. */
+static void
+assignment_read(struct gq__rd *r, struct gq__topic *t)
+{
+	for (int32_t i = 0; i < t->n_parts && !r->bad; i++) {
+		struct gq__route *rt = &t->routes[i];
+
+		rt->n_replicas = gq__rd_u8(r);
+		if (rt->n_replicas == 0 || rt->n_replicas > GQ__REPLICAS_MAX)
+			r->bad = true;
+		for (uint8_t j = 0; j < rt->n_replicas && !r->bad; j++) {
+			rt->replicas[j] = (int32_t)gq__rd_le32(r);
+			if (rt->replicas[j] <= 0)
+				r->bad = true;
+		}
+	}
+}
+
+static int
+assignment_write(struct gq__buf *out, int32_t n_parts,
+		 const struct gq__route *routes)
+{
+	int rv = 0;
+
+	for (int32_t i = 0; i < n_parts; i++) {
+		rv |= gq__buf_put_u8(out, routes[i].n_replicas);
+		for (uint8_t j = 0; j < routes[i].n_replicas; j++)
+			rv |= gq__buf_put_le32(out,
+					       (uint32_t)routes[i].replicas[j]);
+	}
+	return rv != 0 ? GQ_ENOMEM : 0;
+}
+
+/* A topic object with @n_parts partitions and unknown leaders. */
+static struct gq__topic *
+topic_alloc(int32_t n_parts)
+{
+	struct gq__topic *t;
+
+	if (n_parts <= 0 || n_parts > 1000000 ||
+	    (t = gq__calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->n_parts = n_parts;
+	t->parts = gq__calloc((size_t)n_parts, sizeof(*t->parts));
+	t->routes = gq__calloc((size_t)n_parts, sizeof(*t->routes));
+	if (t->parts == NULL || t->routes == NULL) {
+		gq__topic_free(t);
+		return NULL;
+	}
+	for (int32_t i = 0; i < n_parts; i++) {
+		atomic_init(&t->routes[i].leader, -1);
+		atomic_init(&t->routes[i].epoch, -1);
+	}
+	return t;
 }
 
 /* Decode a "topic/<name>" record into a new topic object. */
 static int
-topic_decode(const char *name, size_t name_len, const uint8_t *v, size_t len,
-	     struct gq__topic **out)
+topic_decode(struct gq__controller *c, const char *name, size_t name_len,
+	     const uint8_t *v, size_t len, struct gq__topic **out)
 {
+	struct gq__rd r = gq__rd_init(v, len);
 	struct gq__topic *t;
-	int rv;
+	uint8_t version = gq__rd_u8(&r);
+	int16_t rf;
+	uint32_t id;
+	int32_t n;
 
-	if (len < 12 || v[0] != 1 || name_len == 0 || name_len > GQ_NAME_MAX)
+	gq__rd_u8(&r);
+	rf = (int16_t)gq__rd_le16(&r);
+	id = gq__rd_le32(&r);
+	n = (int32_t)gq__rd_le32(&r);
+	if (r.bad ||
+	    (version != TOPIC_RECORD_V1 && version != TOPIC_RECORD_V2) ||
+	    name_len == 0 || name_len > GQ_NAME_MAX || id == 0)
 		return GQ_ECORRUPT;
-	if ((t = gq__calloc(1, sizeof(*t))) == NULL)
-		return GQ_ENOMEM;
+	if ((t = topic_alloc(n)) == NULL)
+		return n <= 0 || n > 1000000 ? GQ_ECORRUPT : GQ_ENOMEM;
 	memcpy(t->name, name, name_len);
-	t->replication_factor = (int16_t)(v[2] | v[3] << 8);
-	t->id = gq__le32_get(v + 4);
-	t->n_parts = (int32_t)gq__le32_get(v + 8);
-	rv = gq__topic_conf_decode(v + 12, len - 12, &t->conf);
-	if (rv != 0 || t->n_parts <= 0 || t->n_parts > 1000000 || t->id == 0) {
+	t->replication_factor = rf;
+	t->id = id;
+	if (version == TOPIC_RECORD_V2) {
+		assignment_read(&r, t);
+	} else {
+		for (int32_t i = 0; i < n; i++) {
+			t->routes[i].n_replicas = 1;
+			t->routes[i].replicas[0] =
+				(int32_t)c->node->conf.node_id;
+		}
+	}
+	if (r.bad || gq__topic_conf_decode(r.p, r.left, &t->conf) != 0) {
 		gq__topic_free(t);
 		return GQ_ECORRUPT;
-	}
-	t->parts = gq__calloc((size_t)t->n_parts, sizeof(*t->parts));
-	if (t->parts == NULL) {
-		gq__free(t);
-		return GQ_ENOMEM;
 	}
 	*out = t;
 	return 0;
@@ -115,53 +184,105 @@ topic_decode(const char *name, size_t name_len, const uint8_t *v, size_t len,
 static int
 topic_encode(const struct gq__topic *t, struct gq__buf *out)
 {
-	uint8_t h[12] = { 1, 0 };
+	uint8_t h[12] = { TOPIC_RECORD_V2, 0 };
+	int rv;
 
 	h[2] = (uint8_t)t->replication_factor;
 	h[3] = (uint8_t)((uint16_t)t->replication_factor >> 8);
 	gq__le32_put(h + 4, t->id);
 	gq__le32_put(h + 8, (uint32_t)t->n_parts);
-	if (gq__buf_append(out, h, sizeof(h)) != 0)
+	if (gq__buf_append(out, h, sizeof(h)) != 0 ||
+	    assignment_write(out, t->n_parts, t->routes) != 0)
 		return GQ_ENOMEM;
-	return gq__topic_conf_encode(&t->conf, out);
+	rv = gq__topic_conf_encode(&t->conf, out);
+	return rv;
 }
 
-/* Load every committed topic into the node's table. */
 static int
-load_topics(struct gq__controller *c, char *errmsg)
+broker_decode(uint64_t id, const uint8_t *v, size_t len, struct gq__broker *b)
+{
+	struct gq__rd r = gq__rd_init(v, len);
+
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	if (gq__rd_u8(&r) != 1)
+		return GQ_ECORRUPT;
+	gq__rd_u8(&r);
+	gq__rd_str16(&r, b->raft_address, sizeof(b->raft_address));
+	gq__rd_str16(&r, b->client_address, sizeof(b->client_address));
+	return r.bad || id == 0 || id > INT32_MAX ? GQ_ECORRUPT : 0;
+}
+
+/* The id in a "broker/<10 digits>" key, or 0. */
+static uint64_t
+broker_key_id(const char *digits, size_t len)
+{
+	uint64_t id = 0;
+
+	if (len != 10)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (digits[i] < '0' || digits[i] > '9')
+			return 0;
+		id = id * 10 + (uint64_t)(digits[i] - '0');
+	}
+	return id;
+}
+
+static void
+broker_key(uint64_t id, char *key, size_t size)
+{
+	snprintf(key, size, "broker/%010llu", (unsigned long long)id);
+}
+
+/* Load the committed topics and brokers into the node's tables. */
+static int
+load_state(struct gq__controller *c, MDB_txn *txn, char *errmsg)
 {
 	struct gq__store *st = c->node->store;
-	MDB_txn *txn;
 	MDB_cursor *cur;
-	MDB_val k = { 6, "topic/" };
+	MDB_val k = { 6, "broker" };
 	MDB_val v;
 	int op = MDB_SET_RANGE;
 	int rv;
 
-	if ((rv = gq__store_begin(st, false, &txn)) != 0)
-		return rv;
 	if ((rv = meta_get_u64(txn, st->meta, "ctl/applied", &c->applied)))
-		goto out;
+		return rv;
 	if ((rv = gq__err_from_mdb(mdb_cursor_open(txn, st->meta, &cur))))
-		goto out;
+		return rv;
+	/* "broker/" sorts before "topic/": brokers are known first. */
 	while ((rv = mdb_cursor_get(cur, &k, &v, op)) == 0) {
-		struct gq__topic *t;
+		const char *key = k.mv_data;
+		char what[80];
 
 		op = MDB_NEXT;
-		if (k.mv_size < 6 || memcmp(k.mv_data, "topic/", 6) != 0)
-			break;
-		rv = topic_decode((const char *)k.mv_data + 6, k.mv_size - 6,
-				  v.mv_data, v.mv_size, &t);
-		if (rv == 0 && (rv = gq__node_topic_add(c->node, t)) != 0)
-			gq__topic_free(t);
-		if (rv == GQ_ECORRUPT) {
-			gq__errmsg_set(errmsg,
-				       "controller state: bad record for "
-				       "topic '%.*s' in index.lmdb",
-				       (int)k.mv_size - 6,
-				       (const char *)k.mv_data + 6);
-			break;
+		if (k.mv_size > 7 && memcmp(key, "broker/", 7) == 0) {
+			struct gq__broker b;
+
+			rv = broker_decode(
+				broker_key_id(key + 7, k.mv_size - 7),
+				v.mv_data, v.mv_size, &b);
+			if (rv == 0)
+				rv = gq__node_broker_put(c->node, &b);
+			snprintf(what, sizeof(what), "broker %.*s",
+				 (int)k.mv_size - 7, key + 7);
+		} else if (k.mv_size > 6 && memcmp(key, "topic/", 6) == 0) {
+			struct gq__topic *t;
+
+			rv = topic_decode(c, key + 6, k.mv_size - 6, v.mv_data,
+					  v.mv_size, &t);
+			if (rv == 0 && (rv = gq__node_topic_add(c->node, t)))
+				gq__topic_free(t);
+			snprintf(what, sizeof(what), "topic '%.*s'",
+				 (int)k.mv_size - 6, key + 6);
+		} else {
+			continue;
 		}
+		if (rv == GQ_ECORRUPT)
+			gq__errmsg_set(errmsg,
+				       "controller state: bad record for %s in "
+				       "index.lmdb",
+				       what);
 		if (rv != 0)
 			break;
 	}
@@ -170,45 +291,42 @@ load_topics(struct gq__controller *c, char *errmsg)
 	else if (rv > 0)
 		rv = gq__err_from_mdb(rv);
 	mdb_cursor_close(cur);
-out:
-	gq__store_abort(txn);
 	return rv;
 }
 
+/* ---- apply ------------------------------------------------------------ */
+
 static void
 apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
-	     size_t len, struct ctl_result *res)
+	     size_t len, struct gq__ctl_result *res)
 {
 	struct gq__store *st = c->node->store;
+	struct gq__rd r = gq__rd_init(p, len);
 	struct gq__buf rec = GQ__BUF_INIT;
-	struct gq__topic *t = NULL;
+	struct gq__topic *t;
+	char name[GQ_NAME_MAX + 1];
 	char key[GQ_NAME_MAX + 8];
 	uint64_t next_id;
-	size_t name_len;
+	int32_t n;
+	int16_t rf;
 	MDB_val k, v;
 	int rv;
 
-	/* Body: u16 name length, name, u32 partitions, u16 rf, conf. */
-	if (len < 2 || (name_len = p[0] | (size_t)p[1] << 8) == 0 ||
-	    name_len > GQ_NAME_MAX || len < 2 + name_len + 6) {
-		res->status = GQ_ECORRUPT;
+	gq__rd_str16(&r, name, sizeof(name));
+	n = (int32_t)gq__rd_le32(&r);
+	rf = (int16_t)gq__rd_le16(&r);
+	if (r.bad || name[0] == '\0' || (t = topic_alloc(n)) == NULL) {
+		res->status = r.bad || n <= 0 ? GQ_ECORRUPT : GQ_ENOMEM;
 		return;
 	}
-	if ((t = gq__calloc(1, sizeof(*t))) == NULL) {
-		res->status = GQ_ENOMEM;
-		return;
-	}
-	memcpy(t->name, p + 2, name_len);
-	t->n_parts = (int32_t)gq__le32_get(p + 2 + name_len);
-	t->replication_factor =
-		(int16_t)(p[6 + name_len] | p[7 + name_len] << 8);
-	rv = gq__topic_conf_decode(p + 8 + name_len, len - 8 - name_len,
-				   &t->conf);
-	if (rv != 0 || t->n_parts <= 0) {
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->replication_factor = rf;
+	assignment_read(&r, t);
+	if (r.bad || gq__topic_conf_decode(r.p, r.left, &t->conf) != 0) {
 		res->status = GQ_ECORRUPT;
 		goto out;
 	}
-	topic_key(t->name, key, sizeof(key));
+	snprintf(key, sizeof(key), "topic/%s", t->name);
 	k.mv_size = strlen(key);
 	k.mv_data = key;
 	if (mdb_get(txn, st->meta, &k, &v) == 0) {
@@ -219,21 +337,11 @@ apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		goto fail;
 	t->id = (uint32_t)(next_id == 0 ? 1 : next_id);
 	if ((rv = meta_put_u64(txn, st->meta, "ctl/next_topic_id",
-			       t->id + 1)) != 0)
+			       t->id + 1)) != 0 ||
+	    (rv = topic_encode(t, &rec)) != 0 ||
+	    (rv = meta_put(txn, st->meta, key, rec.base, rec.len)) != 0)
 		goto fail;
-	if ((rv = topic_encode(t, &rec)) != 0)
-		goto fail;
-	v.mv_size = rec.len;
-	v.mv_data = rec.base;
-	if ((rv = gq__err_from_mdb(mdb_put(txn, st->meta, &k, &v, 0))))
-		goto fail;
-	t->parts = gq__calloc((size_t)t->n_parts, sizeof(*t->parts));
-	if (t->parts == NULL) {
-		rv = GQ_ENOMEM;
-		goto fail;
-	}
-	res->topic = t;
-	res->status = 0;
+	c->created = t;
 	t = NULL;
 	goto out;
 fail:
@@ -245,7 +353,7 @@ out:
 
 static void
 apply_delete(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
-	     size_t len, struct ctl_result *res)
+	     size_t len, struct gq__ctl_result *res)
 {
 	struct gq__store *st = c->node->store;
 	char name[GQ_NAME_MAX + 1];
@@ -259,7 +367,7 @@ apply_delete(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	}
 	memcpy(name, p, len);
 	name[len] = '\0';
-	topic_key(name, key, sizeof(key));
+	snprintf(key, sizeof(key), "topic/%s", name);
 	k.mv_size = strlen(key);
 	k.mv_data = key;
 	rv = mdb_del(txn, st->meta, &k, NULL);
@@ -269,12 +377,12 @@ apply_delete(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	}
 	res->status = gq__err_from_mdb(rv);
 	if (res->status == 0)
-		res->topic = gq__node_topic_find(c->node, name);
+		c->deleted = gq__node_topic_find(c->node, name);
 }
 
 static void
 apply_producer_id(struct gq__controller *c, MDB_txn *txn,
-		  struct ctl_result *res)
+		  struct gq__ctl_result *res)
 {
 	struct gq__store *st = c->node->store;
 	uint64_t next;
@@ -291,17 +399,47 @@ out:
 }
 
 static void
+apply_broker(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
+	     size_t len, struct gq__broker *b, struct gq__ctl_result *res)
+{
+	struct gq__rd r = gq__rd_init(p, len);
+	struct gq__buf rec = GQ__BUF_INIT;
+	char key[32];
+
+	memset(b, 0, sizeof(*b));
+	b->id = gq__rd_le32(&r);
+	gq__rd_str16(&r, b->raft_address, sizeof(b->raft_address));
+	gq__rd_str16(&r, b->client_address, sizeof(b->client_address));
+	if (r.bad || b->id == 0 || b->id > INT32_MAX) {
+		res->status = GQ_ECORRUPT;
+		return;
+	}
+	broker_key(b->id, key, sizeof(key));
+	if (gq__buf_put_u8(&rec, 1) | gq__buf_put_u8(&rec, 0) |
+	    gq__buf_put_str16(&rec, b->raft_address) |
+	    gq__buf_put_str16(&rec, b->client_address))
+		res->status = GQ_ENOMEM;
+	else
+		res->status = meta_put(txn, c->node->store->meta, key, rec.base,
+				       rec.len);
+	gq__buf_free(&rec);
+}
+
+static void
 ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	  const uint8_t *data, size_t len, void **result)
 {
 	struct gq__controller *c = owner;
 	struct gq__store *st = c->node->store;
-	struct ctl_result *res = &c->result;
+	struct gq__ctl_result *res = &c->result;
+	struct gq__broker broker;
 	MDB_txn *txn;
 	int rv;
 
 	(void)term;
 	memset(res, 0, sizeof(*res));
+	res->index = index;
+	c->created = c->deleted = NULL;
 	*result = res;
 	if (index <= c->applied) {
 		res->status = GQ_EUNKNOWN; /* replayed: no proposer waits */
@@ -315,14 +453,17 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		return;
 	}
 	switch (type) {
-	case CMD_TOPIC_CREATE:
+	case GQ__CTL_TOPIC_CREATE:
 		apply_create(c, txn, data, len, res);
 		break;
-	case CMD_TOPIC_DELETE:
+	case GQ__CTL_TOPIC_DELETE:
 		apply_delete(c, txn, data, len, res);
 		break;
-	case CMD_PRODUCER_ID:
+	case GQ__CTL_PRODUCER_ID:
 		apply_producer_id(c, txn, res);
+		break;
+	case GQ__CTL_BROKER_REGISTER:
+		apply_broker(c, txn, data, len, &broker, res);
 		break;
 	default:
 		res->status = GQ_ECORRUPT;
@@ -337,30 +478,83 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: cannot record entry %llu: %s",
 			(unsigned long long)index, gq_strerror(rv));
-		if (res->topic != NULL && type == CMD_TOPIC_CREATE)
-			gq__topic_free(res->topic);
-		res->topic = NULL;
+		gq__topic_free(c->created);
+		c->created = c->deleted = NULL;
 		res->status = rv;
 		return;
 	}
 	c->applied = index;
+	if (res->status != 0)
+		return;
 	/* Side effects on the node only after the state is committed. */
-	if (res->status == 0 && type == CMD_TOPIC_CREATE)
-		gq__node_topic_created(c->node, res->topic);
-	else if (res->status == 0 && type == CMD_TOPIC_DELETE &&
-		 res->topic != NULL)
-		gq__node_topic_deleted(c->node, res->topic);
+	if (c->created != NULL)
+		gq__node_topic_created(c->node, c->created);
+	else if (c->deleted != NULL)
+		gq__node_topic_deleted(c->node, c->deleted);
+	else if (type == GQ__CTL_BROKER_REGISTER &&
+		 gq__node_broker_put(c->node, &broker) != 0)
+		gq__log(c->node, GQ_LOG_ERROR,
+			"controller: no memory to record broker %llu",
+			(unsigned long long)broker.id);
+	c->created = c->deleted = NULL;
+}
+
+/* ---- snapshots -------------------------------------------------------- */
+
+static bool
+is_state_key(const MDB_val *k)
+{
+	for (size_t i = 0; i < sizeof(state_prefixes) / sizeof(*state_prefixes);
+	     i++) {
+		size_t n = strlen(state_prefixes[i]);
+
+		if (k->mv_size > n &&
+		    memcmp(k->mv_data, state_prefixes[i], n) == 0)
+			return k->mv_size != 11 ||
+			       memcmp(k->mv_data, "ctl/applied", 11) != 0;
+	}
+	return false;
 }
 
 static int
 ctl_snapshot(void *owner, struct gq__buf *manifest)
 {
 	struct gq__controller *c = owner;
-	uint8_t b[16];
+	struct gq__store *st = c->node->store;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	uint32_t count = 0;
+	size_t count_at;
+	int op = MDB_FIRST;
+	int rv;
 
-	gq__le64_put(b, MANIFEST_VERSION);
-	gq__le64_put(b + 8, c->applied);
-	return gq__buf_append(manifest, b, sizeof(b));
+	if ((rv = gq__store_begin(st, false, &txn)) != 0)
+		return rv;
+	if ((rv = gq__err_from_mdb(mdb_cursor_open(txn, st->meta, &cur)))) {
+		gq__store_abort(txn);
+		return rv;
+	}
+	rv = gq__buf_put_le64(manifest, SNAPSHOT_VERSION) |
+	     gq__buf_put_le64(manifest, c->applied);
+	count_at = manifest->len;
+	rv |= gq__buf_put_le32(manifest, 0);
+	while (rv == 0 && mdb_cursor_get(cur, &k, &v, op) == 0) {
+		op = MDB_NEXT;
+		if (!is_state_key(&k))
+			continue;
+		rv = gq__buf_put_le32(manifest, (uint32_t)k.mv_size) |
+		     gq__buf_append(manifest, k.mv_data, k.mv_size) |
+		     gq__buf_put_le32(manifest, (uint32_t)v.mv_size) |
+		     gq__buf_append(manifest, v.mv_data, v.mv_size);
+		count++;
+	}
+	mdb_cursor_close(cur);
+	gq__store_abort(txn);
+	if (rv != 0)
+		return GQ_ENOMEM;
+	gq__le32_put(manifest->base + count_at, count);
+	return 0;
 }
 
 static int
@@ -371,18 +565,106 @@ ctl_snapshot_sync(void *owner)
 	return gq__store_sync(c->node->store);
 }
 
+/* Replace every state record with the snapshot's, in @txn. */
+static int
+state_replace(struct gq__controller *c, MDB_txn *txn, struct gq__rd *r,
+	      uint64_t applied)
+{
+	struct gq__store *st = c->node->store;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t count;
+	int rv;
+
+	if ((rv = gq__err_from_mdb(mdb_cursor_open(txn, st->meta, &cur))))
+		return rv;
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		if (is_state_key(&k) &&
+		    (rv = gq__err_from_mdb(mdb_cursor_del(cur, 0))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rv != 0)
+		return rv;
+	count = gq__rd_le32(r);
+	for (uint32_t i = 0; i < count && !r->bad; i++) {
+		k.mv_size = gq__rd_le32(r);
+		k.mv_data = (void *)gq__rd_take(r, k.mv_size);
+		v.mv_size = gq__rd_le32(r);
+		v.mv_data = (void *)gq__rd_take(r, v.mv_size);
+		if (r->bad || !is_state_key(&k))
+			return GQ_ECORRUPT;
+		if ((rv = gq__err_from_mdb(mdb_put(txn, st->meta, &k, &v, 0))))
+			return rv;
+	}
+	if (r->bad)
+		return GQ_ECORRUPT;
+	return meta_put_u64(txn, st->meta, "ctl/applied", applied);
+}
+
+/* After a restore: make the node's tables match the new state.  Topics
+ * that vanished (or were recreated under a new id) are deleted, new ones
+ * created; brokers are replaced. */
+static int
+tables_reload(struct gq__controller *c)
+{
+	struct gq_node *node = c->node;
+	struct gq__topic **old;
+	size_t n_old = node->n_topics;
+	char errmsg[GQ_ERRMSG_SIZE];
+	MDB_txn *txn;
+	int rv;
+
+	if ((old = gq__calloc(n_old + 1, sizeof(*old))) == NULL)
+		return GQ_ENOMEM;
+	memcpy(old, node->topics, n_old * sizeof(*old));
+	pthread_rwlock_wrlock(&node->meta_lock);
+	node->n_topics = 0;
+	node->n_brokers = 0;
+	pthread_rwlock_unlock(&node->meta_lock);
+	if ((rv = gq__store_begin(node->store, false, &txn)) == 0) {
+		rv = load_state(c, txn, errmsg);
+		gq__store_abort(txn);
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		struct gq__topic *t = gq__node_topic_find(node, old[i]->name);
+
+		if (t != NULL && t->id == old[i]->id) {
+			/* Unchanged: keep the live object, drop the copy. */
+			gq__node_topic_remove(node, t);
+			gq__topic_free(t);
+			gq__node_topic_add(node, old[i]);
+			old[i] = NULL;
+		}
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		if (old[i] != NULL)
+			gq__node_topic_deleted(node, old[i]);
+	}
+	for (size_t i = 0; i < node->n_topics; i++)
+		gq__topic_open_partitions(node, node->topics[i]);
+	gq__free(old);
+	return rv;
+}
+
 static int
 ctl_restore(void *owner, const uint8_t *data, size_t len)
 {
 	struct gq__controller *c = owner;
-	uint64_t applied;
+	struct gq__rd r = gq__rd_init(data, len);
+	uint64_t version = gq__rd_le64(&r);
+	uint64_t applied = gq__rd_le64(&r);
+	MDB_txn *txn;
+	int rv;
 
-	if (len < 16 || gq__le64_get(data) != MANIFEST_VERSION)
+	if (r.bad || (version != 1 && version != SNAPSHOT_VERSION))
 		return GQ_ECORRUPT;
-	applied = gq__le64_get(data + 8);
-	if (c->applied < applied) {
-		/* The snapshot promises state LMDB does not have: refuse
-		 * rather than serve a controller with lost topics. */
+	if (applied <= c->applied)
+		return 0; /* our own, or older than what we hold */
+	if (version == 1) {
+		/* A single node's manifest without state: LMDB lost what
+		 * Raft compacted away; refuse rather than serve without
+		 * topics. */
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: index.lmdb applied %llu is behind the "
 			"Raft snapshot at %llu",
@@ -390,7 +672,19 @@ ctl_restore(void *owner, const uint8_t *data, size_t len)
 			(unsigned long long)applied);
 		return GQ_ECORRUPT;
 	}
-	return 0;
+	if ((rv = gq__store_begin(c->node->store, true, &txn)) != 0)
+		return rv;
+	if ((rv = state_replace(c, txn, &r, applied)) != 0) {
+		gq__store_abort(txn);
+		return rv;
+	}
+	if ((rv = gq__store_commit(txn)) != 0)
+		return rv;
+	c->applied = applied;
+	gq__log(c->node, GQ_LOG_INFO,
+		"controller: state restored from a snapshot at index %llu",
+		(unsigned long long)applied);
+	return tables_reload(c);
 }
 
 static void
@@ -398,8 +692,8 @@ ctl_role(void *owner, bool leader, bool failed)
 {
 	struct gq__controller *c = owner;
 
-	/* Leadership itself is read by the node every loop turn
-	 * (gq__controller_ready()); only failures need saying. */
+	/* Leadership itself is read by the node every loop turn; only
+	 * failures need saying. */
 	(void)leader;
 	if (failed)
 		gq__log(c->node, GQ_LOG_ERROR, "controller group failed");
@@ -413,22 +707,40 @@ static const struct gq__rgroup_ops ctl_ops = {
 	.role = ctl_role,
 };
 
+/* ---- the group --------------------------------------------------------- */
+
 int
 gq__controller_open(struct gq_node *node, struct gq__controller **out,
 		    char *errmsg)
 {
+	const char *addrs[GQ__PEERS_MAX];
+	uint64_t ids[GQ__PEERS_MAX];
 	struct gq__controller *c;
 	struct gq__rgroup_conf rc;
 	char dir[4200];
+	MDB_txn *txn;
 	int rv;
 
 	if ((c = gq__calloc(1, sizeof(*c))) == NULL)
 		return GQ_ENOMEM;
 	c->node = node;
-	if ((rv = load_topics(c, errmsg)) != 0)
+	if ((rv = gq__store_begin(node->store, false, &txn)) != 0)
+		goto err;
+	rv = load_state(c, txn, errmsg);
+	gq__store_abort(txn);
+	if (rv != 0)
 		goto err;
 	snprintf(dir, sizeof(dir), "%s/controller", node->dir);
 	gq__node_rgroup_conf(node, true, &rc);
+	/* Every initial member bootstraps the same voters, in the same
+	 * order (initial_cluster must be identical on all of them). */
+	for (size_t i = 0; i < node->n_peers; i++) {
+		ids[i] = node->peers[i].id;
+		addrs[i] = node->peers[i].address;
+	}
+	rc.n_voters = (unsigned)node->n_peers;
+	rc.voter_ids = ids;
+	rc.voter_addresses = addrs;
 	rv = gq__rgroup_open(node->loop, dir, CONTROLLER_GROUP_ID, &rc,
 			     &ctl_ops, c, &c->rg, errmsg);
 	if (rv != 0)
@@ -444,102 +756,67 @@ static void
 proposal_done(struct gq__rgroup_req *rreq, int status, void *result)
 {
 	struct ctl_proposal *prop = rreq->data;
-	struct ctl_result *res = result;
-	struct gq__req *req = prop->req;
-	struct gq_node *node = prop->c->node;
+	struct gq__ctl_result res = { status, -1, 0 };
 
+	if (status == 0 && result == NULL)
+		res.status = GQ_EINTERNAL;
+	else if (status == 0)
+		res = *(struct gq__ctl_result *)result;
+	else if (status != GQ_ENOTLEADER && status != GQ_ECLOSED)
+		res.status = GQ_EUNKNOWN; /* proposed, outcome unknown */
+	prop->cb(prop->arg, &res);
 	gq__free(prop);
-	if (status == 0 && res == NULL)
-		status = GQ_EINTERNAL;
-	if (status == 0)
-		status = res->status;
-	if (status != 0) {
-		gq__req_complete(req, status);
-		return;
-	}
-	switch (req->type) {
-	case GQ__REQ_PRODUCER_ID:
-		req->u.producer.id = res->value;
-		req->u.producer.epoch = 0;
-		gq__req_complete(req, 0);
-		break;
-	case GQ__REQ_TOPIC_CREATE:
-	case GQ__REQ_TOPIC_DELETE:
-		/* Completes once the partitions are open, or removed. */
-		gq__node_topic_wait(node, res->topic, req);
-		break;
-	default:
-		gq__req_complete(req, GQ_EINTERNAL);
-	}
 }
 
-void
-gq__controller_submit(struct gq__controller *c, struct gq__req *req)
+int
+gq__controller_propose(struct gq__controller *c, uint32_t type,
+		       const void *body, size_t len, gq__ctl_cb cb, void *arg)
 {
 	struct ctl_proposal *prop;
-	struct gq__buf body = GQ__BUF_INIT;
 	struct raft_buffer buf;
-	uint32_t type;
 	uint8_t *payload;
-	uint8_t h[8];
-	size_t name_len = strlen(req->topic);
-	int rv = 0;
+	int rv;
 
-	switch (req->type) {
-	case GQ__REQ_TOPIC_CREATE:
-		type = CMD_TOPIC_CREATE;
-		h[0] = (uint8_t)name_len;
-		h[1] = (uint8_t)(name_len >> 8);
-		rv = gq__buf_append(&body, h, 2);
-		if (rv == 0)
-			rv = gq__buf_append(&body, req->topic, name_len);
-		gq__le32_put(h, (uint32_t)req->u.create.partitions);
-		h[4] = (uint8_t)req->u.create.replication_factor;
-		h[5] = (uint8_t)((uint16_t)req->u.create.replication_factor >>
-				 8);
-		if (rv == 0)
-			rv = gq__buf_append(&body, h, 6);
-		if (rv == 0)
-			rv = gq__topic_conf_encode(&req->u.create.conf, &body);
-		break;
-	case GQ__REQ_TOPIC_DELETE:
-		type = CMD_TOPIC_DELETE;
-		rv = gq__buf_append(&body, req->topic, name_len);
-		break;
-	case GQ__REQ_PRODUCER_ID:
-		type = CMD_PRODUCER_ID;
-		break;
-	default:
-		gq__req_complete(req, GQ_EINTERNAL);
-		return;
-	}
-	if (rv != 0)
-		goto err;
-	if ((prop = gq__calloc(1, sizeof(*prop))) == NULL) {
-		rv = GQ_ENOMEM;
-		goto err;
-	}
-	if ((payload = gq__rgroup_entry_alloc(body.len, &buf)) == NULL) {
+	if ((prop = gq__calloc(1, sizeof(*prop))) == NULL)
+		return GQ_ENOMEM;
+	if ((payload = gq__rgroup_entry_alloc(len, &buf)) == NULL) {
 		gq__free(prop);
-		rv = GQ_ENOMEM;
-		goto err;
+		return GQ_ENOMEM;
 	}
-	if (body.len > 0)
-		memcpy(payload, body.base, body.len);
-	prop->c = c;
-	prop->req = req;
+	if (len > 0)
+		memcpy(payload, body, len);
+	prop->cb = cb;
+	prop->arg = arg;
 	prop->rreq.data = prop;
-	rv = gq__rgroup_propose(c->rg, &prop->rreq, type, &buf, body.len,
+	rv = gq__rgroup_propose(c->rg, &prop->rreq, type, &buf, len,
 				proposal_done);
-	if (rv != 0) {
+	if (rv != 0)
 		gq__free(prop);
-		goto err;
-	}
-	gq__buf_free(&body);
-	return;
-err:
-	gq__buf_free(&body);
-	gq__req_complete(req, rv);
+	return rv;
+}
+
+int
+gq__ctl_encode_create(struct gq__buf *out, const char *name, int32_t partitions,
+		      int16_t replication_factor,
+		      const struct gq__route *routes,
+		      const struct gq__topic_conf *conf)
+{
+	if ((gq__buf_put_str16(out, name) |
+	     gq__buf_put_le32(out, (uint32_t)partitions) |
+	     gq__buf_put_le16(out, (uint16_t)replication_factor)) != 0 ||
+	    assignment_write(out, partitions, routes) != 0)
+		return GQ_ENOMEM;
+	return gq__topic_conf_encode(conf, out);
+}
+
+int
+gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b)
+{
+	if ((gq__buf_put_le32(out, (uint32_t)b->id) |
+	     gq__buf_put_str16(out, b->raft_address) |
+	     gq__buf_put_str16(out, b->client_address)) != 0)
+		return GQ_ENOMEM;
+	return 0;
 }
 
 void
@@ -549,9 +826,29 @@ gq__controller_poll(struct gq__controller *c)
 }
 
 bool
-gq__controller_ready(const struct gq__controller *c)
+gq__controller_is_leader(const struct gq__controller *c)
 {
 	return c != NULL && c->rg != NULL && gq__rgroup_is_leader(c->rg);
+}
+
+uint64_t
+gq__controller_leader(struct gq__controller *c, const char **address)
+{
+	raft_id id = 0;
+	const char *addr = NULL;
+
+	if (c == NULL || c->rg == NULL || c->rg->state >= GQ__RG_FAILED)
+		return 0;
+	raft_leader(&c->rg->raft, &id, &addr);
+	if (address != NULL)
+		*address = addr;
+	return id;
+}
+
+uint64_t
+gq__controller_applied(const struct gq__controller *c)
+{
+	return c->applied;
 }
 
 static void

@@ -1,47 +1,108 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * controller.h - the controller: Raft group 0, whose state machine owns
- * cluster metadata: topics (name, id, partition count, replication factor,
- * configuration), the topic-id counter and the producer-id counter.
+ * cluster metadata: the broker registry (ids and addresses), topics (name,
+ * id, partition count, replica assignment, configuration), the topic-id
+ * counter and the producer-id counter.  Which node leads it, which brokers
+ * are alive and which node leads each partition are not replicated state:
+ * cluster.c keeps them in memory.
  *
  * Its state lives in the node's LMDB `meta` database and changes only by
  * applying committed commands, each applied in one transaction together
  * with the applied Raft index, so a replay after a crash skips what is
  * already there.  Commands carry only deterministic data: ids are assigned
- * from counters inside apply, never from clocks or random numbers.
+ * from counters inside apply, never from clocks or random numbers, and
+ * replica placement is decided by the leader before it proposes.
+ *
+ * Commands (the entry type, then the payload, little-endian):
+ *   1 TOPIC_CREATE     str16 name, u32 partitions, u16 replication factor,
+ *                      per partition: u8 n, n x u32 broker id (the first
+ *                      is the preferred leader), then the topic
+ *                      configuration (config.h encoding) to the end
+ *   2 TOPIC_DELETE     the name, to the end
+ *   3 PRODUCER_ID      empty
+ *   4 BROKER_REGISTER  u32 id, str16 raft address, str16 client address
  *
  * LMDB `meta` layout (keys are ASCII, values little-endian):
  *   "ctl/applied"          u64  last applied Raft index of group 0
  *   "ctl/next_topic_id"    u32  next topic id (ids start at 1)
  *   "ctl/next_producer_id" u64  next producer id (ids start at 1000)
- *   "topic/<name>"         u8 version (1), u8 pad, i16 replication factor,
- *                          u32 id, i32 partitions, then the topic
- *                          configuration (config.h encoding)
+ *   "topic/<name>"         u8 version 2, u8 pad, i16 replication factor,
+ *                          u32 id, i32 partitions, the assignment as in
+ *                          TOPIC_CREATE, then the configuration.  Version
+ *                          1 (a single node's, no assignment) is read as
+ *                          every partition on this node.
+ *   "broker/<10-digit id>" u8 version 1, u8 pad, str16 raft address,
+ *                          str16 client address
+ *
+ * Snapshots carry the whole state (it is small): u64 version 2, u64
+ * applied index, u32 count, then count x (u32 key length, key, u32 value
+ * length, value) for every "ctl/", "topic/" and "broker/" record but
+ * "ctl/applied".  A replica restoring one replaces its state with it.
  */
 #ifndef GQ_CONTROLLER_H
 #define GQ_CONTROLLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
 
 struct gq_node;
-struct gq__req;
 struct gq__controller;
+struct gq__broker;
+struct gq__route;
+struct gq__topic_conf;
 
-/* Open group 0 and load the topics it already committed into the node's
- * topic table (their partitions are not opened here). */
+enum gq__ctl_cmd {
+	GQ__CTL_TOPIC_CREATE = 1,
+	GQ__CTL_TOPIC_DELETE = 2,
+	GQ__CTL_PRODUCER_ID = 3,
+	GQ__CTL_BROKER_REGISTER = 4,
+};
+
+/* What a command did, for its proposer. */
+struct gq__ctl_result {
+	int status;
+	int64_t value;  /* PRODUCER_ID: the id */
+	uint64_t index; /* the Raft index it applied at */
+};
+
+typedef void (*gq__ctl_cb)(void *arg, const struct gq__ctl_result *res);
+
+/* Open group 0 and load its committed state into the node (topic table
+ * and brokers; partitions are not opened here).  A node with an
+ * initial_cluster bootstraps the group with those voters, else alone. */
 int gq__controller_open(struct gq_node *node, struct gq__controller **out,
 			char *errmsg);
 
-/* Propose a topic create/delete or a producer-id allocation for @req.
- * The request completes when the command applied (creates then wait for
- * their partitions, see node.c).  Errors complete @req at once. */
-void gq__controller_submit(struct gq__controller *c, struct gq__req *req);
+/* Propose a command (leader only).  On 0 @cb runs once, when the command
+ * applied here or failed (GQ_ENOTLEADER, GQ_EUNKNOWN...).  On error @cb
+ * never runs. */
+int gq__controller_propose(struct gq__controller *c, uint32_t type,
+			   const void *body, size_t len, gq__ctl_cb cb,
+			   void *arg);
+
+/* Append a TOPIC_CREATE / BROKER_REGISTER payload.  0, GQ_ENOMEM. */
+int gq__ctl_encode_create(struct gq__buf *out, const char *name,
+			  int32_t partitions, int16_t replication_factor,
+			  const struct gq__route *routes,
+			  const struct gq__topic_conf *conf);
+int gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b);
 
 /* Loop turn: poll the group. */
 void gq__controller_poll(struct gq__controller *c);
 
-/* Leader with its barrier applied: commands can be proposed. */
-bool gq__controller_ready(const struct gq__controller *c);
+/* Leader with its barrier applied: commands can be proposed here. */
+bool gq__controller_is_leader(const struct gq__controller *c);
+
+/* The leader as this replica last heard (its id, and its Raft address in
+ * *address, valid until the next loop turn), or 0 if none is known. */
+uint64_t gq__controller_leader(struct gq__controller *c, const char **address);
+
+/* The last Raft index applied here. */
+uint64_t gq__controller_applied(const struct gq__controller *c);
 
 /* Close the group (asynchronously; the node counts closing groups). */
 void gq__controller_close(struct gq__controller *c);

@@ -52,6 +52,14 @@ lookup(struct gq_node *node, const char *topic, int32_t partition,
 		rv = GQ_ENOPARTITION;
 		gq__errmsg_set(errmsg, "topic '%s' has no partition %d", topic,
 			       partition);
+	} else if (t->parts[partition] == NULL &&
+		   !gq__route_has(&t->routes[partition], node->conf.node_id)) {
+		rv = GQ_ENOTLEADER;
+		gq__errmsg_set(errmsg,
+			       "no replica of %s/%d on this node; its leader "
+			       "is node %d",
+			       topic, partition,
+			       atomic_load(&t->routes[partition].leader));
 	} else if (t->parts[partition] == NULL) {
 		rv = GQ_ENOTREADY;
 		gq__errmsg_set(errmsg, "partition %s/%d is not open", topic,

@@ -16,23 +16,25 @@
 #include "node.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "controller.h"
 #include "error.h"
 #include "fsutil.h"
 #include "heap.h"
 #include "partition.h"
 #include "plog.h"
+#include "rpc.h"
 #include "transport.h"
 
-#define OFFSETS_TOPIC      "__consumer_offsets"
-#define OFFSETS_PARTITIONS 1
-#define RAFT_SEGMENT_SIZE  (8u << 20)
-#define SNAPSHOT_BUDGET    (32u << 20)
+#define RAFT_SEGMENT_SIZE (8u << 20)
+#define SNAPSHOT_BUDGET   (32u << 20)
+#define HEARTBEAT_MS      300
 
 /* Per-thread error detail (gq_node_errmsg()). */
 static _Thread_local struct {
@@ -195,16 +197,24 @@ void
 gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 		     struct gq__rgroup_conf *out)
 {
+	unsigned election = (unsigned)node->conf.election_timeout_ms;
+
 	memset(out, 0, sizeof(*out));
 	out->hub = node->hub;
 	out->node_id = node->conf.node_id;
-	out->address = node->conf.raft_address[0] ? node->conf.raft_address
-						  : "127.0.0.1:0";
+	out->address = gq__node_raft_address(node);
 	out->bootstrap = bootstrap;
 	out->raft_segment_size = RAFT_SEGMENT_SIZE;
 	out->snapshot_budget = SNAPSHOT_BUDGET;
-	out->election_ms = 1000;
-	out->heartbeat_ms = 100;
+	out->election_ms = election;
+	out->heartbeat_ms = election / 6 > 10 ? election / 6 : 10;
+}
+
+const char *
+gq__node_raft_address(const struct gq_node *node)
+{
+	return node->conf.raft_address[0] ? node->conf.raft_address
+					  : "127.0.0.1:0";
 }
 
 void
@@ -298,6 +308,20 @@ target(struct gq_node *node, struct gq__req *req, int not_open)
 	if (t == NULL)
 		return NULL;
 	if (t->parts[req->partition] == NULL) {
+		int32_t leader = atomic_load(&t->routes[req->partition].leader);
+
+		if (!gq__route_has(&t->routes[req->partition],
+				   node->conf.node_id)) {
+			/* Forwarding to the leader comes with the RPC
+			 * produce path; until then the caller is told. */
+			snprintf(req->errmsg, sizeof(req->errmsg),
+				 "no replica of %.200s/%d on node %llu; its "
+				 "leader is node %d",
+				 req->topic, req->partition,
+				 (unsigned long long)node->conf.node_id,
+				 leader);
+			not_open = GQ_ENOTLEADER;
+		}
 		gq__req_complete(req, not_open);
 		return NULL;
 	}
@@ -319,7 +343,7 @@ name_hash(const char *s)
 static void
 dispatch_commit(struct gq_node *node, struct gq__req *req)
 {
-	struct gq__topic *off = gq__node_topic_find(node, OFFSETS_TOPIC);
+	struct gq__topic *off = gq__node_topic_find(node, GQ__OFFSETS_TOPIC);
 	int32_t part;
 
 	/* The committed partition must exist; the commit itself goes to
@@ -333,7 +357,9 @@ dispatch_commit(struct gq_node *node, struct gq__req *req)
 	part = (int32_t)(name_hash(req->u.commit.group) %
 			 (uint32_t)off->n_parts);
 	if (off->parts[part] == NULL) {
-		gq__req_complete(req, GQ_ENOTREADY);
+		gq__req_complete(req, atomic_load(&off->routes[part].leader) > 0
+					      ? GQ_ENOTLEADER
+					      : GQ_ENOTREADY);
 		return;
 	}
 	gq__partition_enqueue(off->parts[part], req);
@@ -355,14 +381,7 @@ dispatch(struct gq_node *node, struct gq__req *req)
 	case GQ__REQ_TOPIC_CREATE:
 	case GQ__REQ_TOPIC_DELETE:
 	case GQ__REQ_PRODUCER_ID:
-		if (!gq__controller_ready(node->ctl)) {
-			/* Starting, or between leaders: park it until the
-			 * controller serves (checked every loop turn). */
-			req->next = node->ctl_waiting;
-			node->ctl_waiting = req;
-			break;
-		}
-		gq__controller_submit(node->ctl, req);
+		gq__cluster_submit(node->cluster, req);
 		break;
 	case GQ__REQ_WAIT:
 		if ((p = target(node, req, GQ_ETIMEDOUT)) != NULL)
@@ -399,6 +418,8 @@ poll_groups(struct gq_node *node)
 {
 	if (node->ctl != NULL)
 		gq__controller_poll(node->ctl);
+	if (node->cluster != NULL && node->ctl != NULL)
+		gq__cluster_poll(node->cluster);
 	/* A poll only starts raft_close(); groups leave the list later, from
 	 * their close callbacks, so the walk is safe. */
 	for (struct gq__rgroup *g = node->closing; g != NULL; g = g->close_next)
@@ -409,17 +430,16 @@ poll_groups(struct gq_node *node)
 		for (int32_t j = 0; j < t->n_parts; j++)
 			if (t->parts[j] != NULL)
 				gq__partition_poll(t->parts[j]);
+		gq__topic_check_waiters(node, t);
 	}
 }
 
-static void internal_create_done(struct gq__req *req);
-
-/* While starting: create the offsets topic once, then report readiness. */
+/* While starting: ready once the controller has a leader that has us
+ * registered, the offsets topic exists and every partition with a replica
+ * here knows its leader. */
 static void
 check_ready(struct gq_node *node)
 {
-	struct gq__topic *off;
-
 	if (node->open_status != 0) {
 		node->state = GQ__NODE_FAILED;
 		if (node->open_waiter != NULL) {
@@ -428,40 +448,16 @@ check_ready(struct gq_node *node)
 		}
 		return;
 	}
-	if (!gq__controller_ready(node->ctl))
+	if (!gq__cluster_registered(node->cluster) ||
+	    gq__node_topic_find(node, GQ__OFFSETS_TOPIC) == NULL)
 		return;
 	for (size_t i = 0; i < node->n_topics; i++) {
 		struct gq__topic *t = node->topics[i];
 
-		if (t->n_ready < t->n_parts)
-			return;
-	}
-	off = gq__node_topic_find(node, OFFSETS_TOPIC);
-	if (off == NULL) {
-		static const struct gq__req proto = {
-			.type = GQ__REQ_TOPIC_CREATE,
-		};
-		struct gq__req *req;
-
-		if (node->offsets_creating)
-			return;
-		if ((req = gq__malloc(sizeof(*req))) == NULL)
-			return;
-		*req = proto;
-		req->done = internal_create_done;
-		req->u.create.partitions = OFFSETS_PARTITIONS;
-		req->u.create.replication_factor = 1;
-		req->u.create.conf = node->conf.topic_defaults;
-		req->u.create.conf.compression_enabled = false;
-		req->u.create.conf.dedup_enabled = false;
-		req->u.create.conf.retention_ms = -1;
-		req->u.create.conf.retention_bytes = -1;
-		req->u.create.conf.segment_size = 1 << 20;
-		snprintf(req->topic, sizeof(req->topic), "%s", OFFSETS_TOPIC);
-		req->owner = node;
-		node->offsets_creating = true;
-		gq__controller_submit(node->ctl, req);
-		return;
+		for (int32_t j = 0; j < t->n_parts; j++)
+			if (t->parts[j] != NULL &&
+			    atomic_load(&t->routes[j].leader) < 0)
+				return;
 	}
 	node->state = GQ__NODE_READY;
 	gq__log(node, GQ_LOG_INFO, "node %llu ready: %zu topics in %s",
@@ -471,16 +467,6 @@ check_ready(struct gq_node *node)
 		waiter_signal(node->open_waiter);
 		node->open_waiter = NULL;
 	}
-}
-
-static void
-internal_create_done(struct gq__req *req)
-{
-	if (req->status != 0 && req->status != GQ_EEXIST)
-		gq__log(req->owner, GQ_LOG_ERROR, "cannot create %s: %s",
-			OFFSETS_TOPIC, gq_strerror(req->status));
-	((struct gq_node *)req->owner)->offsets_creating = false;
-	gq__free(req);
 }
 
 void
@@ -601,31 +587,16 @@ flush_cb(uv_timer_t *h)
 	}
 }
 
-/* ---- start and close ------------------------------------------------- */
-
-/* Submit the controller requests parked while it was not serving, oldest
- * first. */
 static void
-submit_waiting(struct gq_node *node)
+heartbeat_cb(uv_timer_t *h)
 {
-	struct gq__req *req = node->ctl_waiting;
-	struct gq__req *rev = NULL;
+	struct gq_node *node = h->data;
 
-	node->ctl_waiting = NULL;
-	while (req != NULL) {
-		struct gq__req *next = req->next;
-
-		req->next = rev;
-		rev = req;
-		req = next;
-	}
-	while (rev != NULL) {
-		struct gq__req *next = rev->next;
-
-		gq__controller_submit(node->ctl, rev);
-		rev = next;
-	}
+	if (node->cluster != NULL && node->ctl != NULL)
+		gq__cluster_tick(node->cluster);
 }
+
+/* ---- start and close ------------------------------------------------- */
 
 static void
 check_cb(uv_check_t *h)
@@ -633,8 +604,6 @@ check_cb(uv_check_t *h)
 	struct gq_node *node = h->data;
 
 	poll_groups(node);
-	if (node->ctl_waiting != NULL && gq__controller_ready(node->ctl))
-		submit_waiting(node);
 	flush_dirty(node);
 	if (node->state == GQ__NODE_STARTING)
 		check_ready(node);
@@ -688,6 +657,11 @@ start(struct gq_node *node)
 
 	rv = gq__hub_create(node->loop, node->conf.node_id,
 			    node->conf.raft_address, &node->hub, errmsg);
+	if (rv == 0)
+		rv = gq__rpc_create(node->hub, gq__cluster_on_rpc, node,
+				    &node->rpc);
+	if (rv == 0)
+		rv = gq__cluster_create(node, &node->cluster);
 	if (rv == 0)
 		rv = gq__controller_open(node, &node->ctl, errmsg);
 	if (rv != 0) {
@@ -744,17 +718,26 @@ finish_close(struct gq_node *node)
 		(uv_handle_t *)&node->check,
 		(uv_handle_t *)&node->cleanup_timer,
 		(uv_handle_t *)&node->flush_timer,
+		(uv_handle_t *)&node->heartbeat_timer,
 	};
 
 	node->state = GQ__NODE_CLOSED;
 	for (size_t i = 0; i < node->n_topics; i++)
 		gq__topic_free(node->topics[i]);
 	node->n_topics = 0;
+	while (node->deleting != NULL) {
+		struct gq__topic *t = node->deleting;
+
+		node->deleting = t->next_deleting;
+		gq__topic_free(t);
+	}
 	/* Set the count first: the hub may report closed at once. */
-	node->open_handles =
-		sizeof(handles) / sizeof(handles[0]) + (node->hub != NULL);
+	node->open_handles = sizeof(handles) / sizeof(handles[0]) +
+			     (node->hub != NULL) + (node->rpc != NULL);
 	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
 		uv_close(handles[i], handle_closed);
+	if (node->rpc != NULL)
+		gq__rpc_close(node->rpc, hub_closed, node);
 	if (node->hub != NULL)
 		gq__hub_close(node->hub, hub_closed, node);
 }
@@ -781,10 +764,11 @@ start_close(struct gq_node *node)
 			gq__req_complete(req, GQ_ECLOSED);
 		req = next;
 	}
-	gq__req_complete_list(node->ctl_waiting, GQ_ECLOSED);
-	node->ctl_waiting = NULL;
+	if (node->cluster != NULL)
+		gq__cluster_close(node->cluster);
 	uv_timer_stop(&node->cleanup_timer);
 	uv_timer_stop(&node->flush_timer);
+	uv_timer_stop(&node->heartbeat_timer);
 	for (size_t i = 0; i < node->n_topics; i++) {
 		struct gq__topic *t = node->topics[i];
 
@@ -809,11 +793,48 @@ node_free(struct gq_node *node)
 	gq__store_close(node->store);
 	gq__dir_unlock(node->lock_fd);
 	gq__free(node->topics);
+	gq__free(node->brokers);
 	gq__free(node->dirty);
+	gq__cluster_free(node->cluster);
 	pthread_rwlock_destroy(&node->meta_lock);
 	pthread_mutex_destroy(&node->queue_lock);
 	pthread_mutex_destroy(&node->log_lock);
 	gq__free(node);
+}
+
+/* Check initial_cluster against the node's id and Raft address; the
+ * address defaults to the node's entry in it. */
+static int
+cluster_conf(struct gq_node *node, char *errmsg)
+{
+	struct gq__node_conf *c = &node->conf;
+	const struct gq__peer *self = NULL;
+
+	if (c->initial_cluster[0] == '\0')
+		return 0;
+	if (gq__peers_parse(c->initial_cluster, node->peers, &node->n_peers))
+		return GQ_EINVAL; /* validated when set: not reached */
+	for (size_t i = 0; i < node->n_peers; i++)
+		if (node->peers[i].id == c->node_id)
+			self = &node->peers[i];
+	if (self == NULL) {
+		gq__errmsg_set(
+			errmsg, "node_id %llu is not in initial_cluster '%s'",
+			(unsigned long long)c->node_id, c->initial_cluster);
+		return GQ_EINVAL;
+	}
+	if (c->raft_address[0] == '\0') {
+		snprintf(c->raft_address, sizeof(c->raft_address), "%s",
+			 self->address);
+	} else if (strcmp(c->raft_address, self->address) != 0) {
+		gq__errmsg_set(errmsg,
+			       "raft_address %s differs from node %llu's "
+			       "entry in initial_cluster (%s)",
+			       c->raft_address, (unsigned long long)c->node_id,
+			       self->address);
+		return GQ_EINVAL;
+	}
+	return 0;
 }
 
 /* Create the node object, lock the directory and open the index; nothing
@@ -846,7 +867,9 @@ node_create(const char *dir, const struct gq_config *config,
 	node->log_min = GQ_LOG_INFO;
 	node->log_cb =
 		gq__config_log_cb(config, &node->log_arg, &node->log_min);
-	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0)
+	atomic_init(&node->controller_id, -1);
+	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0 ||
+	    (rv = cluster_conf(node, errmsg)) != 0)
 		goto err;
 	if ((rv = gq__mkdirs(dir, errmsg)) != 0)
 		goto err;
@@ -885,6 +908,10 @@ node_start_on(struct gq_node *node, uv_loop_t *loop)
 	uv_timer_start(&node->flush_timer, flush_cb,
 		       (uint64_t)node->conf.flush_interval_ms,
 		       (uint64_t)node->conf.flush_interval_ms);
+	uv_timer_init(loop, &node->heartbeat_timer);
+	node->heartbeat_timer.data = node;
+	uv_timer_start(&node->heartbeat_timer, heartbeat_cb, HEARTBEAT_MS,
+		       HEARTBEAT_MS);
 	start(node);
 	/* The first check reports readiness or a failed start: make the loop
 	 * turn now rather than at its first timer. */
@@ -896,6 +923,14 @@ static void
 loop_thread(void *arg)
 {
 	struct gq_node *node = arg;
+	sigset_t pipe;
+
+	/* A peer that closes its end makes writes raise SIGPIPE in the
+	 * writing thread; blocked here, they fail with EPIPE instead and the
+	 * application's handlers are left alone. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 
 	node_start_on(node, node->loop);
 	uv_run(node->loop, UV_RUN_DEFAULT);

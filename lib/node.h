@@ -30,6 +30,29 @@
 
 struct gq__partition;
 struct gq__controller;
+struct gq__cluster;
+struct gq__rpc;
+
+/* Most replicas one partition may have (a replica move adds one). */
+#define GQ__REPLICAS_MAX 8
+
+/* A broker as the controller registered it, plus what the node last heard
+ * of its liveness.  Changed by the loop under meta_lock. */
+struct gq__broker {
+	uint64_t id;
+	char raft_address[64];
+	char client_address[256];
+	bool alive;
+};
+
+/* Where a partition lives: its replicas (the first is the preferred
+ * leader), and the leader last seen, published for application threads. */
+struct gq__route {
+	uint8_t n_replicas;
+	int32_t replicas[GQ__REPLICAS_MAX];
+	atomic_int_least32_t leader; /* node id, or -1 */
+	atomic_int_least32_t epoch;  /* its Raft term: the Kafka leader epoch */
+};
 
 enum gq__node_state {
 	GQ__NODE_STARTING,
@@ -47,13 +70,28 @@ struct gq__topic {
 	int32_t n_parts;
 	int16_t replication_factor;
 	struct gq__topic_conf conf;
-	struct gq__partition **parts;
-	int32_t n_ready;  /* partitions serving */
-	int32_t n_closed; /* partitions closed after a delete */
+	struct gq__route *routes;     /* n_parts */
+	struct gq__partition **parts; /* NULL where no replica is here */
+	int32_t n_local;  /* partitions with a replica on this node */
+	int32_t n_closed; /* local partitions closed after a delete */
 	int status;       /* first partition open failure, or 0 */
 	bool deleting;
+	struct gq__topic *next_deleting; /* the node's deleting list */
 	struct gq__req *waiters; /* create/delete requests to complete */
+	uint64_t wait_until;     /* loop time the create waiters give up */
 };
+
+/* The internal topic of committed group offsets. */
+#define GQ__OFFSETS_TOPIC      "__consumer_offsets"
+#define GQ__OFFSETS_PARTITIONS 1
+
+/* A partition's id across the cluster and its Raft group id: unique
+ * because topic ids are never reused. */
+static inline uint64_t
+gq__part_uid(const struct gq__topic *t, int32_t index)
+{
+	return (uint64_t)t->id << 20 | (uint64_t)index;
+}
 
 /* Blocking callers wait on one of these, on their own stack. */
 struct gq__waiter {
@@ -87,6 +125,13 @@ struct gq__req {
 		gq_producer_id_cb producer_id;
 	} async_cb; /* the application's callback, with its argument */
 	void *async_arg;
+	struct {
+		struct gq__cluster *cl;
+		uint64_t deadline; /* loop time it fails with ETIMEDOUT */
+		uint64_t retry_at; /* loop time of the next attempt */
+		uint64_t index;    /* controller index to see applied */
+		bool sent_before;  /* an earlier attempt may have landed */
+	} ctl;                     /* controller requests (cluster.c) */
 	char errmsg[GQ_ERRMSG_SIZE];
 	char topic[GQ_NAME_MAX + 1];
 	int32_t partition;
@@ -147,8 +192,13 @@ struct gq_node {
 
 	int lock_fd;
 	struct gq__hub *hub; /* the Raft port of every group */
+	struct gq__rpc *rpc; /* node-to-node requests on that port */
 	struct gq__store *store;
 	struct gq__controller *ctl;
+	struct gq__cluster *cluster;
+	struct gq__peer peers[GQ__PEERS_MAX]; /* initial_cluster */
+	size_t n_peers;
+	atomic_int_least32_t controller_id; /* leader of group 0, or -1 */
 
 	pthread_mutex_t queue_lock;
 	struct gq__req *queue_head;
@@ -159,14 +209,17 @@ struct gq_node {
 	struct gq__topic **topics;
 	size_t n_topics;
 	size_t cap_topics;
+	struct gq__broker *brokers; /* sorted by id */
+	size_t n_brokers;
+	size_t cap_brokers;
+	struct gq__topic *deleting; /* deleted, local partitions closing */
 
 	/* Partitions with produce requests waiting to be proposed. */
 	struct gq__partition **dirty;
 	size_t n_dirty;
 	size_t cap_dirty;
-	bool offsets_creating;
-	struct gq__req *ctl_waiting; /* parked until the controller serves */
-	atomic_uint rr_counter;      /* round-robin partitioner */
+	uv_timer_t heartbeat_timer;
+	atomic_uint rr_counter; /* round-robin partitioner */
 
 	pthread_mutex_t log_lock;
 	gq_log_cb log_cb;
@@ -193,6 +246,10 @@ void gq__topic_free(struct gq__topic *t);
  * recorded in t->status (and fail the node's start while starting). */
 void gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t);
 
+/* Loop turn: complete @t's create waiters once every partition has a
+ * leader (or fail them: open failure, timeout). */
+void gq__topic_check_waiters(struct gq_node *node, struct gq__topic *t);
+
 /* Post @req to the loop (any thread).  GQ_ECLOSED once the node closes. */
 int gq__node_post(struct gq_node *node, struct gq__req *req);
 
@@ -209,8 +266,7 @@ int gq__node_topic_add(struct gq_node *node, struct gq__topic *t);
 /* Loop thread: remove a topic from the table (write lock taken inside). */
 void gq__node_topic_remove(struct gq_node *node, struct gq__topic *t);
 
-/* Loop thread: a partition of @t started serving, or failed. */
-void gq__node_partition_ready(struct gq_node *node, struct gq__topic *t);
+/* Loop thread: a partition of @t failed to start. */
 void gq__node_partition_failed(struct gq_node *node, struct gq__topic *t,
 			       int status);
 /* Loop thread: a partition of a deleted topic finished closing. */
@@ -221,8 +277,9 @@ void gq__node_partition_removed(struct gq_node *node, struct gq__topic *t);
 void gq__node_topic_created(struct gq_node *node, struct gq__topic *t);
 void gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t);
 
-/* Loop thread: complete @req when @t's partitions are all open (create)
- * or all removed (delete); at once if @t is NULL. */
+/* Loop thread: complete @req when every partition of @t has a leader
+ * (create) or its local partitions are all removed (delete); at once if @t
+ * is NULL. */
 void gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
 			 struct gq__req *req);
 
@@ -235,6 +292,22 @@ void gq__node_group_closed(struct gq_node *node, struct gq__rgroup *g);
 void gq__node_mark_dirty(struct gq_node *node, struct gq__partition *p);
 void gq__node_unmark_dirty(struct gq_node *node, struct gq__partition *p);
 
+/* Loop thread: a deleted topic whose local partitions are still closing,
+ * or NULL. */
+struct gq__topic *gq__node_deleting_find(struct gq_node *node,
+					 const char *name);
+
+/* Loop thread: record a broker (write lock taken inside); replaces the
+ * one with the same id.  GQ_ENOMEM. */
+int gq__node_broker_put(struct gq_node *node, const struct gq__broker *b);
+
+/* Loop thread: the broker with @id, or NULL.  Callers off the loop hold
+ * meta_lock. */
+struct gq__broker *gq__node_broker_find(struct gq_node *node, uint64_t id);
+
+/* Whether this node holds a replica of @r. */
+bool gq__route_has(const struct gq__route *r, uint64_t node_id);
+
 /* Set this thread's error detail for @node. */
 void gq__node_set_errmsg(struct gq_node *node, const char *msg);
 
@@ -242,8 +315,12 @@ void gq__node_set_errmsg(struct gq_node *node, const char *msg);
 int gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t,
 		       char *out, size_t size);
 
-/* The Raft settings every group of this node uses. */
+/* The Raft settings every group of this node uses (no voters: the
+ * caller adds them). */
 void gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 			  struct gq__rgroup_conf *out);
+
+/* This node's Raft address ("127.0.0.1:0" when it has none). */
+const char *gq__node_raft_address(const struct gq_node *node);
 
 #endif /* GQ_NODE_H */

@@ -77,9 +77,9 @@ struct gq__partition {
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
-	struct gq__req *waiters;     /* long polls (gq_fetch_wait_async) */
-	bool dirty;                  /* listed in the node's dirty array */
-	atomic_int_least32_t leader; /* node id of the leader, or -1 */
+	struct gq__req *waiters; /* long polls (gq_fetch_wait_async) */
+	bool dirty;              /* listed in the node's dirty array */
+	struct gq__route *route; /* in the topic: replicas, leader */
 
 	struct producer *producers; /* sorted by id */
 	size_t n_producers;
@@ -965,12 +965,39 @@ part_role(void *owner, bool leader, bool failed)
 		return;
 	}
 	p->state = leader ? PART_SERVING : PART_WAITING;
-	/* Published for describe, which runs on application threads. */
-	atomic_store(&p->leader, leader ? (int32_t)p->node->conf.node_id : -1);
-	if (leader && prev == PART_OPENING)
-		gq__node_partition_ready(p->node, p->topic);
+	(void)prev;
 	if (leader && p->backlog_head != NULL)
 		mark_dirty(p);
+}
+
+/* Publish the leader this replica sees (for describe, Metadata and the
+ * heartbeat); a leader elsewhere gets the produce backlog refused, since
+ * it will not be proposed here. */
+static void
+route_update(struct gq__partition *p)
+{
+	struct gq__rgroup *g = p->rg;
+	uint64_t self = p->node->conf.node_id;
+	raft_id id = 0;
+	const char *addr = NULL;
+	int32_t leader;
+
+	if (g->state >= GQ__RG_FAILED)
+		id = 0;
+	else if (gq__rgroup_is_leader(g))
+		id = self;
+	else
+		raft_leader(&g->raft, &id, &addr);
+	/* Our own election is not a leader until its barrier applied. */
+	leader = id == 0 || (id == self && !gq__rgroup_is_leader(g))
+			 ? -1
+			 : (int32_t)id;
+	if (atomic_load(&p->route->leader) != leader) {
+		atomic_store(&p->route->epoch, (int32_t)gq__rgroup_term(g));
+		atomic_store(&p->route->leader, leader);
+		if (leader > 0 && (uint64_t)leader != self)
+			fail_backlog(p, GQ_ENOTLEADER);
+	}
 }
 
 static const struct gq__rgroup_ops part_ops = {
@@ -980,6 +1007,39 @@ static const struct gq__rgroup_ops part_ops = {
 	.restore = part_restore,
 	.role = part_role,
 };
+
+/* The initial voters of the partition's group: its replicas, at the Raft
+ * addresses the controller registered.  A partition whose only replica is
+ * this node bootstraps alone, at whatever address the node has. */
+static int
+voters(struct gq__partition *p, struct gq__rgroup_conf *rc, uint64_t *ids,
+       const char **addrs, char *errmsg)
+{
+	const struct gq__route *r = p->route;
+
+	if (r->n_replicas == 1 &&
+	    (uint64_t)r->replicas[0] == p->node->conf.node_id)
+		return 0;
+	for (uint8_t i = 0; i < r->n_replicas; i++) {
+		const struct gq__broker *b =
+			gq__node_broker_find(p->node, (uint64_t)r->replicas[i]);
+
+		if (b == NULL || b->raft_address[0] == '\0') {
+			gq__errmsg_set(errmsg,
+				       "partition %s/%d: replica %d is not a "
+				       "registered broker with a Raft address",
+				       p->topic->name, p->index,
+				       r->replicas[i]);
+			return GQ_ECORRUPT;
+		}
+		ids[i] = b->id;
+		addrs[i] = b->raft_address;
+	}
+	rc->n_voters = r->n_replicas;
+	rc->voter_ids = ids;
+	rc->voter_addresses = addrs;
+	return 0;
+}
 
 /* Free the partition object and what it owns in memory. */
 static void
@@ -1003,6 +1063,8 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	struct gq__plog_conf pc;
 	struct gq__plog_recovery rec;
 	struct gq__rgroup_conf rc;
+	const char *addrs[GQ__REPLICAS_MAX];
+	uint64_t ids[GQ__REPLICAS_MAX];
 	char path[4300];
 	int rv;
 
@@ -1011,9 +1073,9 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	p->node = node;
 	p->topic = t;
 	p->index = index;
-	p->uid = (uint64_t)t->id << 20 | (uint64_t)index;
+	p->uid = gq__part_uid(t, index);
 	p->state = PART_OPENING;
-	atomic_init(&p->leader, -1);
+	p->route = &t->routes[index];
 	if ((rv = gq__node_topic_dir(node, t, path, sizeof(path))) != 0)
 		goto err_free;
 	if ((rv = gq__pathf(p->dir, sizeof(p->dir), "%s/%d", path, index)))
@@ -1056,6 +1118,8 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	}
 	snprintf(path, sizeof(path), "%s/raft", p->dir);
 	gq__node_rgroup_conf(node, true, &rc);
+	if ((rv = voters(p, &rc, ids, addrs, errmsg)) != 0)
+		goto err_plog;
 	/* Group ids: the controller is 0, partitions are their uid. */
 	rv = gq__rgroup_open(node->loop, path, p->uid, &rc, &part_ops, p,
 			     &p->rg, errmsg);
@@ -1073,8 +1137,18 @@ err_free:
 void
 gq__partition_enqueue(struct gq__partition *p, struct gq__req *req)
 {
+	int32_t leader = atomic_load(&p->route->leader);
+
 	if (p->state == PART_CLOSING) {
 		gq__req_complete(req, GQ_ECLOSED);
+		return;
+	}
+	if (p->state != PART_SERVING && leader > 0 &&
+	    (uint64_t)leader != p->node->conf.node_id) {
+		snprintf(req->errmsg, sizeof(req->errmsg),
+			 "partition %.200s/%d is led by node %d",
+			 p->topic->name, p->index, leader);
+		gq__req_complete(req, GQ_ENOTLEADER);
 		return;
 	}
 	req->next = NULL;
@@ -1273,6 +1347,8 @@ void
 gq__partition_poll(struct gq__partition *p)
 {
 	gq__rgroup_poll(p->rg);
+	if (p->state != PART_CLOSING)
+		route_update(p);
 }
 
 static void
@@ -1343,5 +1419,5 @@ gq__partition_request_snapshot(struct gq__partition *p)
 int32_t
 gq__partition_leader(struct gq__partition *p)
 {
-	return atomic_load(&p->leader);
+	return atomic_load(&p->route->leader);
 }

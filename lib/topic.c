@@ -124,7 +124,77 @@ gq__topic_free(struct gq__topic *t)
 	if (t == NULL)
 		return;
 	gq__free(t->parts);
+	gq__free(t->routes);
 	gq__free(t);
+}
+
+bool
+gq__route_has(const struct gq__route *r, uint64_t node_id)
+{
+	for (uint8_t i = 0; i < r->n_replicas; i++)
+		if (r->replicas[i] == (int32_t)node_id)
+			return true;
+	return false;
+}
+
+/* ---- the node's brokers ------------------------------------------------ */
+
+struct gq__broker *
+gq__node_broker_find(struct gq_node *node, uint64_t id)
+{
+	size_t lo = 0, hi = node->n_brokers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (node->brokers[mid].id == id)
+			return &node->brokers[mid];
+		if (node->brokers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int
+gq__node_broker_put(struct gq_node *node, const struct gq__broker *b)
+{
+	struct gq__broker *old = gq__node_broker_find(node, b->id);
+	size_t pos = 0;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	if (old != NULL) {
+		bool alive = old->alive;
+
+		*old = *b;
+		old->alive = alive;
+		pthread_rwlock_unlock(&node->meta_lock);
+		return 0;
+	}
+	if (node->n_brokers == node->cap_brokers) {
+		size_t cap = node->cap_brokers ? node->cap_brokers * 2 : 8;
+		struct gq__broker *nb;
+
+		nb = gq__realloc(node->brokers, cap * sizeof(*nb));
+		if (nb == NULL) {
+			pthread_rwlock_unlock(&node->meta_lock);
+			return GQ_ENOMEM;
+		}
+		node->brokers = nb;
+		node->cap_brokers = cap;
+	}
+	while (pos < node->n_brokers && node->brokers[pos].id < b->id)
+		pos++;
+	memmove(&node->brokers[pos + 1], &node->brokers[pos],
+		(node->n_brokers - pos) * sizeof(*node->brokers));
+	node->brokers[pos] = *b;
+	/* Alive until the controller says otherwise: a new broker just
+	 * heartbeated. */
+	node->brokers[pos].alive = true;
+	node->n_brokers++;
+	pthread_rwlock_unlock(&node->meta_lock);
+	return 0;
 }
 
 static void
@@ -144,7 +214,8 @@ gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t)
 	for (int32_t i = 0; i < t->n_parts; i++) {
 		int rv;
 
-		if (t->parts[i] != NULL)
+		if (t->parts[i] != NULL ||
+		    !gq__route_has(&t->routes[i], node->conf.node_id))
 			continue;
 		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
 		if (rv != 0) {
@@ -177,11 +248,20 @@ gq__node_topic_created(struct gq_node *node, struct gq__topic *t)
 	gq__topic_open_partitions(node, t);
 }
 
+/* The last local partition of a deleted topic closed: drop its
+ * directory and finish. */
 static void
 topic_removed(struct gq_node *node, struct gq__topic *t)
 {
+	struct gq__topic **pp;
 	char dir[4200];
 
+	for (pp = &node->deleting; *pp != NULL; pp = &(*pp)->next_deleting) {
+		if (*pp == t) {
+			*pp = t->next_deleting;
+			break;
+		}
+	}
 	if (gq__node_topic_dir(node, t, dir, sizeof(dir)) == 0)
 		gq__rm_rf(dir);
 	complete_waiters(t, 0);
@@ -195,6 +275,10 @@ gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t)
 
 	t->deleting = true;
 	gq__node_topic_remove(node, t);
+	t->next_deleting = node->deleting;
+	node->deleting = t;
+	/* Create waiters cannot be satisfied any more. */
+	complete_waiters(t, GQ_ENOTOPIC);
 	for (int32_t i = 0; i < t->n_parts; i++)
 		open += t->parts[i] != NULL;
 	t->n_closed = t->n_parts - open;
@@ -207,6 +291,16 @@ gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t)
 			gq__partition_close(t->parts[i], true);
 }
 
+struct gq__topic *
+gq__node_deleting_find(struct gq_node *node, const char *name)
+{
+	for (struct gq__topic *t = node->deleting; t != NULL;
+	     t = t->next_deleting)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
 void
 gq__node_partition_removed(struct gq_node *node, struct gq__topic *t)
 {
@@ -214,11 +308,22 @@ gq__node_partition_removed(struct gq_node *node, struct gq__topic *t)
 		topic_removed(node, t);
 }
 
+/* Every partition of @t has a leader somewhere. */
+static bool
+topic_led(const struct gq__topic *t)
+{
+	for (int32_t i = 0; i < t->n_parts; i++)
+		if (atomic_load(&t->routes[i].leader) < 0)
+			return false;
+	return true;
+}
+
+#define CREATE_WAIT_MS 30000
+
 void
 gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
 		    struct gq__req *req)
 {
-	(void)node;
 	if (t == NULL) {
 		gq__req_complete(req, 0);
 		return;
@@ -228,21 +333,33 @@ gq__node_topic_wait(struct gq_node *node, struct gq__topic *t,
 			gq__req_complete(req, t->status);
 			return;
 		}
-		if (t->n_ready == t->n_parts) {
+		if (topic_led(t)) {
 			gq__req_complete(req, 0);
 			return;
 		}
+		t->wait_until = uv_now(node->loop) + CREATE_WAIT_MS;
 	}
 	req->next = t->waiters;
 	t->waiters = req;
 }
 
 void
-gq__node_partition_ready(struct gq_node *node, struct gq__topic *t)
+gq__topic_check_waiters(struct gq_node *node, struct gq__topic *t)
 {
-	(void)node;
-	if (++t->n_ready == t->n_parts && !t->deleting)
+	if (t->waiters == NULL || t->deleting)
+		return;
+	if (t->status != 0) {
+		complete_waiters(t, t->status);
+	} else if (topic_led(t)) {
 		complete_waiters(t, 0);
+	} else if (uv_now(node->loop) >= t->wait_until) {
+		for (struct gq__req *r = t->waiters; r != NULL; r = r->next)
+			snprintf(r->errmsg, sizeof(r->errmsg),
+				 "topic '%.150s' created, but not every "
+				 "partition elected a leader within %d s",
+				 t->name, CREATE_WAIT_MS / 1000);
+		complete_waiters(t, GQ_ETIMEDOUT);
+	}
 }
 
 void
@@ -316,12 +433,11 @@ create_prepare(struct gq_node *node, struct gq__req *req, const char *name,
 			       node->conf.max_topic_partitions, partitions);
 		return GQ_EINVAL;
 	}
-	if (replication_factor != 1) {
-		/* A single node holds one replica; clusters come with #4. */
+	if (replication_factor < 1 || replication_factor > GQ__REPLICAS_MAX) {
+		/* The controller leader checks it against the live brokers. */
 		gq__errmsg_set(req->errmsg,
-			       "replication factor %d exceeds the 1 node of "
-			       "this cluster",
-			       replication_factor);
+			       "replication factor must be 1 to %d, not %d",
+			       GQ__REPLICAS_MAX, replication_factor);
 		return GQ_EINVAL;
 	}
 	rv = gq__topic_conf_from(config, &node->conf.topic_defaults,
@@ -524,10 +640,21 @@ gq_topic_describe(struct gq_node *node, const char *name,
 		struct gq__plog_stats s;
 
 		pi->partition = i;
-		pi->leader = -1;
-		if (t->parts[i] == NULL)
+		pi->leader = atomic_load(&t->routes[i].leader);
+		pi->leader_epoch = atomic_load(&t->routes[i].epoch);
+		pi->replica_count = t->routes[i].n_replicas;
+		for (uint8_t j = 0; j < t->routes[i].n_replicas; j++) {
+			const struct gq__broker *b = gq__node_broker_find(
+				node, (uint64_t)t->routes[i].replicas[j]);
+
+			pi->replicas[j] = t->routes[i].replicas[j];
+			if (b == NULL || b->alive)
+				pi->live_mask |= 1u << j;
+		}
+		if (t->parts[i] == NULL) {
+			pi->log_start = pi->high_watermark = -1;
 			continue;
-		pi->leader = gq__partition_leader(t->parts[i]);
+		}
 		gq__plog_stats(gq__partition_plog(t->parts[i]), &s);
 		pi->log_start = s.log_start;
 		pi->high_watermark = s.next_offset;

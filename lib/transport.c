@@ -20,8 +20,9 @@
 #include "error.h"
 #include "heap.h"
 
-/* "GQRAFT01" read as a little-endian u64. */
+/* "GQRAFT01" and "GQRPC001" read as little-endian u64s. */
 #define HANDSHAKE_MAGIC 0x3130544641525147ULL
+#define RPC_MAGIC       0x3130304350525147ULL
 #define HANDSHAKE_FIXED 32
 #define ADDRESS_MAX     256
 #define INCOMING_MAX    1024
@@ -55,6 +56,8 @@ struct gq__hub {
 	unsigned n_incoming;
 	unsigned handles; /* listener and incoming handles not yet closed */
 	bool closed;
+	gq__hub_rpc_cb rpc_cb;
+	void *rpc_arg;
 	void (*close_cb)(void *arg);
 	void *close_arg;
 };
@@ -178,9 +181,11 @@ incoming_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	if ((in->got += (size_t)n) < in->need)
 		return;
 	if (!in->fixed_done) {
+		uint64_t magic = gq__le64_get(in->hdr);
+
 		len = gq__le64_get(in->hdr + 24);
-		if (gq__le64_get(in->hdr) != HANDSHAKE_MAGIC || len == 0 ||
-		    len > ADDRESS_MAX || len % 8 != 0 ||
+		if ((magic != HANDSHAKE_MAGIC && magic != RPC_MAGIC) ||
+		    len == 0 || len > ADDRESS_MAX || len % 8 != 0 ||
 		    (in->addr = gq__malloc((size_t)len)) == NULL) {
 			incoming_abort(in);
 			return;
@@ -192,6 +197,21 @@ incoming_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	}
 	in->addr[in->need - 1] = '\0';
 	uv_read_stop(stream);
+	if (gq__le64_get(in->hdr) == RPC_MAGIC) {
+		struct gq__hub *hub = in->hub;
+
+		if (hub->rpc_cb == NULL) {
+			incoming_abort(in);
+			return;
+		}
+		incoming_unlink(in);
+		hub->handles--; /* the RPC channel owns the stream now */
+		hub->rpc_cb(hub->rpc_arg, in->tcp, gq__le64_get(in->hdr + 16),
+			    in->addr);
+		gq__free(in->addr);
+		gq__free(in);
+		return;
+	}
 	slot = group_find(in->hub, gq__le64_get(in->hdr + 8));
 	if (slot == NULL) {
 		/* Not open here (yet): the peer's raft_uv retries. */
@@ -308,6 +328,57 @@ gq__hub_close(struct gq__hub *hub, void (*cb)(void *arg), void *arg)
 		incoming_abort(hub->incoming);
 	hub->closed = true;
 	maybe_hub_closed(hub);
+}
+
+void
+gq__hub_set_rpc(struct gq__hub *hub, gq__hub_rpc_cb cb, void *arg)
+{
+	hub->rpc_cb = cb;
+	hub->rpc_arg = arg;
+}
+
+uv_loop_t *
+gq__hub_loop(struct gq__hub *hub)
+{
+	return hub->loop;
+}
+
+uint64_t
+gq__hub_node_id(struct gq__hub *hub)
+{
+	return hub->node_id;
+}
+
+const char *
+gq__hub_address(struct gq__hub *hub)
+{
+	return hub->address;
+}
+
+int
+gq__hub_handshake(struct gq__hub *hub, bool rpc, uint64_t group_id,
+		  uint8_t **out, size_t *len)
+{
+	size_t alen = strlen(hub->address) + 1;
+	size_t padded = (alen + 7) & ~(size_t)7;
+	uint8_t *hs;
+
+	if ((hs = gq__calloc(1, HANDSHAKE_FIXED + padded)) == NULL)
+		return GQ_ENOMEM;
+	gq__le64_put(hs, rpc ? RPC_MAGIC : HANDSHAKE_MAGIC);
+	gq__le64_put(hs + 8, group_id);
+	gq__le64_put(hs + 16, hub->node_id);
+	gq__le64_put(hs + 24, padded);
+	memcpy(hs + HANDSHAKE_FIXED, hub->address, alen);
+	*out = hs;
+	*len = HANDSHAKE_FIXED + padded;
+	return 0;
+}
+
+int
+gq__parse_address(const char *address, struct sockaddr_in *out)
+{
+	return parse_address(address, out);
 }
 
 /* ---- the per-group transport ----------------------------------------- */
@@ -427,26 +498,16 @@ static void
 outgoing_connected(uv_connect_t *c, int status)
 {
 	struct outgoing *o = c->data;
-	struct gq__hub *hub = o->tp->hub;
-	size_t alen = strlen(hub->address) + 1;
-	size_t padded = (alen + 7) & ~(size_t)7;
+	size_t len;
 	uv_buf_t b;
 
-	if (status != 0 || o->canceled) {
-		outgoing_fail(o);
-		return;
-	}
-	if ((o->hs = gq__calloc(1, HANDSHAKE_FIXED + padded)) == NULL) {
+	if (status != 0 || o->canceled ||
+	    gq__hub_handshake(o->tp->hub, false, o->tp->gid, &o->hs, &len)) {
 		outgoing_fail(o);
 		return;
 	}
 	uv_tcp_nodelay(o->tcp, 1);
-	gq__le64_put(o->hs, HANDSHAKE_MAGIC);
-	gq__le64_put(o->hs + 8, o->tp->gid);
-	gq__le64_put(o->hs + 16, hub->node_id);
-	gq__le64_put(o->hs + 24, padded);
-	memcpy(o->hs + HANDSHAKE_FIXED, hub->address, alen);
-	b = uv_buf_init((char *)o->hs, (unsigned)(HANDSHAKE_FIXED + padded));
+	b = uv_buf_init((char *)o->hs, (unsigned)len);
 	o->write.data = o;
 	if (uv_write(&o->write, (uv_stream_t *)o->tcp, &b, 1,
 		     outgoing_written) != 0)

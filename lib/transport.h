@@ -22,8 +22,10 @@
 #ifndef GQ_TRANSPORT_H
 #define GQ_TRANSPORT_H
 
+#include <netinet/in.h>
 #include <raft.h>
 #include <raft/uv.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -39,6 +41,28 @@ int gq__hub_create(uv_loop_t *loop, uint64_t node_id, const char *address,
  * must all be closed already.  @cb runs once everything is closed and the
  * hub freed. */
 void gq__hub_close(struct gq__hub *hub, void (*cb)(void *arg), void *arg);
+
+/* Route incoming RPC connections (handshake magic "GQRPC001", group id 0)
+ * to @cb; NULL closes them instead.  The stream was allocated with
+ * raft_malloc(): @cb owns it (uv_close it, raft_free it afterwards) and
+ * receives the sender's node id and address.  No byte past the handshake
+ * has been read. */
+typedef void (*gq__hub_rpc_cb)(void *arg, uv_tcp_t *stream, uint64_t sender_id,
+			       const char *sender_address);
+void gq__hub_set_rpc(struct gq__hub *hub, gq__hub_rpc_cb cb, void *arg);
+
+/* The hub's loop, node id and listening address ("" if none). */
+uv_loop_t *gq__hub_loop(struct gq__hub *hub);
+uint64_t gq__hub_node_id(struct gq__hub *hub);
+const char *gq__hub_address(struct gq__hub *hub);
+
+/* A handshake from this hub (RPC, or Raft for @group_id) in *@out
+ * (gq__free it), *@len bytes.  0 or GQ_ENOMEM. */
+int gq__hub_handshake(struct gq__hub *hub, bool rpc, uint64_t group_id,
+		      uint8_t **out, size_t *len);
+
+/* Parse "a.b.c.d:port".  0 or GQ_EINVAL. */
+int gq__parse_address(const char *address, struct sockaddr_in *out);
 
 /* Prepare @t for group @group_id of @hub.  RAFT_NOMEM on failure (a raft
  * code: raft_uv is the caller of everything in the vtable). */

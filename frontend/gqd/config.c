@@ -119,6 +119,10 @@ static const struct key keys[] = {
 	    NO, J_INT | J_STR),
 	LIB("enable_follower_read", "GQ_ENABLE_FOLLOWER_READ", "bool", "true",
 	    NO, J_BOOL),
+	/* Cluster keys, passed to the library as they are. */
+	LIB("initial_cluster", "GQ_INITIAL_CLUSTER", "peers", "", NO, J_STR),
+	LIB("election_timeout", "GQ_ELECTION_TIMEOUT", "duration", "600ms", NO,
+	    J_STR),
 	/* gqd's own keys. */
 	OWN("broker_id", "GQ_BROKER_ID", "id", "1", NO, K_BROKER_ID,
 	    J_INT | J_STR, broker_id, 1, INT32_MAX),
@@ -151,6 +155,9 @@ static const struct key keys[] = {
 	    K_BOOL, J_BOOL, auto_create_topics, 0, 1),
 	OWN("default_partitions", "GQ_DEFAULT_PARTITIONS", "count", "1", LTR,
 	    K_COUNT, J_INT | J_STR, default_partitions, 1, 100000),
+	OWN("default_replication_factor", "GQ_DEFAULT_REPLICATION_FACTOR",
+	    "count", "1", LTR, K_COUNT, J_INT | J_STR,
+	    default_replication_factor, 1, GQ_REPLICAS_MAX),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -861,6 +868,11 @@ gqd_config_node_config(const struct gqd_config *c, struct gq_config **out,
 		snprintf(buf, sizeof(buf), "%s:%u", c->raft.ip,
 			 (unsigned)c->raft.port);
 	if ((rv = gq_config_set(lc, "raft_address", buf, libmsg)) != 0)
+		goto err_destroy;
+	/* What other nodes tell Kafka clients about this one. */
+	snprintf(buf, sizeof(buf), "%s:%u", c->advertised.host,
+		 (unsigned)c->advertised.port);
+	if ((rv = gq_config_set(lc, "advertised_address", buf, libmsg)) != 0)
 		goto err_destroy;
 	*out = lc;
 	return 0;

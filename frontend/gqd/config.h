@@ -78,6 +78,7 @@ struct gqd_config {
 	uint64_t idle_timeout_ms;             /* 0 = never; default 10m */
 	bool auto_create_topics;              /* default true */
 	int32_t default_partitions;           /* default 1 */
+	int32_t default_replication_factor;   /* default 1 */
 
 	/* The library's keys set so far, canonical; owned.  Keys never set
 	 * are absent (gq_config_get() returns NULL) and take the library's

@@ -282,7 +282,6 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 	const struct gqd_config *cfg = gqd_req_config(req);
 	struct gq_topic_info *info;
 	struct gqk_metadata_partition *parts;
-	int32_t *self;
 	int32_t n;
 	int rv;
 
@@ -297,10 +296,13 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 		 * yet"; the client asks again. */
 		if (copy != NULL &&
 		    (a = gqd_async_new(req, auto_create_done, copy, 0)) != NULL)
-			gqd_async_started(a, gq_topic_create_async(
-						     gqd_req_node(req), name,
-						     cfg->default_partitions, 1,
-						     NULL, gqd_async_done, a));
+			gqd_async_started(
+				a, gq_topic_create_async(
+					   gqd_req_node(req), name,
+					   cfg->default_partitions,
+					   (int16_t)cfg
+						   ->default_replication_factor,
+					   NULL, gqd_async_done, a));
 		else
 			free(copy);
 		t->error_code = GQK_ERR_LEADER_NOT_AVAILABLE;
@@ -312,26 +314,41 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 	}
 	n = gq_topic_info_partitions(info);
 	parts = gqd_arena(req, (size_t)n, sizeof(*parts));
-	self = gqd_arena(req, 1, sizeof(*self));
-	if (parts == NULL || self == NULL) {
+	if (parts == NULL) {
 		gq_topic_info_destroy(info);
 		t->error_code = GQK_ERR_REQUEST_TIMED_OUT;
 		return;
 	}
-	*self = cfg->broker_id;
 	for (int32_t i = 0; i < n; i++) {
 		struct gq_partition_info pi;
+		int32_t *replicas, *isr;
+		int32_t n_isr = 0;
 
 		gq_topic_info_partition(info, i, &pi);
+		replicas =
+			gqd_arena(req, pi.replica_count + 1, sizeof(*replicas));
+		isr = gqd_arena(req, pi.replica_count + 1, sizeof(*isr));
+		if (replicas == NULL || isr == NULL) {
+			gq_topic_info_destroy(info);
+			t->error_code = GQK_ERR_REQUEST_TIMED_OUT;
+			return;
+		}
+		/* In sync: the replicas on live nodes (Raft followers catch
+		 * up by themselves; a majority holds every commit). */
+		for (uint32_t j = 0; j < pi.replica_count; j++) {
+			replicas[j] = pi.replicas[j];
+			if (pi.live_mask & (1u << j))
+				isr[n_isr++] = pi.replicas[j];
+		}
 		parts[i].partition_index = i;
 		parts[i].leader_id = pi.leader;
 		parts[i].error_code = pi.leader < 0
 					      ? GQK_ERR_LEADER_NOT_AVAILABLE
 					      : GQK_ERR_NONE;
-		parts[i].n_replicas = 1;
-		parts[i].replicas = self;
-		parts[i].n_isr = pi.leader < 0 ? 0 : 1;
-		parts[i].isr = self;
+		parts[i].n_replicas = (int32_t)pi.replica_count;
+		parts[i].replicas = replicas;
+		parts[i].n_isr = n_isr;
+		parts[i].isr = isr;
 	}
 	t->n_partitions = n;
 	t->partitions = parts;
@@ -344,7 +361,10 @@ handle_metadata(struct gqd_req *req)
 	const struct gqk_metadata_req *m = &req->body.metadata;
 	const struct gqd_config *cfg = gqd_req_config(req);
 	struct gqk_metadata_resp resp = { 0 };
-	struct gqk_metadata_broker *broker;
+	struct gqk_metadata_broker *brokers;
+	struct gq_broker_info *reg = NULL;
+	size_t n_reg = 0;
+	int32_t n_brokers;
 	struct gqk_metadata_topic *topics = NULL;
 	char **names = NULL;
 	size_t n_names = 0;
@@ -353,13 +373,35 @@ handle_metadata(struct gqd_req *req)
 	bool may_create =
 		req->hdr.api_version < 4 || m->allow_auto_topic_creation;
 
-	broker = gqd_arena(req, 1, sizeof(*broker));
-	if (broker == NULL)
+	if (gq_cluster_brokers(gqd_req_node(req), &reg, &n_reg) != 0 ||
+	    (brokers = gqd_arena(req, n_reg + 1, sizeof(*brokers))) == NULL)
 		goto nomem;
-	broker->node_id = cfg->broker_id;
-	broker->host = gqd_arena_str(req, cfg->advertised.host);
-	broker->port = cfg->advertised.port;
-	broker->rack = GQK_STR_NULL;
+	/* This node as it listens, then every other live node as it
+	 * registered with the controller. */
+	brokers[0].node_id = cfg->broker_id;
+	brokers[0].host = gqd_arena_str(req, cfg->advertised.host);
+	brokers[0].port = cfg->advertised.port;
+	brokers[0].rack = GQK_STR_NULL;
+	n_brokers = 1;
+	for (size_t i = 0; i < n_reg; i++) {
+		struct gqk_metadata_broker *b = &brokers[n_brokers];
+		char host[256];
+		char *colon;
+
+		if (reg[i].id == cfg->broker_id || !reg[i].alive ||
+		    (colon = strrchr(reg[i].client_address, ':')) == NULL)
+			continue;
+		snprintf(host, sizeof(host), "%.*s",
+			 (int)(colon - reg[i].client_address),
+			 reg[i].client_address);
+		b->node_id = reg[i].id;
+		b->host = gqd_arena_str(req, host);
+		b->port = (int32_t)strtol(colon + 1, NULL, 10);
+		b->rack = GQK_STR_NULL;
+		n_brokers++;
+	}
+	gq_cluster_brokers_free(reg);
+	reg = NULL;
 	if (m->all_topics) {
 		if (gq_topic_list(gqd_req_node(req), &names, &n_names) != 0)
 			goto nomem;
@@ -383,10 +425,10 @@ handle_metadata(struct gqd_req *req)
 		}
 	}
 	gq_topic_list_free(names, n_names);
-	resp.n_brokers = 1;
-	resp.brokers = broker;
+	resp.n_brokers = n_brokers;
+	resp.brokers = brokers;
 	resp.cluster_id = GQK_STR(CLUSTER_ID);
-	resp.controller_id = cfg->broker_id;
+	resp.controller_id = gq_cluster_controller(gqd_req_node(req));
 	resp.n_topics = n;
 	resp.topics = topics;
 	gqd_resp_begin(req);
@@ -394,6 +436,7 @@ handle_metadata(struct gqd_req *req)
 	gqd_req_finish(req);
 	return;
 nomem:
+	gq_cluster_brokers_free(reg);
 	gq_topic_list_free(names, n_names);
 	gqd_fail_close(req);
 }
@@ -416,6 +459,7 @@ static const struct {
 struct topic_op {
 	char name[GQ_NAME_MAX + 1];
 	int32_t partitions;
+	int16_t replication_factor;
 	struct gq_config *config;
 	int16_t error; /* decided before running, or GQK_ERR_NONE */
 	char message[GQ_ERRMSG_SIZE];
@@ -514,10 +558,10 @@ topics_start(struct gqd_req *req, struct topics_job *job)
 			     ? gq_topic_delete_async(gqd_req_node(req),
 						     op->name, gqd_async_done,
 						     a)
-			     : gq_topic_create_async(gqd_req_node(req),
-						     op->name, op->partitions,
-						     1, op->config,
-						     gqd_async_done, a);
+			     : gq_topic_create_async(
+				       gqd_req_node(req), op->name,
+				       op->partitions, op->replication_factor,
+				       op->config, gqd_async_done, a);
 		gqd_async_started(a, rv);
 		if (rv != 0) {
 			op->rv = rv;
@@ -549,7 +593,10 @@ create_respond(struct gqd_req *req, struct topics_job *job)
 		int16_t err = op->error;
 
 		if (err == GQK_ERR_NONE && op->rv == GQ_EINVAL)
-			err = GQK_ERR_INVALID_PARTITIONS;
+			err = strncmp(op->message, "replication factor", 18) ==
+					      0
+				      ? GQK_ERR_INVALID_REPLICATION_FACTOR
+				      : GQK_ERR_INVALID_PARTITIONS;
 		else if (err == GQK_ERR_NONE)
 			err = gqd_kafka_err(op->rv);
 		topics[i].name = cr->topics[i].name;
@@ -591,9 +638,14 @@ handle_create_topics(struct gqd_req *req)
 
 		op->partitions = t->num_partitions < 0 ? cfg->default_partitions
 						       : t->num_partitions;
+		op->replication_factor =
+			t->replication_factor < 0
+				? (int16_t)cfg->default_replication_factor
+				: t->replication_factor;
 		if (!gqd_name_of(t->name, op->name))
 			op->error = GQK_ERR_INVALID_TOPIC_EXCEPTION;
-		else if (t->replication_factor > 1)
+		else if (op->replication_factor < 1 ||
+			 op->replication_factor > GQ_REPLICAS_MAX)
 			op->error = GQK_ERR_INVALID_REPLICATION_FACTOR;
 		else if (t->n_assignments > 0)
 			op->error = GQK_ERR_INVALID_REPLICA_ASSIGNMENT;
@@ -603,9 +655,8 @@ handle_create_topics(struct gqd_req *req)
 			op->error = topic_config(t, op);
 		if (op->error == GQK_ERR_INVALID_REPLICATION_FACTOR)
 			snprintf(op->message, sizeof(op->message),
-				 "replication factor %d exceeds the 1 broker "
-				 "of this cluster",
-				 t->replication_factor);
+				 "replication factor must be 1 to %d, not %d",
+				 GQ_REPLICAS_MAX, t->replication_factor);
 	}
 	job->respond = create_respond;
 	topics_start(req, job);

@@ -125,6 +125,19 @@ produce_ack(void *arg, int status, int32_t partition, gq_offset base)
 			"");
 }
 
+/* Kafka clients read from the leader Metadata named; another node answers
+ * NOT_LEADER_OR_FOLLOWER so the client refreshes its metadata.  True when
+ * the partition is led here, or unknown (the read then reports why). */
+static bool
+led_here(struct gqd_req *req, const char *topic, int32_t partition)
+{
+	int32_t leader = -1;
+
+	return gq_partition_leader(gqd_req_node(req), topic, partition, &leader,
+				   NULL) != 0 ||
+	       leader == gqd_req_config(req)->broker_id;
+}
+
 /* Checks Kafka makes on a partition's records before appending.  Produce
  * v0-v2 is advertised only so that librdkafka compresses (KAFKA-PROTOCOL.md
  * 1.3); their message formats (magic 0/1) are answered with
@@ -326,6 +339,10 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 					GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
+			if (!led_here(req, name, p->partition)) {
+				o->error_code = GQK_ERR_NOT_LEADER_OR_FOLLOWER;
+				continue;
+			}
 			/* KIP-74: the first batch comes whole even when it
 			 * is larger than the limits; later ones must fit. */
 			max = (size_t)(p->partition_max_bytes > 0
@@ -525,6 +542,10 @@ gqd_handle_list_offsets(struct gqd_req *req)
 			if (!named) {
 				o->error_code =
 					GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			if (!led_here(req, name, p->partition_index)) {
+				o->error_code = GQK_ERR_NOT_LEADER_OR_FOLLOWER;
 				continue;
 			}
 			rv = gq_list_offsets(

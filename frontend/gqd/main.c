@@ -67,6 +67,8 @@ static const struct {
 	  "Raft and node-to-node port (default 127.0.0.1:7001)" },
 	{ "client-addr", "client_addr", false, "HOST:PORT",
 	  "Kafka listener (default 0.0.0.0:9092)" },
+	{ "initial-cluster", "initial_cluster", false, "ID@IP:PORT,...",
+	  "Raft addresses of the first nodes of a cluster" },
 	{ "data-dir", "data_dir", false, "DIR",
 	  "node data directory (default ./data)" },
 	{ "log-level", "log_level", false, "LEVEL",

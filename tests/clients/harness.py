@@ -22,7 +22,7 @@ def free_port():
 
 
 class Gqd:
-    def __init__(self, data_dir=None, extra=()):
+    def __init__(self, data_dir=None, extra=(), raft_port=None):
         self.tmp = None
         if data_dir is None:
             self.tmp = tempfile.TemporaryDirectory(
@@ -32,17 +32,25 @@ class Gqd:
         self.data_dir = data_dir
         self.port = free_port()
         self.addr = "127.0.0.1:%d" % self.port
+        self.raft_port = raft_port
         self.extra = list(extra)
         self.proc = None
         self.log_path = os.path.join(data_dir, "gqd.log")
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, wait=True):
+        """Start gqd; with wait, return once it accepts connections (a
+        cluster node does only once a quorum of its peers is up)."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [GQD, "-data-dir=" + os.path.join(self.data_dir, "node"),
              "-client-addr=" + self.addr,
-             "-raft-addr=127.0.0.1:%d" % free_port()] + self.extra,
+             "-raft-addr=127.0.0.1:%d" % (self.raft_port or free_port())]
+            + self.extra,
             stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        return self.wait_listening(timeout) if wait else self
+
+    def wait_listening(self, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

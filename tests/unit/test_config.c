@@ -179,7 +179,7 @@ Test(config, table_sorted)
 			     (void *)k));
 		prev = k;
 	}
-	cr_assert(eq(sz, i, 16));
+	cr_assert(eq(sz, i, 19));
 	cr_assert(eq(ptr, (void *)gq__config_key_find("nope"), NULL));
 	cr_assert(eq(ptr, (void *)gq__config_key_find(NULL), NULL));
 }
@@ -278,6 +278,16 @@ Test(config, set_get_canonical)
 		{ "raft_address", "255.255.255.255:65535",
 		  "255.255.255.255:65535" },
 		{ "raft_address", "", "" },
+		{ "initial_cluster", "1@127.0.0.1:7001", "1@127.0.0.1:7001" },
+		{ "initial_cluster", "1=10.0.0.1:7001,22@10.0.0.2:7001",
+		  "1@10.0.0.1:7001,22@10.0.0.2:7001" },
+		{ "initial_cluster", "", "" },
+		{ "advertised_address", "broker-1.example.com:9092",
+		  "broker-1.example.com:9092" },
+		{ "advertised_address", "10.1.2.3:19092", "10.1.2.3:19092" },
+		{ "advertised_address", "", "" },
+		{ "election_timeout", "1s", "1s" },
+		{ "election_timeout", "250", "250ms" },
 	};
 	struct gq_config *cfg = config_new();
 	size_t i;
@@ -446,6 +456,19 @@ Test(config, invalid_values)
 		{ "raft_address", "[::1]:7001" },
 		{ "raft_address", " 1.2.3.4:7001" },
 		{ "raft_address", "1111.2.3.4:7001" },
+		{ "initial_cluster", "127.0.0.1:7001" },
+		{ "initial_cluster", "0@127.0.0.1:7001" },
+		{ "initial_cluster", "1@127.0.0.1:7001," },
+		{ "initial_cluster", "1@127.0.0.1:7001,1@127.0.0.2:7001" },
+		{ "initial_cluster", "1@127.0.0.1:7001,2@127.0.0.1:7001" },
+		{ "initial_cluster", "1@localhost:7001" },
+		{ "initial_cluster", "2147483648@127.0.0.1:7001" },
+		{ "advertised_address", "host" },
+		{ "advertised_address", "host:0" },
+		{ "advertised_address", "ho st:9092" },
+		{ "advertised_address", ":9092" },
+		{ "election_timeout", "10ms" },
+		{ "election_timeout", "2m" },
 	};
 	struct gq_config *cfg = config_new();
 	char errmsg[GQ_ERRMSG_SIZE];
@@ -648,7 +671,7 @@ Test(config, topic_conf_rejects_node_keys)
 		cr_assert(eq(u64, t.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
 		gq_config_destroy(cfg);
 	}
-	cr_assert(eq(sz, n, 7));
+	cr_assert(eq(sz, n, 10));
 }
 
 /* The configuration built from a topic conf holds every topic key in

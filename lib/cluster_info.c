@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cluster_info.c - the public read-only view of the cluster: brokers, the
+ * controller leader, partition leaders.  Application threads read the
+ * node's tables under meta_lock; the loop thread keeps them current
+ * (cluster.c, partition.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "heap.h"
+#include "names.h"
+#include "node.h"
+
+int
+gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
+		   size_t *count)
+{
+	struct gq_broker_info *info;
+
+	if (node == NULL || out == NULL || count == NULL)
+		return GQ_EINVAL;
+	pthread_rwlock_rdlock(&node->meta_lock);
+	info = gq__calloc(node->n_brokers + 1, sizeof(*info));
+	if (info == NULL) {
+		pthread_rwlock_unlock(&node->meta_lock);
+		return GQ_ENOMEM;
+	}
+	for (size_t i = 0; i < node->n_brokers; i++) {
+		const struct gq__broker *b = &node->brokers[i];
+
+		info[i].id = (int32_t)b->id;
+		info[i].alive = b->alive;
+		snprintf(info[i].raft_address, sizeof(info[i].raft_address),
+			 "%s", b->raft_address);
+		snprintf(info[i].client_address, sizeof(info[i].client_address),
+			 "%s", b->client_address);
+	}
+	*count = node->n_brokers;
+	pthread_rwlock_unlock(&node->meta_lock);
+	*out = info;
+	return 0;
+}
+
+void
+gq_cluster_brokers_free(struct gq_broker_info *brokers)
+{
+	gq__free(brokers);
+}
+
+int32_t
+gq_cluster_controller(struct gq_node *node)
+{
+	return node != NULL ? atomic_load(&node->controller_id) : -1;
+}
+
+int32_t
+gq_node_id(struct gq_node *node)
+{
+	return node != NULL ? (int32_t)node->conf.node_id : -1;
+}
+
+int
+gq_partition_leader(struct gq_node *node, const char *topic, int32_t partition,
+		    int32_t *leader, int32_t *epoch)
+{
+	struct gq__topic *t;
+	int rv = 0;
+
+	if (node == NULL || topic == NULL || leader == NULL)
+		return GQ_EINVAL;
+	pthread_rwlock_rdlock(&node->meta_lock);
+	if ((t = gq__node_topic_find(node, topic)) == NULL) {
+		rv = GQ_ENOTOPIC;
+	} else if (partition < 0 || partition >= t->n_parts) {
+		rv = GQ_ENOPARTITION;
+	} else {
+		*leader = atomic_load(&t->routes[partition].leader);
+		if (epoch != NULL)
+			*epoch = atomic_load(&t->routes[partition].epoch);
+	}
+	pthread_rwlock_unlock(&node->meta_lock);
+	return rv;
+}

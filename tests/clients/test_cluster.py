@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""Three gqd processes on 127.0.0.1 forming one cluster, driven by
+confluent-kafka-python (librdkafka) and kcat: replicated topics and
+routing by Metadata."""
+import time
+import unittest
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from harness import Gqd, free_port, kcat
+
+N = 3
+
+
+class Cluster(unittest.TestCase):
+    def setUp(self):
+        raft = [free_port() for _ in range(N)]
+        peers = ",".join("%d@127.0.0.1:%d" % (i + 1, p)
+                         for i, p in enumerate(raft))
+        self.nodes = [Gqd(raft_port=raft[i],
+                          extra=["-broker-id=%d" % (i + 1),
+                                 "-initial-cluster=" + peers])
+                      for i in range(N)]
+        for n in self.nodes:
+            n.start(wait=False)
+        for n in self.nodes:
+            n.wait_listening(60)
+        self.bootstrap = ",".join(n.addr for n in self.nodes)
+
+    def tearDown(self):
+        failed = hasattr(self, "_outcome") and any(
+            e for _, e in getattr(self._outcome, "errors", []) if e)
+        try:
+            for n in self.nodes:
+                if n.proc is not None:
+                    rc = n.stop()
+                    self.assertEqual(rc, 0, "gqd exit status:\n" + n.log())
+        finally:
+            if failed:
+                for i, n in enumerate(self.nodes):
+                    print("---- gqd %d log ----\n%s" % (i + 1, n.log()))
+            for n in self.nodes:
+                n.close()
+
+    def create(self, name, partitions, rf=3):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin.create_topics([NewTopic(name, partitions, rf)])[name].result(30)
+
+    def metadata(self, topic):
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        return admin.list_topics(topic, timeout=10)
+
+    def consume(self, topic, partitions, expect, timeout=60):
+        """Read every partition from the start until @expect messages or
+        the timeout; returns {partition: [(offset, value)]}."""
+        c = Consumer({"bootstrap.servers": self.bootstrap,
+                      "group.id": "check", "enable.auto.commit": False})
+        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        out = {p: [] for p in range(partitions)}
+        got = 0
+        deadline = time.time() + timeout
+        while got < expect and time.time() < deadline:
+            m = c.poll(1)
+            if m is None:
+                continue
+            if m.error():
+                continue
+            out[m.partition()].append((m.offset(), m.value()))
+            got += 1
+        c.close()
+        return out
+
+    def test_replicated_topic(self):
+        """RF 3 over three nodes: every node describes the same leaders
+        and replicas; Kafka clients route to leaders; kcat reads it all
+        back through any node."""
+        self.create("rep", 6)
+        md = self.metadata("rep")
+        self.assertEqual(sorted(md.brokers), [1, 2, 3])
+        parts = md.topics["rep"].partitions
+        self.assertEqual(len(parts), 6)
+        preferred = set()
+        for p in parts.values():
+            self.assertEqual(sorted(p.replicas), [1, 2, 3])
+            self.assertEqual(sorted(p.isrs), [1, 2, 3])
+            self.assertIn(p.leader, [1, 2, 3])
+            preferred.add(p.replicas[0])
+        self.assertEqual(preferred, {1, 2, 3},
+                         "preferred replicas spread over the nodes")
+        for n in self.nodes:
+            md2 = AdminClient({"bootstrap.servers": n.addr}).list_topics(
+                "rep", timeout=10)
+            self.assertEqual(
+                {i: p.leader for i, p in md2.topics["rep"].partitions.items()},
+                {i: p.leader for i, p in parts.items()})
+        p = Producer({"bootstrap.servers": self.bootstrap,
+                      "enable.idempotence": True, "acks": "all",
+                      "linger.ms": 5})
+        for i in range(3000):
+            p.produce("rep", str(i).encode(), key=str(i).encode())
+        self.assertEqual(p.flush(30), 0)
+        got = self.consume("rep", 6, 3000)
+        values = sorted(int(v) for msgs in got.values() for _, v in msgs)
+        self.assertEqual(values, list(range(3000)))
+        for msgs in got.values():
+            self.assertEqual([o for o, _ in msgs], list(range(len(msgs))))
+        # kcat through the node that leads nothing of partition 0.
+        other = [n for i, n in enumerate(self.nodes)
+                 if i + 1 != parts[0].leader][0]
+        rc, out, err = kcat("-C", "-b", other.addr, "-t", "rep", "-p", "0",
+                            "-o", "beginning", "-e", "-q")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.split()), len(got[0]))
+
+
+if __name__ == "__main__":
+    unittest.main()

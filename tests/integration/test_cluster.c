@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_cluster.c - three nodes in one process on loopback ports: the
+ * cluster forms from initial_cluster, places replicas, replicates, routes
+ * (NOT_LEADER where the leader is elsewhere), fails over when a leader or
+ * the controller leader goes, and a returning node catches up.
+ */
+#include <criterion/criterion.h>
+#include <goqueue.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/tmpdir.h"
+
+#define N 3
+
+static const char *root;
+static struct gq_node *nodes[N + 1]; /* by id, 1..N */
+static int base_port;
+static char cluster[256];
+
+static void
+setup(void)
+{
+	root = gqt_tmpdir_make();
+	memset(nodes, 0, sizeof(nodes));
+	/* Ports per process, so parallel builds do not collide. */
+	base_port = 21000 + (int)(getpid() % 2000) * 10;
+	snprintf(cluster, sizeof(cluster),
+		 "1@127.0.0.1:%d,2@127.0.0.1:%d,3@127.0.0.1:%d", base_port + 1,
+		 base_port + 2, base_port + 3);
+}
+
+static void
+teardown(void)
+{
+	for (int i = 1; i <= N; i++) {
+		gq_node_close(nodes[i]);
+		nodes[i] = NULL;
+	}
+	gqt_tmpdir_remove();
+}
+
+TestSuite(cluster, .init = setup, .fini = teardown, .timeout = 120);
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct opener {
+	int id;
+	int rv;
+	char err[GQ_ERRMSG_SIZE];
+};
+
+static void *
+open_thread(void *arg)
+{
+	struct opener *o = arg;
+	struct gq_config *cfg;
+	char dir[512], id[16];
+
+	snprintf(dir, sizeof(dir), "%s/n%d", root, o->id);
+	snprintf(id, sizeof(id), "%d", o->id);
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "node_id", id, NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "initial_cluster", cluster, o->err), 0,
+		     "%s", o->err);
+	cr_assert_eq(gq_config_set(cfg, "election_timeout", "300ms", NULL), 0);
+	o->rv = gq_node_open(dir, cfg, &nodes[o->id]);
+	if (o->rv != 0)
+		snprintf(o->err, sizeof(o->err), "%s", gq_node_errmsg(NULL));
+	gq_config_destroy(cfg);
+	return NULL;
+}
+
+/* Open the nodes in @ids at once: each waits for a quorum. */
+static void
+open_nodes(const int *ids, int n)
+{
+	pthread_t th[N];
+	struct opener o[N];
+
+	for (int i = 0; i < n; i++) {
+		memset(&o[i], 0, sizeof(o[i]));
+		o[i].id = ids[i];
+		pthread_create(&th[i], NULL, open_thread, &o[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(o[i].rv, 0, "node %d: %s: %s", ids[i],
+			     gq_strerror(o[i].rv), o[i].err);
+	}
+}
+
+static void
+open_all(void)
+{
+	static const int ids[N] = { 1, 2, 3 };
+
+	open_nodes(ids, N);
+}
+
+/* The leader of @topic/@part as @via sees it, waiting up to 10 s for one
+ * that is a live node of ours. */
+static int32_t
+leader_of(int via, const char *topic, int32_t part)
+{
+	uint64_t until = now_ms() + 10000;
+	int32_t leader = -1;
+
+	while (now_ms() < until) {
+		int rv = gq_partition_leader(nodes[via], topic, part, &leader,
+					     NULL);
+
+		cr_assert_eq(rv, 0, "leader of %s/%d: %s", topic, part,
+			     gq_strerror(rv));
+		if (leader >= 1 && leader <= N && nodes[leader] != NULL)
+			return leader;
+		usleep(20000);
+	}
+	cr_assert_fail("no leader for %s/%d via node %d (last %d)", topic, part,
+		       via, leader);
+	return -1;
+}
+
+static gq_offset
+produce_on(int id, const char *topic, int32_t part, const char *value,
+	   int *status)
+{
+	struct gq_msg m;
+	gq_offset off = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.value = value;
+	m.value_len = strlen(value);
+	*status = gq_produce(nodes[id], topic, part, &m, 1, NULL, &off);
+	return off;
+}
+
+/* Produce through the partition's current leader, retrying while the
+ * leadership moves. */
+static gq_offset
+produce(const char *topic, int32_t part, const char *value)
+{
+	uint64_t until = now_ms() + 15000;
+	int rv = -1;
+
+	while (now_ms() < until) {
+		int via = 0;
+		gq_offset off;
+
+		for (int i = 1; i <= N && via == 0; i++)
+			if (nodes[i] != NULL)
+				via = i;
+		off = produce_on(leader_of(via, topic, part), topic, part,
+				 value, &rv);
+		if (rv == 0)
+			return off;
+		cr_assert(rv == GQ_ENOTLEADER || rv == GQ_EUNKNOWN ||
+				  rv == GQ_ENOTREADY || rv == GQ_ECLOSED,
+			  "produce: %s", gq_strerror(rv));
+		usleep(50000);
+	}
+	cr_assert_fail("produce to %s/%d kept failing: %s", topic, part,
+		       gq_strerror(rv));
+	return -1;
+}
+
+/* Wait until node @id holds @n messages of @topic/@part (replication
+ * reaches followers asynchronously), then check their values. */
+static void
+expect_replica(int id, const char *topic, int32_t part, int n,
+	       const char *prefix)
+{
+	uint64_t until = now_ms() + 10000;
+	gq_offset hw = -1;
+	struct gq_fetch *f;
+	struct gq_record rec;
+	int got = 0;
+
+	while (now_ms() < until) {
+		cr_assert_eq(gq_list_offsets(nodes[id], topic, part,
+					     GQ_OFFSET_LATEST, &hw),
+			     0);
+		if (hw >= n)
+			break;
+		usleep(20000);
+	}
+	cr_assert_eq(hw, n, "node %d holds %lld of %d messages of %s/%d", id,
+		     (long long)hw, n, topic, part);
+	cr_assert_eq(gq_fetch(nodes[id], topic, part, 0, 1 << 24, &f), 0);
+	while (gq_fetch_next(f, &rec) == 1) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s-%d", prefix, got);
+		cr_assert_eq(rec.offset, got);
+		cr_assert_eq(rec.value_len, strlen(want));
+		cr_assert(memcmp(rec.value, want, rec.value_len) == 0,
+			  "node %d offset %d", id, got);
+		got++;
+	}
+	gq_fetch_destroy(f);
+	cr_assert_eq(got, n);
+}
+
+/* The cluster forms, registers every node, places 6 x 3 replicas evenly
+ * and replicates what the leaders acknowledge to every replica. */
+Test(cluster, form_place_replicate)
+{
+	struct gq_broker_info *b;
+	struct gq_topic_info *info;
+	size_t nb;
+	int load[N + 1] = { 0 }, leads[N + 1] = { 0 };
+	int rv;
+
+	open_all();
+	for (int i = 1; i <= N; i++) {
+		cr_assert_eq(gq_node_id(nodes[i]), i);
+		cr_assert_eq(gq_cluster_brokers(nodes[i], &b, &nb), 0);
+		cr_assert_eq(nb, N, "node %d knows %zu brokers", i, nb);
+		for (size_t j = 0; j < nb; j++)
+			cr_assert_eq(b[j].id, (int32_t)j + 1);
+		gq_cluster_brokers_free(b);
+		cr_assert_gt(gq_cluster_controller(nodes[i]), 0);
+	}
+	/* From a node that may well not lead the controller. */
+	rv = gq_topic_create(nodes[2], "orders", 6, 3, NULL);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(nodes[2]));
+	cr_assert_eq(gq_topic_create(nodes[3], "orders", 6, 3, NULL),
+		     GQ_EEXIST);
+	cr_assert_eq(gq_topic_create(nodes[1], "wide", 1, 4, NULL), GQ_EINVAL);
+	for (int i = 1; i <= N; i++) {
+		cr_assert_eq(gq_topic_describe(nodes[i], "orders", &info), 0,
+			     "node %d does not know the topic", i);
+		cr_assert_eq(gq_topic_info_replication_factor(info), 3);
+		for (int32_t p = 0; p < 6; p++) {
+			struct gq_partition_info pi;
+
+			cr_assert_eq(gq_topic_info_partition(info, p, &pi), 0);
+			cr_assert_eq(pi.replica_count, 3);
+			if (i == 1) {
+				for (uint32_t r = 0; r < 3; r++)
+					load[pi.replicas[r]]++;
+				leads[pi.replicas[0]]++;
+			}
+		}
+		gq_topic_info_destroy(info);
+	}
+	for (int i = 1; i <= N; i++) {
+		cr_assert_eq(load[i], 6, "node %d holds %d replicas", i,
+			     load[i]);
+		cr_assert_eq(leads[i], 2, "node %d prefers %d leaders", i,
+			     leads[i]);
+	}
+	for (int32_t p = 0; p < 6; p++) {
+		int32_t leader = leader_of(1, "orders", p);
+		int other = leader % N + 1;
+		char v[64];
+
+		for (int k = 0; k < 20; k++) {
+			snprintf(v, sizeof(v), "p%d-%d", p, k);
+			cr_assert_eq(produce("orders", p, v), k);
+		}
+		produce_on(other, "orders", p, "x", &rv);
+		cr_assert_eq(rv, GQ_ENOTLEADER, "produce on a follower: %s",
+			     gq_strerror(rv));
+		snprintf(v, sizeof(v), "p%d", p);
+		for (int i = 1; i <= N; i++)
+			expect_replica(i, "orders", p, 20, v);
+	}
+}
+
+/* The leader of a partition goes: another replica takes over, nothing
+ * acknowledged is lost, and the node catches up when it comes back. */
+Test(cluster, leader_failover_and_catch_up)
+{
+	int32_t leader;
+	int ids[1];
+	char v[32];
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "events", 1, 3, NULL), 0);
+	for (int k = 0; k < 50; k++) {
+		snprintf(v, sizeof(v), "e-%d", k);
+		cr_assert_eq(produce("events", 0, v), k);
+	}
+	leader = leader_of(1, "events", 0);
+	gq_node_close(nodes[leader]);
+	nodes[leader] = NULL;
+	for (int k = 50; k < 100; k++) {
+		snprintf(v, sizeof(v), "e-%d", k);
+		cr_assert_eq(produce("events", 0, v), k);
+	}
+	for (int i = 1; i <= N; i++)
+		if (nodes[i] != NULL)
+			expect_replica(i, "events", 0, 100, "e");
+	ids[0] = leader;
+	open_nodes(ids, 1);
+	expect_replica(leader, "events", 0, 100, "e");
+}
+
+/* The controller leader goes: the others elect one and keep creating
+ * topics; deleting one removes its data on every node. */
+Test(cluster, controller_failover_and_delete)
+{
+	int32_t ctl;
+	int via;
+	char path[600];
+	struct stat st;
+
+	open_all();
+	ctl = gq_cluster_controller(nodes[1]);
+	cr_assert(ctl >= 1 && ctl <= N);
+	gq_node_close(nodes[ctl]);
+	nodes[ctl] = NULL;
+	via = ctl % N + 1;
+	cr_assert_eq(gq_topic_create(nodes[via], "after", 2, 2, NULL), 0, "%s",
+		     gq_node_errmsg(nodes[via]));
+	cr_assert_eq(produce("after", 0, "a-0"), 0);
+	cr_assert_eq(produce("after", 1, "a-0"), 0);
+	cr_assert_eq(gq_topic_delete(nodes[via], "after"), 0);
+	for (int i = 1; i <= N; i++) {
+		uint64_t until = now_ms() + 5000;
+		struct gq_topic_info *info;
+
+		if (nodes[i] == NULL)
+			continue;
+		while (gq_topic_describe(nodes[i], "after", &info) == 0) {
+			gq_topic_info_destroy(info);
+			cr_assert_lt(now_ms(), until, "node %d keeps it", i);
+			usleep(20000);
+		}
+		/* Topic ids start at 1; "__consumer_offsets" got the first,
+		 * so "after" is 2. */
+		snprintf(path, sizeof(path), "%s/n%d/data/after.2", root, i);
+		until = now_ms() + 5000;
+		while (stat(path, &st) == 0) {
+			cr_assert_lt(now_ms(), until, "%s remains", path);
+			usleep(20000);
+		}
+	}
+}
