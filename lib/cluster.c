@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catchup.h"
 #include "config.h"
 #include "controller.h"
 #include "error.h"
@@ -894,6 +895,9 @@ gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call, uint64_t sender_id,
 		rv = leader_heartbeat(cl, body, len, &reply);
 		gq__rpc_reply(call, rv, reply.base, reply.len);
 		gq__buf_free(&reply);
+		return;
+	case GQ__RPC_PART_FETCH:
+		gq__catchup_serve(node, call, body, len);
 		return;
 	default:
 		gq__rpc_reply(call, GQ_EUNSUPPORTED, NULL, 0);

@@ -30,6 +30,7 @@
  *                  str16 name; PRODUCER_ID: nothing.  Reply: i64 value,
  *                  u64 applied index; on error (the RPC status) str16
  *                  error detail.
+ *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
  */
 #ifndef GQ_CLUSTER_H
 #define GQ_CLUSTER_H
@@ -46,6 +47,7 @@ struct gq__rpc_call;
 enum gq__rpc_type {
 	GQ__RPC_HEARTBEAT = 1,
 	GQ__RPC_CTL_REQUEST = 2,
+	GQ__RPC_PART_FETCH = 3, /* catchup.h */
 };
 
 /* Create the node's cluster state (the node's rpc and controller exist). */

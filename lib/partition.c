@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "catchup.h"
 #include "error.h"
 #include "fsutil.h"
 #include "heap.h"
@@ -74,6 +75,7 @@ struct gq__partition {
 	bool remove_on_close;
 	struct gq__rgroup *rg;
 	struct gq__plog *plog;
+	struct gq__catchup *catchup; /* copying missing data, or NULL */
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
@@ -863,6 +865,14 @@ part_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	*result = p;
 	if (index <= gq__plog_applied_index(p->plog))
 		return; /* replay of an entry already stored */
+	if (p->catchup != NULL) {
+		/* Out of memory: the copy must then include this entry's
+		 * effect, so wait for a source that applied it. */
+		if (gq__catchup_queue(p->catchup, index, term, type, data,
+				      len) != 0)
+			gq__catchup_retarget(p->catchup, index);
+		return;
+	}
 	switch (type) {
 	case ENTRY_PRODUCE:
 		apply_produce(p, index, term, data, len);
@@ -887,6 +897,9 @@ part_snapshot(void *owner, struct gq__buf *manifest)
 	struct gq__plog_stats s;
 	uint8_t b[32];
 
+	/* Our applied index is not Raft's while catching up. */
+	if (p->catchup != NULL)
+		return GQ_EBUSY;
 	gq__plog_stats(p->plog, &s);
 	gq__le64_put(b, MANIFEST_VERSION);
 	gq__le64_put(b + 8, gq__plog_applied_index(p->plog));
@@ -916,7 +929,13 @@ part_restore(void *owner, const uint8_t *data, size_t len)
 	if (len < 32 || gq__le64_get(data) != MANIFEST_VERSION)
 		return GQ_ECORRUPT;
 	applied = gq__le64_get(data + 8);
-	if (gq__plog_applied_index(p->plog) < applied) {
+	if (gq__plog_applied_index(p->plog) >= applied)
+		return 0;
+	if (p->catchup != NULL) {
+		gq__catchup_retarget(p->catchup, applied);
+		return 0;
+	}
+	if (p->route->n_replicas <= 1) {
 		gq__log(p->node, GQ_LOG_ERROR,
 			"partition %s/%d: stored data (applied %llu) is behind "
 			"the Raft snapshot (%llu): data was lost from disk",
@@ -925,7 +944,13 @@ part_restore(void *owner, const uint8_t *data, size_t len)
 			(unsigned long long)applied);
 		return GQ_ECORRUPT;
 	}
-	return 0;
+	gq__log(p->node, GQ_LOG_INFO,
+		"partition %s/%d: stored data (applied %llu) is behind the "
+		"Raft snapshot (%llu): copying the rest from another replica",
+		p->topic->name, p->index,
+		(unsigned long long)gq__plog_applied_index(p->plog),
+		(unsigned long long)applied);
+	return gq__catchup_create(p, applied, &p->catchup);
 }
 
 static void
@@ -964,7 +989,7 @@ part_role(void *owner, bool leader, bool failed)
 			gq__node_partition_failed(p->node, p->topic, GQ_EIO);
 		return;
 	}
-	p->state = leader ? PART_SERVING : PART_WAITING;
+	p->state = leader && p->catchup == NULL ? PART_SERVING : PART_WAITING;
 	(void)prev;
 	if (leader && p->backlog_head != NULL)
 		mark_dirty(p);
@@ -989,7 +1014,8 @@ route_update(struct gq__partition *p)
 	else
 		raft_leader(&g->raft, &id, &addr);
 	/* Our own election is not a leader until its barrier applied. */
-	leader = id == 0 || (id == self && !gq__rgroup_is_leader(g))
+	leader = id == 0 || (id == self &&
+			     (!gq__rgroup_is_leader(g) || p->catchup != NULL))
 			 ? -1
 			 : (int32_t)id;
 	if (atomic_load(&p->route->leader) != leader) {
@@ -1045,6 +1071,7 @@ voters(struct gq__partition *p, struct gq__rgroup_conf *rc, uint64_t *ids,
 static void
 partition_free(struct gq__partition *p)
 {
+	gq__catchup_free(p->catchup);
 	gq__free(p->dedup);
 	gq__free(p->dedup_chain);
 	gq__free(p->dedup_heads);
@@ -1343,10 +1370,35 @@ gq__partition_flush(struct gq__partition *p)
 	gq__buf_free(&body);
 }
 
+/* The copied data is in: apply what Raft delivered meanwhile. */
+static void
+catchup_finish(struct gq__partition *p)
+{
+	struct gq__catchup *c = p->catchup;
+	const struct gq__catchup_entry *e;
+	void *result;
+	int rv;
+
+	p->catchup = NULL;
+	if ((rv = state_load(p)) != 0)
+		gq__log(p->node, GQ_LOG_ERROR,
+			"partition %s/%d: producer state after catch-up: %s",
+			p->topic->name, p->index, gq_strerror(rv));
+	while ((e = gq__catchup_next(c)) != NULL)
+		part_apply(p, e->index, e->term, e->type, e->data, e->len,
+			   &result);
+	gq__catchup_free(c);
+	if (gq__rgroup_is_leader(p->rg))
+		part_role(p, true, false);
+}
+
 void
 gq__partition_poll(struct gq__partition *p)
 {
 	gq__rgroup_poll(p->rg);
+	if (p->catchup != NULL && p->state != PART_CLOSING &&
+	    gq__catchup_step(p->catchup) == 1)
+		catchup_finish(p);
 	if (p->state != PART_CLOSING)
 		route_update(p);
 }
@@ -1392,6 +1444,8 @@ gq__partition_close(struct gq__partition *p, bool remove)
 		return;
 	p->state = PART_CLOSING;
 	p->remove_on_close = remove;
+	gq__catchup_free(p->catchup);
+	p->catchup = NULL;
 	fail_backlog(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
 	wake_waiters(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
 	gq__node_group_closing(p->node, p->rg);
@@ -1420,4 +1474,46 @@ int32_t
 gq__partition_leader(struct gq__partition *p)
 {
 	return atomic_load(&p->route->leader);
+}
+
+struct gq_node *
+gq__partition_node(const struct gq__partition *p)
+{
+	return p->node;
+}
+
+struct gq__topic *
+gq__partition_topic(const struct gq__partition *p)
+{
+	return p->topic;
+}
+
+int32_t
+gq__partition_index(const struct gq__partition *p)
+{
+	return p->index;
+}
+
+uint64_t
+gq__partition_uid(const struct gq__partition *p)
+{
+	return p->uid;
+}
+
+const struct gq__route *
+gq__partition_route(const struct gq__partition *p)
+{
+	return p->route;
+}
+
+bool
+gq__partition_owns_groups(const struct gq__partition *p)
+{
+	return strcmp(p->topic->name, GQ__OFFSETS_TOPIC) == 0;
+}
+
+bool
+gq__partition_catching_up(const struct gq__partition *p)
+{
+	return p->catchup != NULL;
 }

@@ -27,6 +27,9 @@
  *        i64 offset, metadata bytes
  *
  * Lifecycle: OPENING -> SERVING <-> WAITING (not leader) -> CLOSING.
+ * A replica whose stored data is behind its Raft snapshot copies the
+ * rest from another replica first (catchup.h): it queues what Raft
+ * applies meanwhile and neither serves nor snapshots until done.
  */
 #ifndef GQ_PARTITION_H
 #define GQ_PARTITION_H
@@ -41,6 +44,7 @@ struct gq__topic;
 struct gq__req;
 struct gq__plog;
 struct gq__partition;
+struct gq__route;
 
 /* Largest entry the produce path builds (several requests coalesced). */
 #define GQ__ENTRY_MAX (1u << 20)
@@ -84,5 +88,18 @@ int32_t gq__partition_leader(struct gq__partition *p);
 /* LMDB key for a group offset; returns its length. */
 size_t gq__group_key(const char *group, const char *topic, int32_t partition,
 		     uint8_t *out, size_t size);
+
+/* Who and where it is, for the catch-up module. */
+struct gq_node *gq__partition_node(const struct gq__partition *p);
+struct gq__topic *gq__partition_topic(const struct gq__partition *p);
+int32_t gq__partition_index(const struct gq__partition *p);
+uint64_t gq__partition_uid(const struct gq__partition *p);
+const struct gq__route *gq__partition_route(const struct gq__partition *p);
+
+/* Whether its replica also stores the committed group offsets. */
+bool gq__partition_owns_groups(const struct gq__partition *p);
+
+/* Whether it is copying missing data from another replica. */
+bool gq__partition_catching_up(const struct gq__partition *p);
 
 #endif /* GQ_PARTITION_H */

@@ -18,9 +18,10 @@
 
 /* Entries above the budget force a snapshot; below it, snapshots happen
  * after this many entries, so small entries do not cost one each. */
-#define SNAPSHOT_THRESHOLD 1024
-#define SNAPSHOT_TRAILING  16
-#define RAFT_BLOCK_SIZE    (64u << 10)
+#define SNAPSHOT_THRESHOLD          1024
+#define SNAPSHOT_TRAILING           16
+#define INSTALL_SNAPSHOT_TIMEOUT_MS 2000
+#define RAFT_BLOCK_SIZE             (64u << 10)
 
 static size_t
 pad8(size_t n)
@@ -233,6 +234,10 @@ gq__rgroup_open(uv_loop_t *loop, const char *dir, uint64_t group_id,
 	raft_set_pre_vote(&g->raft, true);
 	raft_set_snapshot_threshold(&g->raft, g->threshold);
 	raft_set_snapshot_trailing(&g->raft, SNAPSHOT_TRAILING);
+	/* Snapshots are manifests of a few dozen bytes: resending a lost
+	 * InstallSnapshot soon costs nothing, waiting 30 s stalls a replica. */
+	raft_set_install_snapshot_timeout(&g->raft,
+					  INSTALL_SNAPSHOT_TIMEOUT_MS);
 	if (conf->bootstrap && (rv = bootstrap(g, conf)) != 0) {
 		gq__errmsg_set(errmsg, "bootstrap of raft group %llu: %s",
 			       (unsigned long long)group_id, raft_strerror(rv));

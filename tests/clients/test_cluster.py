@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Three gqd processes on 127.0.0.1 forming one cluster, driven by
-confluent-kafka-python (librdkafka) and kcat: replicated topics and
-routing by Metadata."""
+confluent-kafka-python (librdkafka) and kcat: replicated topics, routing
+by Metadata, and SIGKILL of partition and controller leaders while an
+idempotent acks=all producer runs."""
+import os
+import random
+import signal
+import threading
 import time
 import unittest
 
@@ -112,6 +117,89 @@ class Cluster(unittest.TestCase):
                             "-o", "beginning", "-e", "-q")
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(out.split()), len(got[0]))
+
+
+    def kill_and_restart(self, idx, down=1.0):
+        n = self.nodes[idx]
+        n.proc.send_signal(signal.SIGKILL)
+        n.proc.wait()
+        n.proc = None
+        time.sleep(down)
+        n.start(wait=False)
+        n.wait_listening(60)
+
+    def test_leader_kill_storm(self):
+        """SIGKILL of partition leaders and of the controller leader while
+        an idempotent acks=all producer runs: every acknowledged message
+        is read back exactly once, in order per partition."""
+        kills = int(os.environ.get("GQ_TEST_KILLS", "30"))
+        self.create("storm", 6)
+        acked = []
+        errors = []
+        stop = threading.Event()
+
+        def on_delivery(err, msg):
+            if err is None:
+                acked.append((msg.partition(), msg.offset(),
+                              int(msg.value())))
+            else:
+                errors.append(str(err))
+
+        def produce():
+            p = Producer({"bootstrap.servers": self.bootstrap,
+                          "enable.idempotence": True, "acks": "all",
+                          "linger.ms": 2,
+                          "message.timeout.ms": 120000})
+            i = 0
+            while not stop.is_set():
+                try:
+                    p.produce("storm", str(i).encode(),
+                              key=str(i).encode(), on_delivery=on_delivery)
+                    i += 1
+                except BufferError:
+                    pass
+                p.poll(0.001)
+            self.assertEqual(p.flush(150), 0, "messages left unacked")
+
+        t = threading.Thread(target=produce)
+        t.start()
+        try:
+            rnd = random.Random(4)
+            for k in range(kills):
+                time.sleep(1.0)
+                md = self.metadata("storm")
+                if k % 3 == 2:
+                    victim = md.controller_id
+                else:
+                    part = md.topics["storm"].partitions[rnd.randrange(6)]
+                    victim = part.leader
+                if victim < 1:
+                    continue
+                self.kill_and_restart(victim - 1)
+        finally:
+            time.sleep(1)
+            stop.set()
+            t.join(200)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(acked), 1000)
+        got = self.consume("storm", 6, len(acked), timeout=120)
+        stored = {}
+        for part, msgs in got.items():
+            self.assertEqual([o for o, _ in msgs], list(range(len(msgs))),
+                             "partition %d offsets" % part)
+            vals = [int(v) for _, v in msgs]
+            self.assertEqual(len(vals), len(set(vals)),
+                             "duplicates in partition %d" % part)
+            # Keys hash to fixed partitions: values rise in each.
+            self.assertEqual(vals, sorted(vals),
+                             "order in partition %d" % part)
+            for o, v in zip(range(len(vals)), vals):
+                stored[v] = (part, o)
+        for part, off, v in acked:
+            self.assertEqual(stored.get(v), (part, off),
+                             "acknowledged message %d" % v)
+        print("storm: %d kills, %d acknowledged messages, all read back"
+              % (kills, len(acked)))
 
 
 if __name__ == "__main__":

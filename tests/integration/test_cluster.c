@@ -8,7 +8,9 @@
 #include <criterion/criterion.h>
 #include <goqueue.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,6 +24,7 @@ static const char *root;
 static struct gq_node *nodes[N + 1]; /* by id, 1..N */
 static int base_port;
 static char cluster[256];
+static atomic_int log_copies; /* "copied the log" messages seen */
 
 static void
 setup(void)
@@ -56,6 +59,17 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void
+log_cb(void *arg, enum gq_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	if (getenv("GQT_LOG"))
+		fprintf(stderr, "log: %s\n", msg);
+	if (strstr(msg, "copied the log") != NULL)
+		atomic_fetch_add(&log_copies, 1);
+}
+
 struct opener {
 	int id;
 	int rv;
@@ -76,6 +90,7 @@ open_thread(void *arg)
 	cr_assert_eq(gq_config_set(cfg, "initial_cluster", cluster, o->err), 0,
 		     "%s", o->err);
 	cr_assert_eq(gq_config_set(cfg, "election_timeout", "300ms", NULL), 0);
+	gq_config_set_log_cb(cfg, log_cb, NULL, GQ_LOG_INFO);
 	o->rv = gq_node_open(dir, cfg, &nodes[o->id]);
 	if (o->rv != 0)
 		snprintf(o->err, sizeof(o->err), "%s", gq_node_errmsg(NULL));
@@ -350,4 +365,48 @@ Test(cluster, controller_failover_and_delete)
 			usleep(20000);
 		}
 	}
+}
+
+/* A node that was away while the others compacted their Raft log past
+ * what it has gets a manifest snapshot instead of entries: it copies the
+ * missing log from another replica, then follows and can lead. */
+Test(cluster, snapshot_catch_up, .timeout = 240)
+{
+	int32_t leader;
+	int away, ids[1];
+	char v[32];
+	int k = 0;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "deep", 1, 3, NULL), 0);
+	for (; k < 30; k++) {
+		snprintf(v, sizeof(v), "d-%d", k);
+		cr_assert_eq(produce("deep", 0, v), k);
+	}
+	leader = leader_of(1, "deep", 0);
+	away = leader % N + 1;
+	gq_node_close(nodes[away]);
+	nodes[away] = NULL;
+	/* One entry each: past two snapshots (every 1024 entries), so the
+	 * log the node would need is gone from memory and disk. */
+	for (; k < 2200; k++) {
+		snprintf(v, sizeof(v), "d-%d", k);
+		cr_assert_eq(produce("deep", 0, v), k);
+	}
+	ids[0] = away;
+	atomic_store(&log_copies, 0);
+	open_nodes(ids, 1);
+	expect_replica(away, "deep", 0, k, "d");
+	cr_assert_geq(atomic_load(&log_copies), 1,
+		      "the log came by a copy, not by Raft entries");
+	/* Take the leader away: the node that copied its log leads or
+	 * follows, and the partition keeps every message. */
+	leader = leader_of(away, "deep", 0);
+	gq_node_close(nodes[leader]);
+	nodes[leader] = NULL;
+	for (int end = k + 20; k < end; k++) {
+		snprintf(v, sizeof(v), "d-%d", k);
+		cr_assert_eq(produce("deep", 0, v), k);
+	}
+	expect_replica(away, "deep", 0, k, "d");
 }
