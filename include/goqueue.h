@@ -225,6 +225,10 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *   election_timeout       Raft election timeout ("600ms"); a dead
  *                          leader is replaced after about one to two of
  *                          these
+ *   leader_rebalance_interval  how often a partition leader hands
+ *                          leadership back to its preferred replica (the
+ *                          first placed) when that one is alive ("10s");
+ *                          "0" turns it off
  *
  * A cluster: start every node of initial_cluster with its own node_id.
  * Each gq_node_open() returns once a majority of them is up and the

@@ -25,9 +25,9 @@
 
 /* How a key's value is written, parsed and printed. */
 enum kind {
-	KIND_SIZE,                /* gq__parse_size(), within [min, max] */
-	KIND_SIZE_OR_UNLIMITED,   /* "-1", or a size within [1, max] */
-	KIND_DURATION,            /* gq__parse_duration_ms(), within [1, max] */
+	KIND_SIZE,              /* gq__parse_size(), within [min, max] */
+	KIND_SIZE_OR_UNLIMITED, /* "-1", or a size within [1, max] */
+	KIND_DURATION,          /* gq__parse_duration_ms(), within [min, max] */
 	KIND_DURATION_OR_FOREVER, /* "0" or "-1" (forever, kept as -1), or a
 				     duration within [1, max] */
 	KIND_COUNT,    /* a plain decimal integer within [min, max] */
@@ -114,6 +114,10 @@ static const struct key keys[] = {
 	NODE("initial_cluster", KIND_PEERS, initial_cluster, "peers", "", 0, 0,
 	     "id@ip:port of the first controller voters, this node "
 	     "included; empty for a single node"),
+	NODE("leader_rebalance_interval", KIND_DURATION,
+	     leader_rebalance_interval_ms, "duration", "10s", 0, INT64_MAX,
+	     "how often a leader hands over to its preferred replica; "
+	     "0 turns rebalancing off"),
 	TOPIC("max_message_size", KIND_SIZE, max_message_size, "size",
 	      "1048576", 1, 256 * MIB, "largest accepted record batch"),
 	NODE("max_storage_size", KIND_SIZE, max_storage_size, "size",
@@ -531,7 +535,11 @@ expected(const struct key *k)
 	case KIND_SIZE_OR_UNLIMITED:
 		return "-1 for unlimited, or a size in bytes";
 	case KIND_DURATION:
-		return "a positive duration such as 500ms, 10s, 30m or 168h";
+		return k->pub.min > 0
+			       ? "a positive duration such as 500ms, 10s, 30m "
+				 "or 168h"
+			       : "a duration such as 500ms, 10s, 30m or 168h, "
+				 "or 0";
 	case KIND_DURATION_OR_FOREVER:
 		return "a duration such as 500ms, 10s, 30m or 168h, "
 		       "or 0 or -1 to keep forever";
@@ -565,7 +573,7 @@ in_range(const struct key *k, int64_t v)
 	case KIND_DURATION_OR_FOREVER:
 		return v == -1 || (v >= 1 && v <= k->pub.max);
 	case KIND_DURATION:
-		return v >= 1 && v >= k->pub.min && v <= k->pub.max;
+		return v >= k->pub.min && v <= k->pub.max;
 	case KIND_ADDRESS:
 	case KIND_HOSTPORT:
 	case KIND_PEERS:

@@ -48,6 +48,7 @@ struct gq__node_conf {
 	char advertised_address[256]; /* "host:port", or "" = none */
 	char initial_cluster[512];    /* "id@a.b.c.d:port,...", or "" */
 	int64_t election_timeout_ms;
+	int64_t leader_rebalance_interval_ms; /* 0: off */
 };
 
 /* One member of initial_cluster. */

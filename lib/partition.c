@@ -21,8 +21,9 @@
 #include "plog.h"
 #include "rgroup.h"
 
-#define MANIFEST_VERSION 1
-#define PRODUCER_WINDOW  5 /* Kafka keeps the last five batches */
+#define MANIFEST_VERSION   1
+#define PRODUCER_WINDOW    5 /* Kafka keeps the last five batches */
+#define REBALANCE_FIRST_MS 1000
 
 enum entry_type {
 	ENTRY_PRODUCE = 1,
@@ -76,6 +77,8 @@ struct gq__partition {
 	struct gq__rgroup *rg;
 	struct gq__plog *plog;
 	struct gq__catchup *catchup; /* copying missing data, or NULL */
+	uint64_t rebalance_at;       /* loop time of the next preferred-
+					leader check, while leading */
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
@@ -990,6 +993,9 @@ part_role(void *owner, bool leader, bool failed)
 		return;
 	}
 	p->state = leader && p->catchup == NULL ? PART_SERVING : PART_WAITING;
+	/* Give the preferred replica a moment to connect and catch up. */
+	if (leader && prev != PART_SERVING)
+		p->rebalance_at = uv_now(p->node->loop) + REBALANCE_FIRST_MS;
 	(void)prev;
 	if (leader && p->backlog_head != NULL)
 		mark_dirty(p);
@@ -1370,6 +1376,35 @@ gq__partition_flush(struct gq__partition *p)
 	gq__buf_free(&body);
 }
 
+/* Leadership goes back to the preferred replica (the first), as Kafka's
+ * auto.leader.rebalance does, so leaders stay spread as placed: checked a
+ * moment after winning an election, then every leader_rebalance_interval,
+ * and only while the preferred replica is alive. */
+static void
+rebalance(struct gq__partition *p)
+{
+	struct gq_node *node = p->node;
+	uint64_t now = uv_now(node->loop);
+	int64_t interval = node->conf.leader_rebalance_interval_ms;
+	int32_t preferred = p->route->replicas[0];
+	const struct gq__broker *b;
+	int rv;
+
+	if (interval <= 0 || p->state != PART_SERVING ||
+	    p->route->n_replicas < 2 || now < p->rebalance_at ||
+	    (uint64_t)preferred == node->conf.node_id)
+		return;
+	p->rebalance_at = now + (uint64_t)interval;
+	b = gq__node_broker_find(node, (uint64_t)preferred);
+	if (b == NULL || !b->alive)
+		return;
+	rv = gq__rgroup_transfer(p->rg, (uint64_t)preferred);
+	gq__log(node, rv == 0 ? GQ_LOG_INFO : GQ_LOG_WARN,
+		"partition %s/%d: %s leadership to preferred replica %d%s%s",
+		p->topic->name, p->index, rv == 0 ? "handing" : "cannot hand",
+		preferred, rv == 0 ? "" : ": ", rv == 0 ? "" : gq_strerror(rv));
+}
+
 /* The copied data is in: apply what Raft delivered meanwhile. */
 static void
 catchup_finish(struct gq__partition *p)
@@ -1399,6 +1434,7 @@ gq__partition_poll(struct gq__partition *p)
 	if (p->catchup != NULL && p->state != PART_CLOSING &&
 	    gq__catchup_step(p->catchup) == 1)
 		catchup_finish(p);
+	rebalance(p);
 	if (p->state != PART_CLOSING)
 		route_update(p);
 }

@@ -394,6 +394,35 @@ gq__rgroup_term(const struct gq__rgroup *g)
 	return g->raft.current_term;
 }
 
+/* raft calls this when the new leader is known, the transfer expired
+ * (one election timeout), or the group closes. */
+static void
+transfer_done(struct raft_transfer *t)
+{
+	struct gq__rgroup *g = t->data;
+
+	g->transfer_pending = false;
+}
+
+int
+gq__rgroup_transfer(struct gq__rgroup *g, uint64_t to)
+{
+	int rv;
+
+	if (g->state != GQ__RG_LEADER)
+		return GQ_ENOTLEADER;
+	if (g->transfer_pending)
+		return GQ_EBUSY;
+	g->transfer.data = g;
+	rv = raft_transfer(&g->raft, &g->transfer, to, transfer_done);
+	if (rv == RAFT_BADID || rv == RAFT_NOTFOUND)
+		return GQ_EINVAL;
+	if (rv != 0)
+		return gq__err_from_raft(rv);
+	g->transfer_pending = true;
+	return 0;
+}
+
 void
 gq__rgroup_close(struct gq__rgroup *g, void (*cb)(struct gq__rgroup *))
 {

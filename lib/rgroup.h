@@ -79,6 +79,7 @@ struct gq__rgroup {
 	struct raft_fsm fsm;
 	struct raft raft;
 	struct raft_barrier barrier;
+	struct raft_transfer transfer;
 	uint64_t id;
 	uv_loop_t *loop;
 	const struct gq__rgroup_ops *ops;
@@ -89,6 +90,7 @@ struct gq__rgroup {
 	unsigned threshold;        /* normal snapshot threshold (entries) */
 	uint64_t snapshot_budget;
 	bool barrier_pending;
+	bool transfer_pending; /* raft owns `transfer` */
 	void (*close_cb)(struct gq__rgroup *g);
 	struct gq__rgroup *close_next; /* the node's list of closing groups */
 };
@@ -146,6 +148,12 @@ void gq__rgroup_request_snapshot(struct gq__rgroup *g);
 
 /* Current term (the Kafka leader epoch). */
 uint64_t gq__rgroup_term(const struct gq__rgroup *g);
+
+/* Hand leadership to voter @to once it is up to date (raft_transfer):
+ * proposals are refused (GQ_ENOTLEADER) until it took over or an election
+ * timeout passed.  0, GQ_ENOTLEADER, GQ_EBUSY (a transfer is pending) or
+ * GQ_EINVAL (not a voter). */
+int gq__rgroup_transfer(struct gq__rgroup *g, uint64_t to);
 
 /* Begin closing: no new proposals are accepted; @cb (may be NULL) runs once
  * the group drained and raft closed; the group frees itself right after.

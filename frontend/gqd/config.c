@@ -123,6 +123,8 @@ static const struct key keys[] = {
 	LIB("initial_cluster", "GQ_INITIAL_CLUSTER", "peers", "", NO, J_STR),
 	LIB("election_timeout", "GQ_ELECTION_TIMEOUT", "duration", "600ms", NO,
 	    J_STR),
+	LIB("leader_rebalance_interval", "GQ_LEADER_REBALANCE_INTERVAL",
+	    "duration", "10s", NO, J_STR),
 	/* gqd's own keys. */
 	OWN("broker_id", "GQ_BROKER_ID", "id", "1", NO, K_BROKER_ID,
 	    J_INT | J_STR, broker_id, 1, INT32_MAX),

@@ -78,10 +78,12 @@ class Gqd:
         self.proc = None
         return rc
 
-    def log(self):
+    def log(self, full=False):
+        """The daemon's log: its last 6000 characters, or all of it."""
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")[-6000:]
+                text = f.read().decode(errors="replace")
+                return text if full else text[-6000:]
         except OSError:
             return ""
 

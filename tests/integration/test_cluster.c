@@ -162,6 +162,31 @@ produce_on(int id, const char *topic, int32_t part, const char *value,
 	return off;
 }
 
+/* The offset of the last message of @topic/@part as node @via holds it
+ * once it has a leader's committed data, if its value is @value; or -1. */
+static gq_offset
+stored_at(int via, const char *topic, int32_t part, const char *value)
+{
+	gq_offset hw = -1, found = -1;
+	struct gq_fetch *f;
+	struct gq_record rec;
+	int32_t leader = leader_of(via, topic, part);
+
+	/* The new leader's barrier committed everything before it. */
+	if (gq_list_offsets(nodes[leader], topic, part, GQ_OFFSET_LATEST,
+			    &hw) != 0 ||
+	    hw <= 0)
+		return -1;
+	if (gq_fetch(nodes[leader], topic, part, hw - 1, 1 << 20, &f) != 0)
+		return -1;
+	while (gq_fetch_next(f, &rec) == 1)
+		if (rec.offset == hw - 1 && rec.value_len == strlen(value) &&
+		    memcmp(rec.value, value, rec.value_len) == 0)
+			found = rec.offset;
+	gq_fetch_destroy(f);
+	return found;
+}
+
 /* Produce through the partition's current leader, retrying while the
  * leadership moves. */
 static gq_offset
@@ -172,14 +197,21 @@ produce(const char *topic, int32_t part, const char *value)
 
 	while (now_ms() < until) {
 		int via = 0;
+		int32_t leader;
 		gq_offset off;
 
 		for (int i = 1; i <= N && via == 0; i++)
 			if (nodes[i] != NULL)
 				via = i;
-		off = produce_on(leader_of(via, topic, part), topic, part,
-				 value, &rv);
+		leader = leader_of(via, topic, part);
+		off = produce_on(leader, topic, part, value, &rv);
 		if (rv == 0)
+			return off;
+		/* Proposed, but the leader changed before it knew the
+		 * outcome: the message may be stored.  Each value is unique,
+		 * so look at the end of the log before sending it again. */
+		if (rv == GQ_EUNKNOWN &&
+		    (off = stored_at(via, topic, part, value)) >= 0)
 			return off;
 		cr_assert(rv == GQ_ENOTLEADER || rv == GQ_EUNKNOWN ||
 				  rv == GQ_ENOTREADY || rv == GQ_ECLOSED,
@@ -204,10 +236,13 @@ expect_replica(int id, const char *topic, int32_t part, int n,
 	int got = 0;
 
 	while (now_ms() < until) {
-		cr_assert_eq(gq_list_offsets(nodes[id], topic, part,
-					     GQ_OFFSET_LATEST, &hw),
-			     0);
-		if (hw >= n)
+		int rv = gq_list_offsets(nodes[id], topic, part,
+					 GQ_OFFSET_LATEST, &hw);
+
+		/* A partition still opening is not an answer yet. */
+		cr_assert(rv == 0 || rv == GQ_ENOTREADY, "node %d: %s", id,
+			  gq_strerror(rv));
+		if (rv == 0 && hw >= n)
 			break;
 		usleep(20000);
 	}
@@ -294,6 +329,52 @@ Test(cluster, form_place_replicate)
 		for (int i = 1; i <= N; i++)
 			expect_replica(i, "orders", p, 20, v);
 	}
+}
+
+/* Every partition's leader becomes its preferred replica, the first
+ * placed, so leaders spread as evenly as replicas; after a failover the
+ * returning node gets its leaders back. */
+static void
+expect_preferred_leaders(const char *topic, int32_t parts)
+{
+	uint64_t until = now_ms() + 20000;
+
+	for (;;) {
+		struct gq_topic_info *info;
+		int32_t wrong = -1;
+
+		cr_assert_eq(gq_topic_describe(nodes[1], topic, &info), 0);
+		for (int32_t p = 0; p < parts && wrong < 0; p++) {
+			struct gq_partition_info pi;
+
+			cr_assert_eq(gq_topic_info_partition(info, p, &pi), 0);
+			if (pi.leader != pi.replicas[0])
+				wrong = p;
+		}
+		gq_topic_info_destroy(info);
+		if (wrong < 0)
+			return;
+		cr_assert_lt(now_ms(), until,
+			     "partition %d not led by its preferred replica",
+			     wrong);
+		usleep(50000);
+	}
+}
+
+Test(cluster, preferred_leaders)
+{
+	int ids[1];
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "spread", 6, 3, NULL), 0);
+	expect_preferred_leaders("spread", 6);
+	ids[0] = 2;
+	gq_node_close(nodes[2]);
+	nodes[2] = NULL;
+	for (int32_t p = 0; p < 6; p++)
+		cr_assert_neq(leader_of(1, "spread", p), 2);
+	open_nodes(ids, 1);
+	expect_preferred_leaders("spread", 6);
 }
 
 /* The leader of a partition goes: another replica takes over, nothing

@@ -179,7 +179,7 @@ Test(config, table_sorted)
 			     (void *)k));
 		prev = k;
 	}
-	cr_assert(eq(sz, i, 19));
+	cr_assert(eq(sz, i, 20));
 	cr_assert(eq(ptr, (void *)gq__config_key_find("nope"), NULL));
 	cr_assert(eq(ptr, (void *)gq__config_key_find(NULL), NULL));
 }
@@ -288,6 +288,8 @@ Test(config, set_get_canonical)
 		{ "advertised_address", "", "" },
 		{ "election_timeout", "1s", "1s" },
 		{ "election_timeout", "250", "250ms" },
+		{ "leader_rebalance_interval", "5m", "5m" },
+		{ "leader_rebalance_interval", "0", "0" },
 	};
 	struct gq_config *cfg = config_new();
 	size_t i;
@@ -469,6 +471,7 @@ Test(config, invalid_values)
 		{ "advertised_address", ":9092" },
 		{ "election_timeout", "10ms" },
 		{ "election_timeout", "2m" },
+		{ "leader_rebalance_interval", "-1" },
 	};
 	struct gq_config *cfg = config_new();
 	char errmsg[GQ_ERRMSG_SIZE];
@@ -671,7 +674,7 @@ Test(config, topic_conf_rejects_node_keys)
 		cr_assert(eq(u64, t.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
 		gq_config_destroy(cfg);
 	}
-	cr_assert(eq(sz, n, 10));
+	cr_assert(eq(sz, n, 11));
 }
 
 /* The configuration built from a topic conf holds every topic key in
