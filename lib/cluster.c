@@ -18,6 +18,7 @@
 #include "config.h"
 #include "controller.h"
 #include "error.h"
+#include "forward.h"
 #include "heap.h"
 #include "node.h"
 #include "rpc.h"
@@ -225,7 +226,10 @@ place(struct gq__cluster *cl, int32_t n_parts, int16_t rf,
 		else
 			unheard++;
 	}
-	if (rf >= 1 && (size_t)rf > n && (size_t)rf <= n + unheard) {
+	/* Brokers not heard from yet (this leader is new, or the node is
+	 * still registering itself) may well make up the count. */
+	if (rf >= 1 && (size_t)rf > n &&
+	    ((size_t)rf <= n + unheard || n == 0)) {
 		gq__free(load);
 		return GQ_ENOTREADY;
 	}
@@ -898,6 +902,9 @@ gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call, uint64_t sender_id,
 		return;
 	case GQ__RPC_PART_FETCH:
 		gq__catchup_serve(node, call, body, len);
+		return;
+	case GQ__RPC_PRODUCE:
+		gq__forward_serve(node, call, body, len);
 		return;
 	default:
 		gq__rpc_reply(call, GQ_EUNSUPPORTED, NULL, 0);

@@ -31,6 +31,7 @@
  *                  u64 applied index; on error (the RPC status) str16
  *                  error detail.
  *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
+ *   4 PRODUCE      a produce call made elsewhere (forward.h).
  */
 #ifndef GQ_CLUSTER_H
 #define GQ_CLUSTER_H
@@ -48,6 +49,7 @@ enum gq__rpc_type {
 	GQ__RPC_HEARTBEAT = 1,
 	GQ__RPC_CTL_REQUEST = 2,
 	GQ__RPC_PART_FETCH = 3, /* catchup.h */
+	GQ__RPC_PRODUCE = 4,    /* forward.h */
 };
 
 /* Create the node's cluster state (the node's rpc and controller exist). */

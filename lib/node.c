@@ -25,6 +25,7 @@
 #include "cluster.h"
 #include "controller.h"
 #include "error.h"
+#include "forward.h"
 #include "fsutil.h"
 #include "heap.h"
 #include "partition.h"
@@ -35,6 +36,7 @@
 #define RAFT_SEGMENT_SIZE (8u << 20)
 #define SNAPSHOT_BUDGET   (32u << 20)
 #define HEARTBEAT_MS      300
+#define LEADER_WAIT_MS    10000 /* a produce call waits for a leader */
 
 /* Per-thread error detail (gq_node_errmsg()). */
 static _Thread_local struct {
@@ -312,8 +314,8 @@ target(struct gq_node *node, struct gq__req *req, int not_open)
 
 		if (!gq__route_has(&t->routes[req->partition],
 				   node->conf.node_id)) {
-			/* Forwarding to the leader comes with the RPC
-			 * produce path; until then the caller is told. */
+			/* No leader is known to forward to yet: the
+			 * caller retries. */
 			snprintf(req->errmsg, sizeof(req->errmsg),
 				 "no replica of %.200s/%d on node %llu; its "
 				 "leader is node %d",
@@ -326,6 +328,61 @@ target(struct gq_node *node, struct gq__req *req, int not_open)
 		return NULL;
 	}
 	return t->parts[req->partition];
+}
+
+void
+gq__node_produce_here(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__partition *p = target(node, req, GQ_ENOTREADY);
+
+	if (p != NULL)
+		gq__partition_enqueue(p, req);
+}
+
+/* Writes go to the partition's leader: here, or forwarded once to the
+ * node that leads it. */
+static void
+dispatch_produce(struct gq_node *node, struct gq__req *req)
+{
+	struct gq__topic *t = target_topic(node, req);
+	int32_t leader;
+
+	if (t == NULL)
+		return;
+	leader = atomic_load(&t->routes[req->partition].leader);
+	if (leader > 0 && (uint64_t)leader != node->conf.node_id) {
+		gq__forward_produce(node, req, leader);
+	} else if (leader <= 0 && t->parts[req->partition] == NULL &&
+		   !gq__route_has(&t->routes[req->partition],
+				  node->conf.node_id)) {
+		/* The heartbeat answer names it soon. */
+		if (req->ctl.deadline == 0)
+			req->ctl.deadline = uv_now(node->loop) + LEADER_WAIT_MS;
+		req->next = node->leaderless;
+		node->leaderless = req;
+	} else {
+		gq__node_produce_here(node, req);
+	}
+}
+
+/* Loop turn: produce requests whose leader was unknown try again, or
+ * give up after LEADER_WAIT_MS. */
+static void
+retry_leaderless(struct gq_node *node)
+{
+	struct gq__req *req = node->leaderless;
+	uint64_t now = uv_now(node->loop);
+
+	node->leaderless = NULL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		if (now >= req->ctl.deadline)
+			gq__node_produce_here(node, req); /* says why */
+		else
+			dispatch_produce(node, req);
+		req = next;
+	}
 }
 
 static uint32_t
@@ -372,8 +429,7 @@ dispatch(struct gq_node *node, struct gq__req *req)
 
 	switch (req->type) {
 	case GQ__REQ_PRODUCE:
-		if ((p = target(node, req, GQ_ENOTREADY)) != NULL)
-			gq__partition_enqueue(p, req);
+		dispatch_produce(node, req);
 		break;
 	case GQ__REQ_GROUP_COMMIT:
 		dispatch_commit(node, req);
@@ -420,6 +476,7 @@ poll_groups(struct gq_node *node)
 		gq__controller_poll(node->ctl);
 	if (node->cluster != NULL && node->ctl != NULL)
 		gq__cluster_poll(node->cluster);
+	retry_leaderless(node);
 	/* A poll only starts raft_close(); groups leave the list later, from
 	 * their close callbacks, so the walk is safe. */
 	for (struct gq__rgroup *g = node->closing; g != NULL; g = g->close_next)
@@ -764,6 +821,8 @@ start_close(struct gq_node *node)
 			gq__req_complete(req, GQ_ECLOSED);
 		req = next;
 	}
+	gq__req_complete_list(node->leaderless, GQ_ECLOSED);
+	node->leaderless = NULL;
 	if (node->cluster != NULL)
 		gq__cluster_close(node->cluster);
 	uv_timer_stop(&node->cleanup_timer);

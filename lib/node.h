@@ -131,7 +131,8 @@ struct gq__req {
 		uint64_t retry_at; /* loop time of the next attempt */
 		uint64_t index;    /* controller index to see applied */
 		bool sent_before;  /* an earlier attempt may have landed */
-	} ctl;                     /* controller requests (cluster.c) */
+	} ctl; /* controller requests (cluster.c); deadline also bounds a
+		  produce request's wait for a leader (node.c) */
 	char errmsg[GQ_ERRMSG_SIZE];
 	char topic[GQ_NAME_MAX + 1];
 	int32_t partition;
@@ -187,6 +188,10 @@ struct gq_node {
 	void (*close_cb)(void *arg);
 	void *close_arg;
 	struct gq__req *close_req;
+	/* Produce requests for a partition with no replica here whose
+	 * leader is not known yet (a new topic, an election): retried each
+	 * loop turn until ctl.deadline. */
+	struct gq__req *leaderless;
 	struct gq__rgroup *closing; /* groups draining or closing */
 	size_t open_handles;        /* handles left to close at the end */
 
@@ -267,6 +272,10 @@ int gq__node_topic_add(struct gq_node *node, struct gq__topic *t);
 void gq__node_topic_remove(struct gq_node *node, struct gq__topic *t);
 
 /* Loop thread: a partition of @t failed to start. */
+/* Queue a produce request on this node's replica (loop thread); it fails
+ * with GQ_ENOTLEADER when the partition is led elsewhere. */
+void gq__node_produce_here(struct gq_node *node, struct gq__req *req);
+
 void gq__node_partition_failed(struct gq_node *node, struct gq__topic *t,
 			       int status);
 /* Loop thread: a partition of a deleted topic finished closing. */

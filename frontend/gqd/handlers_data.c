@@ -125,8 +125,9 @@ produce_ack(void *arg, int status, int32_t partition, gq_offset base)
 			"");
 }
 
-/* Kafka clients read from the leader Metadata named; another node answers
- * NOT_LEADER_OR_FOLLOWER so the client refreshes its metadata.  True when
+/* Kafka clients write to and read from the leader Metadata named; another
+ * node answers NOT_LEADER_OR_FOLLOWER so the client refreshes its metadata
+ * (the library would forward a write, hiding stale metadata).  True when
  * the partition is led here, or unknown (the read then reports why). */
 static bool
 led_here(struct gqd_req *req, const char *topic, int32_t partition)
@@ -223,6 +224,8 @@ gqd_handle_produce(struct gqd_req *req)
 				err = GQK_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 			else if (!named)
 				err = GQK_ERR_INVALID_TOPIC_EXCEPTION;
+			else if (!led_here(req, name, p->index))
+				err = GQK_ERR_NOT_LEADER_OR_FOLLOWER;
 			else
 				err = check_records(req, p->records);
 			if (err != GQK_ERR_NONE) {

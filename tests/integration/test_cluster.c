@@ -2,7 +2,7 @@
 /*
  * test_cluster.c - three nodes in one process on loopback ports: the
  * cluster forms from initial_cluster, places replicas, replicates, routes
- * (NOT_LEADER where the leader is elsewhere), fails over when a leader or
+ * (produce calls forwarded to the leader), fails over when a leader or
  * the controller leader goes, and a returning node catches up.
  */
 #include <criterion/criterion.h>
@@ -322,12 +322,14 @@ Test(cluster, form_place_replicate)
 			snprintf(v, sizeof(v), "p%d-%d", p, k);
 			cr_assert_eq(produce("orders", p, v), k);
 		}
-		produce_on(other, "orders", p, "x", &rv);
-		cr_assert_eq(rv, GQ_ENOTLEADER, "produce on a follower: %s",
+		/* A node that does not lead the partition forwards. */
+		snprintf(v, sizeof(v), "p%d-%d", p, 20);
+		cr_assert_eq(produce_on(other, "orders", p, v, &rv), 20,
+			     "produce through node %d: %s", other,
 			     gq_strerror(rv));
 		snprintf(v, sizeof(v), "p%d", p);
 		for (int i = 1; i <= N; i++)
-			expect_replica(i, "orders", p, 20, v);
+			expect_replica(i, "orders", p, 21, v);
 	}
 }
 
@@ -375,6 +377,24 @@ Test(cluster, preferred_leaders)
 		cr_assert_neq(leader_of(1, "spread", p), 2);
 	open_nodes(ids, 1);
 	expect_preferred_leaders("spread", 6);
+}
+
+/* Produce calls on nodes holding no replica reach the only one. */
+Test(cluster, forward_to_the_only_replica)
+{
+	int32_t leader;
+	char v[32];
+	int rv;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "narrow", 1, 1, NULL), 0);
+	leader = leader_of(1, "narrow", 0);
+	for (int i = 1; i <= N; i++) {
+		snprintf(v, sizeof(v), "n-%d", i - 1);
+		cr_assert_eq(produce_on(i, "narrow", 0, v, &rv), i - 1,
+			     "through node %d: %s", i, gq_strerror(rv));
+	}
+	expect_replica(leader, "narrow", 0, N, "n");
 }
 
 /* The leader of a partition goes: another replica takes over, nothing
