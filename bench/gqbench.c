@@ -4,12 +4,19 @@
  * async API, blocking-produce latency, fetch throughput.  Public API only.
  *
  *   gqbench [-d DIR] [-n MESSAGES] [-b BATCH] [-w WINDOW] [-l LAT_COUNT]
+ *           [-c PORT]
  *
  * Every produce is acknowledged only when durable (Raft commit after
  * fdatasync), as the library always does.  Figures go to stdout.
+ *
+ * With -c, three nodes in this process form a cluster on 127.0.0.1 ports
+ * PORT+1..PORT+3 instead: produce to a partition with three replicas
+ * (1 KiB messages), blocking-produce latency, then the time from closing
+ * the partition's leader to the first produce the others accept.
  */
 #include <getopt.h>
 #include <goqueue.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,16 +110,16 @@ bench_produce(struct gq_node *node, const char *topic, long n, size_t size,
 }
 
 static void
-bench_latency(struct gq_node *node, const char *topic, long count)
+bench_latency(struct gq_node *node, const char *topic, long count, size_t size)
 {
 	double *lat = calloc((size_t)count, sizeof(*lat));
-	char payload[100];
+	char *payload = malloc(size);
 	struct gq_msg m;
 
-	memset(payload, 'x', sizeof(payload));
+	memset(payload, 'x', size);
 	memset(&m, 0, sizeof(m));
 	m.value = payload;
-	m.value_len = sizeof(payload);
+	m.value_len = size;
 	for (long i = 0; i < count; i++) {
 		double t0 = now_s();
 		int rv = gq_produce(node, topic, 0, &m, 1, NULL, NULL);
@@ -122,10 +129,12 @@ bench_latency(struct gq_node *node, const char *topic, long count)
 		lat[i] = (now_s() - t0) * 1e6;
 	}
 	qsort(lat, (size_t)count, sizeof(*lat), cmp_double);
-	printf("blocking produce latency (100 B, %ld calls): p50 %.0f us, "
+	printf("blocking produce latency (%zu B, %ld calls): p50 %.0f us, "
 	       "p99 %.0f us, max %.0f us\n",
-	       count, lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
+	       size, count, lat[count / 2], lat[count * 99 / 100],
+	       lat[count - 1]);
 	free(lat);
+	free(payload);
 }
 
 static void
@@ -177,7 +186,8 @@ fresh_node(const char *dir)
 }
 
 static void
-make_topic(struct gq_node *node, const char *name, const char *codec)
+make_topic(struct gq_node *node, const char *name, const char *codec,
+	   int16_t replicas)
 {
 	struct gq_config *cfg;
 	int rv;
@@ -185,9 +195,109 @@ make_topic(struct gq_node *node, const char *name, const char *codec)
 	gq_config_create(&cfg);
 	gq_config_set(cfg, "compression_type", codec, NULL);
 	gq_config_set(cfg, "segment_size", "256MiB", NULL);
-	if ((rv = gq_topic_create(node, name, 1, 1, cfg)) != 0)
+	if ((rv = gq_topic_create(node, name, 1, replicas, cfg)) != 0)
 		die("topic create", rv, node);
 	gq_config_destroy(cfg);
+}
+
+/* ---- three nodes in this process ------------------------------------- */
+
+#define CLUSTER_NODES 3
+
+struct member {
+	char dir[4200];
+	char peers[256];
+	int id;
+	struct gq_node *node;
+};
+
+static void *
+member_open(void *arg)
+{
+	struct member *m = arg;
+	struct gq_config *cfg;
+	char id[16];
+	int rv;
+
+	snprintf(id, sizeof(id), "%d", m->id);
+	gq_config_create(&cfg);
+	gq_config_set(cfg, "node_id", id, NULL);
+	gq_config_set(cfg, "initial_cluster", m->peers, NULL);
+	if ((rv = gq_node_open(m->dir, cfg, &m->node)) != 0)
+		die("open", rv, NULL);
+	gq_config_destroy(cfg);
+	return NULL;
+}
+
+static int32_t
+leader_of(struct gq_node *node, const char *topic)
+{
+	int32_t leader = -1;
+
+	while (gq_partition_leader(node, topic, 0, &leader, NULL) != 0 ||
+	       leader <= 0)
+		usleep(1000);
+	return leader;
+}
+
+static void
+bench_cluster(const char *dir, int port, long n, int batch, long window,
+	      long lat)
+{
+	struct member m[CLUSTER_NODES];
+	pthread_t th[CLUSTER_NODES];
+	struct gq_node *leader, *other = NULL;
+	struct gq_msg msg;
+	char peers[256], cmd[4300];
+	double t0;
+	int32_t id;
+	int rv;
+
+	snprintf(peers, sizeof(peers),
+		 "1@127.0.0.1:%d,2@127.0.0.1:%d,"
+		 "3@127.0.0.1:%d",
+		 port + 1, port + 2, port + 3);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		exit(1);
+	for (int i = 0; i < CLUSTER_NODES; i++) {
+		snprintf(m[i].dir, sizeof(m[i].dir), "%s/n%d", dir, i + 1);
+		snprintf(m[i].peers, sizeof(m[i].peers), "%s", peers);
+		m[i].id = i + 1;
+		pthread_create(&th[i], NULL, member_open, &m[i]);
+	}
+	for (int i = 0; i < CLUSTER_NODES; i++)
+		pthread_join(th[i], NULL);
+	printf("three nodes on 127.0.0.1:%d-%d, topic with 3 replicas\n",
+	       port + 1, port + 3);
+	make_topic(m[0].node, "c1k", "none", 3);
+	make_topic(m[0].node, "clat", "none", 3);
+	leader = m[leader_of(m[0].node, "c1k") - 1].node;
+	bench_produce(leader, "c1k", n, 1024, batch, window);
+	bench_produce(leader, "c1k", n / 10, 1024, 1, window * 4);
+	id = leader_of(m[0].node, "clat");
+	bench_latency(m[id - 1].node, "clat", lat, 1024);
+	/* Failover: the leader goes; produce through another node (it
+	 * forwards to whoever leads) until one is accepted. */
+	for (int i = 0; i < CLUSTER_NODES; i++)
+		if (m[i].id != id)
+			other = m[i].node;
+	memset(&msg, 0, sizeof(msg));
+	msg.value = "after";
+	msg.value_len = 5;
+	t0 = now_s();
+	gq_node_close(m[id - 1].node);
+	m[id - 1].node = NULL;
+	while ((rv = gq_produce(other, "clat", 0, &msg, 1, NULL, NULL)) != 0) {
+		if (rv != GQ_ENOTLEADER && rv != GQ_EUNKNOWN)
+			die("produce after failover", rv, other);
+		usleep(1000);
+	}
+	printf("failover: leader closed -> first accepted produce in %.0f "
+	       "ms (election_timeout 600ms)\n",
+	       (now_s() - t0) * 1e3);
+	for (int i = 0; i < CLUSTER_NODES; i++)
+		gq_node_close(m[i].node);
 }
 
 int
@@ -195,11 +305,11 @@ main(int argc, char **argv)
 {
 	const char *dir = "./gqbench-data";
 	long n = 300000, window = 256, lat = 2000;
-	int batch = 64;
+	int batch = 64, port = 0;
 	struct gq_node *node;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:n:b:w:l:")) != -1) {
+	while ((c = getopt(argc, argv, "d:n:b:w:l:c:")) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -216,22 +326,30 @@ main(int argc, char **argv)
 		case 'l':
 			lat = strtol(optarg, NULL, 10);
 			break;
+		case 'c':
+			port = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: gqbench [-d DIR] [-n MESSAGES] "
-					"[-b BATCH] [-w WINDOW] [-l LAT]\n");
+					"[-b BATCH] [-w WINDOW] [-l LAT] "
+					"[-c PORT]\n");
 			return 2;
 		}
 	}
 	printf("goqueue %d, data in %s, durable acks (fdatasync)\n",
 	       gq_version_number(), dir);
+	if (port > 0) {
+		bench_cluster(dir, port, n, batch, window, lat);
+		return 0;
+	}
 	node = fresh_node(dir);
-	make_topic(node, "b100", "none");
-	make_topic(node, "b1k", "none");
-	make_topic(node, "lat", "none");
+	make_topic(node, "b100", "none", 1);
+	make_topic(node, "b1k", "none", 1);
+	make_topic(node, "lat", "none", 1);
 	bench_produce(node, "b100", n, 100, batch, window);
 	bench_produce(node, "b1k", n, 1024, batch, window);
 	bench_produce(node, "b1k", n / 10, 1024, 1, window * 4);
-	bench_latency(node, "lat", lat);
+	bench_latency(node, "lat", lat, 100);
 	bench_fetch(node, "b100");
 	bench_fetch(node, "b1k");
 	gq_node_close(node);
