@@ -928,6 +928,7 @@ part_restore(void *owner, const uint8_t *data, size_t len)
 {
 	struct gq__partition *p = owner;
 	uint64_t applied;
+	bool lost;
 
 	if (len < 32 || gq__le64_get(data) != MANIFEST_VERSION)
 		return GQ_ECORRUPT;
@@ -938,21 +939,19 @@ part_restore(void *owner, const uint8_t *data, size_t len)
 		gq__catchup_retarget(p->catchup, applied);
 		return 0;
 	}
-	if (p->route->n_replicas <= 1) {
-		gq__log(p->node, GQ_LOG_ERROR,
-			"partition %s/%d: stored data (applied %llu) is behind "
-			"the Raft snapshot (%llu): data was lost from disk",
-			p->topic->name, p->index,
-			(unsigned long long)gq__plog_applied_index(p->plog),
-			(unsigned long long)applied);
-		return GQ_ECORRUPT;
-	}
-	gq__log(p->node, GQ_LOG_INFO,
+	/* Alone, nobody has the rest: refuse to start rather than serve a
+	 * log with a hole. */
+	lost = p->route->n_replicas <= 1;
+	gq__log(p->node, lost ? GQ_LOG_ERROR : GQ_LOG_INFO,
 		"partition %s/%d: stored data (applied %llu) is behind the "
-		"Raft snapshot (%llu): copying the rest from another replica",
+		"Raft snapshot (%llu): %s",
 		p->topic->name, p->index,
 		(unsigned long long)gq__plog_applied_index(p->plog),
-		(unsigned long long)applied);
+		(unsigned long long)applied,
+		lost ? "data was lost from disk"
+		     : "copying the rest from another replica");
+	if (lost)
+		return GQ_ECORRUPT;
 	return gq__catchup_create(p, applied, &p->catchup);
 }
 

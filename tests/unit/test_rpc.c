@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../lib/port.h"
 #include "buf.h"
 #include "error.h"
 #include "rpc.h"
@@ -36,22 +37,6 @@ struct result {
 	uint64_t value;
 	size_t len;
 };
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
 
 /* Server: T_ECHO answers the body at once; T_SLOW_ODD answers even ids at
  * once and keeps odd ones for later; T_NEVER never answers until the end;
@@ -127,7 +112,8 @@ setup(void)
 {
 	uv_loop_init(&loop);
 	for (int i = 0; i < 2; i++)
-		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%d", free_port());
+		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%d",
+			 gqt_free_port());
 	n_held = 0;
 	closed = 0;
 	start_hub(0);

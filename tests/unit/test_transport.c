@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../lib/port.h"
 #include "../lib/tmpdir.h"
 #include "buf.h"
 #include "rgroup.h"
@@ -110,22 +111,6 @@ noop(uv_timer_t *t)
 	(void)t; /* keeps the loop turning, so the check runs */
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* Run the loop until @done() or @ms pass; returns done(). */
 static bool
 run_until(bool (*done)(void), int ms)
@@ -220,7 +205,8 @@ setup(void)
 	uv_timer_init(&loop, &tick);
 	uv_timer_start(&tick, noop, 10, 10);
 	for (int i = 0; i < N; i++) {
-		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%d", free_port());
+		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%d",
+			 gqt_free_port());
 		ids[i] = (uint64_t)i + 1;
 		addrs[i] = addr[i];
 		cr_assert_eq(
