@@ -216,10 +216,11 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *                          empty (default) for a single node that listens
  *                          nowhere, or the node's initial_cluster entry
  *   initial_cluster        "id@ip:port,..." the Raft addresses of the
- *                          first nodes of a cluster, this one included,
- *                          identical on each of them; they are the
- *                          controller's voters.  Empty (default): a
- *                          single node
+ *                          first nodes of a cluster, identical on each of
+ *                          them; they are the controller's voters.  A
+ *                          node not listed (with its own raft_address)
+ *                          joins the cluster they formed.  Empty
+ *                          (default): a single node
  *   advertised_address     "host:port" Kafka clients use to reach this
  *                          node (gqd sets it); empty by default
  *   election_timeout       Raft election timeout ("600ms"); a dead
@@ -229,11 +230,17 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *                          leadership back to its preferred replica (the
  *                          first placed) when that one is alive ("10s");
  *                          "0" turns it off
+ *   dead_broker_grace      how long a node may be silent before the
+ *                          controller re-creates its replicas on live
+ *                          nodes and, if it voted in the controller, a
+ *                          live standby votes instead ("10m"); "0" never
  *
  * A cluster: start every node of initial_cluster with its own node_id.
  * Each gq_node_open() returns once a majority of them is up and the
  * cluster serves.  A topic's partitions are placed on replication_factor
- * live nodes by load; any node answers for any topic.
+ * live nodes by load; any node answers for any topic.  More nodes join
+ * later with the same initial_cluster, their own node_id and
+ * raft_address; gq_partition_reassign() moves replicas to them.
  */
 
 /**
@@ -561,6 +568,37 @@ GQ_API int32_t gq_node_id(struct gq_node *node);
 GQ_API int gq_partition_leader(struct gq_node *node, const char *topic,
 			       int32_t partition, int32_t *leader,
 			       int32_t *epoch);
+
+/**
+ * Give a partition a new set of replicas (node ids; the first becomes its
+ * preferred leader).  Returns once the controller committed the new
+ * assignment; the move then runs in the background, one Raft membership
+ * change at a time: the partition's leader adds each new replica, which
+ * copies the data, makes it a voter once it holds everything, and then
+ * removes the replicas no longer listed, which delete their data.  No
+ * acknowledged message is lost, and the partition keeps serving.
+ * gq_topic_describe() shows the new replicas at once; a node's
+ * gq_partition_info log_start turns -1 once its replica is gone.
+ * @return 0; GQ_EINVAL (no replicas, more than GQ_REPLICAS_MAX, one
+ *         listed twice, or a node id no broker registered); GQ_ENOTOPIC;
+ *         GQ_ENOPARTITION; GQ_ETIMEDOUT (no controller leader); GQ_ECLOSED.
+ * Thread safety: any thread (blocks).
+ */
+GQ_API int gq_partition_reassign(struct gq_node *node, const char *topic,
+				 int32_t partition, const int32_t *replicas,
+				 size_t count);
+
+/**
+ * Move a partition's leadership to @broker, one of its replicas: it
+ * becomes the preferred leader (first in the replica list) and the
+ * current leader hands over within a second, while @broker is alive and
+ * in sync.  Returns once the new preference is committed.
+ * @return as gq_partition_reassign(); GQ_EINVAL also when @broker holds
+ *         no replica of the partition.
+ * Thread safety: any thread (blocks).
+ */
+GQ_API int gq_partition_move_leader(struct gq_node *node, const char *topic,
+				    int32_t partition, int32_t broker);
 
 /* ---------------------------------------------------------------------- */
 /* Produce                                                                 */

@@ -458,21 +458,6 @@ gq__catchup_step(struct gq__catchup *c)
 
 /* ---- source side ------------------------------------------------------- */
 
-static struct gq__partition *
-partition_by_uid(struct gq_node *node, uint64_t uid)
-{
-	uint32_t topic_id = (uint32_t)(uid >> 20);
-	int32_t index = (int32_t)(uid & 0xfffff);
-
-	for (size_t i = 0; i < node->n_topics; i++) {
-		struct gq__topic *t = node->topics[i];
-
-		if (t->id == topic_id && !t->deleting && index < t->n_parts)
-			return t->parts[index];
-	}
-	return NULL;
-}
-
 /* Append the records of one table under @prefix (all if @plen is 0). */
 static int
 records_put(MDB_txn *txn, MDB_dbi dbi, uint8_t table, const uint8_t *prefix,
@@ -566,14 +551,8 @@ gq__catchup_serve(struct gq_node *node, struct gq__rpc_call *call,
 	size_t at;
 	int rv;
 
-	if (r.bad) {
-		gq__rpc_reply(call, GQ_EINVAL, NULL, 0);
+	if ((p = gq__cluster_rpc_partition(node, call, &r, uid)) == NULL)
 		return;
-	}
-	if ((p = partition_by_uid(node, uid)) == NULL) {
-		gq__rpc_reply(call, GQ_ENOPARTITION, NULL, 0);
-		return;
-	}
 	if (gq__partition_catching_up(p)) {
 		gq__rpc_reply(call, GQ_ENOTREADY, NULL, 0);
 		return;

@@ -20,7 +20,10 @@
 #include "error.h"
 #include "forward.h"
 #include "heap.h"
+#include "membership.h"
 #include "node.h"
+#include "partition.h"
+#include "rgroup.h"
 #include "rpc.h"
 
 #define SESSION_TIMEOUT_MS  6000
@@ -56,12 +59,14 @@ struct gq__cluster {
 	size_t n_leads;
 	size_t cap_leads;
 	bool offsets_creating;
+	unsigned healing; /* reassignments proposed by heal() in flight */
 
 	/* Requester side. */
 	struct gq__req *parked;   /* waiting for a reachable leader */
 	struct gq__req *applying; /* waiting for this replica to apply */
 	bool registered;
 	bool heartbeat_inflight;
+	unsigned peer_turn; /* the initial member a joining node asks next */
 };
 
 /* Completion of a request handled by the controller leader. */
@@ -83,11 +88,21 @@ now_ms(struct gq__cluster *cl)
 /* ---- liveness and leaders (controller leader) -------------------------- */
 
 static struct live *
-live_get(struct gq__cluster *cl, uint64_t id)
+live_find(struct gq__cluster *cl, uint64_t id)
 {
 	for (size_t i = 0; i < cl->n_live; i++)
 		if (cl->live[i].id == id)
 			return &cl->live[i];
+	return NULL;
+}
+
+static struct live *
+live_get(struct gq__cluster *cl, uint64_t id)
+{
+	struct live *found = live_find(cl, id);
+
+	if (found != NULL)
+		return found;
 	if (cl->n_live == cl->cap_live) {
 		size_t cap = cl->cap_live ? cl->cap_live * 2 : 8;
 		struct live *l = gq__realloc(cl->live, cap * sizeof(*l));
@@ -105,12 +120,9 @@ live_get(struct gq__cluster *cl, uint64_t id)
 static bool
 broker_alive(struct gq__cluster *cl, uint64_t id)
 {
-	uint64_t now = now_ms(cl);
+	struct live *l = live_find(cl, id);
 
-	for (size_t i = 0; i < cl->n_live; i++)
-		if (cl->live[i].id == id)
-			return cl->live[i].last_seen + SESSION_TIMEOUT_MS > now;
-	return false;
+	return l != NULL && l->last_seen + SESSION_TIMEOUT_MS > now_ms(cl);
 }
 
 /* A new controller leader knows nothing of the past: every registered
@@ -200,32 +212,85 @@ load_find(struct load *l, size_t n, int32_t id)
 	return NULL;
 }
 
-/* Place @n_parts partitions of @rf replicas on the live brokers that
- * heartbeated this leader (a broker given the benefit of the doubt after
- * an election may be dead): each partition's preferred leader is the one
- * leading the fewest partitions, its followers those holding the fewest
- * replicas (ties by id), counting what is placed as it goes.
- * GQ_ENOTREADY while too few have reported since the election. */
-static int
-place(struct gq__cluster *cl, int32_t n_parts, int16_t rf,
-      struct gq__route *routes, char *errmsg)
+/* The live brokers that heartbeated this leader (a broker given the
+ * benefit of the doubt after an election may be dead), with the replicas
+ * and preferred leaderships the topics give each.  *unheard counts live
+ * ones not heard from yet.  NULL on ENOMEM. */
+static struct load *
+load_get(struct gq__cluster *cl, size_t *n, size_t *unheard)
 {
 	struct gq_node *node = cl->node;
 	struct load *load;
-	size_t n = 0, unheard = 0;
 
+	*n = *unheard = 0;
 	if ((load = gq__calloc(node->n_brokers + 1, sizeof(*load))) == NULL)
-		return GQ_ENOMEM;
+		return NULL;
 	for (size_t i = 0; i < node->n_brokers; i++) {
 		struct live *l = live_get(cl, node->brokers[i].id);
 
 		if (!broker_alive(cl, node->brokers[i].id) || l == NULL)
 			continue;
 		if (l->heard)
-			load[n++].id = node->brokers[i].id;
+			load[(*n)++].id = node->brokers[i].id;
 		else
-			unheard++;
+			(*unheard)++;
 	}
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++) {
+			struct gq__route *r = &t->routes[j];
+			struct load *l;
+
+			for (uint8_t k = 0; k < r->n_replicas; k++)
+				if ((l = load_find(load, *n, r->replicas[k])))
+					l->replicas++;
+			if ((l = load_find(load, *n, r->replicas[0])) != NULL)
+				l->leaders++;
+		}
+	}
+	return load;
+}
+
+/* Add to @r the broker holding the fewest replicas (for its first replica,
+ * the one leading the fewest partitions; ties by id) among those not in
+ * it yet, counting it.  False when every broker is taken. */
+static bool
+load_pick(struct load *load, size_t n, struct gq__route *r)
+{
+	bool first = r->n_replicas == 0;
+	struct load *best = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct load *l = &load[i];
+
+		if (gq__route_has(r, l->id))
+			continue;
+		if (best == NULL || (first && l->leaders != best->leaders
+					     ? l->leaders < best->leaders
+					     : l->replicas < best->replicas))
+			best = l;
+	}
+	if (best == NULL)
+		return false;
+	best->replicas++;
+	best->leaders += first;
+	r->replicas[r->n_replicas++] = (int32_t)best->id;
+	return true;
+}
+
+/* Place @n_parts partitions of @rf replicas by load over the live
+ * brokers, counting what is placed as it goes.  GQ_ENOTREADY while too
+ * few have reported since the election. */
+static int
+place(struct gq__cluster *cl, int32_t n_parts, int16_t rf,
+      struct gq__route *routes, char *errmsg)
+{
+	struct load *load;
+	size_t n, unheard;
+
+	if ((load = load_get(cl, &n, &unheard)) == NULL)
+		return GQ_ENOMEM;
 	/* Brokers not heard from yet (this leader is new, or the node is
 	 * still registering itself) may well make up the count. */
 	if (rf >= 1 && (size_t)rf > n &&
@@ -241,52 +306,192 @@ place(struct gq__cluster *cl, int32_t n_parts, int16_t rf,
 		gq__free(load);
 		return GQ_EINVAL;
 	}
-	for (size_t i = 0; i < node->n_topics; i++) {
-		struct gq__topic *t = node->topics[i];
-
-		for (int32_t j = 0; j < t->n_parts; j++) {
-			struct gq__route *r = &t->routes[j];
-			struct load *l;
-
-			for (uint8_t k = 0; k < r->n_replicas; k++)
-				if ((l = load_find(load, n, r->replicas[k])))
-					l->replicas++;
-			if ((l = load_find(load, n, r->replicas[0])) != NULL)
-				l->leaders++;
-		}
-	}
 	for (int32_t p = 0; p < n_parts; p++) {
-		struct gq__route *r = &routes[p];
-
-		r->n_replicas = 0;
-		for (int16_t k = 0; k < rf; k++) {
-			struct load *best = NULL;
-
-			for (size_t i = 0; i < n; i++) {
-				struct load *l = &load[i];
-				bool taken = false;
-
-				for (uint8_t j = 0; j < r->n_replicas; j++)
-					taken |= r->replicas[j] ==
-						 (int32_t)l->id;
-				if (taken)
-					continue;
-				if (best == NULL ||
-				    (k == 0 && l->leaders != best->leaders
-					     ? l->leaders < best->leaders
-					     : l->replicas < best->replicas))
-					best = l;
-			}
-			if (best == NULL)
-				break; /* not reached: rf <= live brokers */
-			best->replicas++;
-			if (k == 0)
-				best->leaders++;
-			r->replicas[r->n_replicas++] = (int32_t)best->id;
-		}
+		routes[p].n_replicas = 0;
+		for (int16_t k = 0; k < rf; k++)
+			load_pick(load, n, &routes[p]);
 	}
 	gq__free(load);
 	return 0;
+}
+
+/* ---- healing (controller leader) ------------------------------------------
+ */
+
+/* At most this many reassignments in flight from one healing pass. */
+#define HEAL_BATCH 64
+
+static void
+heal_done(void *arg, const struct gq__ctl_result *res)
+{
+	struct gq__cluster *cl = arg;
+
+	cl->healing--;
+	if (res->status != 0 && res->status != GQ_ENOTOPIC)
+		gq__log(cl->node, GQ_LOG_WARN,
+			"cannot move a dead broker's replica: %s",
+			gq_strerror(res->status));
+}
+
+/* Whether broker @id has been silent for dead_broker_grace. */
+static bool
+dead_past_grace(struct gq__cluster *cl, int32_t id)
+{
+	int64_t grace = cl->node->conf.dead_broker_grace_ms;
+	uint64_t now = now_ms(cl);
+	struct live *l = live_find(cl, (uint64_t)id);
+
+	return l != NULL && grace > 0 && !broker_alive(cl, (uint64_t)id) &&
+	       now - l->last_seen >= (uint64_t)grace;
+}
+
+/* Re-create on live brokers the replicas of brokers silent for longer
+ * than dead_broker_grace: each such replica is replaced by the least
+ * loaded live broker not holding the partition yet (placed last, so the
+ * survivors keep their order and the preferred leader stays if it
+ * lives).  A partition with no broker to spare keeps its dead replica. */
+static void
+heal(struct gq__cluster *cl)
+{
+	struct gq_node *node = cl->node;
+	struct load *load = NULL;
+	size_t n = 0, unheard;
+	bool any = false;
+
+	if (node->conf.dead_broker_grace_ms <= 0 || cl->healing > 0)
+		return;
+	for (size_t i = 0; i < cl->n_live && !any; i++)
+		any = dead_past_grace(cl, (int32_t)cl->live[i].id);
+	if (!any)
+		return;
+	for (size_t i = 0; i < node->n_topics && cl->healing < HEAL_BATCH;
+	     i++) {
+		struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts && cl->healing < HEAL_BATCH;
+		     j++) {
+			const struct gq__route *r = &t->routes[j];
+			struct gq__route next = { 0 };
+			struct gq__buf cmd = GQ__BUF_INIT;
+			uint8_t dead = 0, picked = 0;
+
+			for (uint8_t k = 0; k < r->n_replicas; k++) {
+				if (dead_past_grace(cl, r->replicas[k]))
+					dead++;
+				else
+					next.replicas[next.n_replicas++] =
+						r->replicas[k];
+			}
+			if (dead == 0)
+				continue;
+			if (load == NULL &&
+			    (load = load_get(cl, &n, &unheard)) == NULL)
+				return;
+			for (uint8_t k = 0; k < dead; k++)
+				picked += load_pick(load, n, &next);
+			if (picked == 0)
+				continue; /* no live broker to spare */
+			for (uint8_t k = 0; k < r->n_replicas; k++)
+				if (next.n_replicas < r->n_replicas &&
+				    dead_past_grace(cl, r->replicas[k]))
+					next.replicas[next.n_replicas++] =
+						r->replicas[k];
+			if (gq__ctl_encode_reassign(&cmd, t, j, next.replicas,
+						    next.n_replicas) == 0 &&
+			    gq__controller_propose(
+				    node->ctl, GQ__CTL_PARTITION_REASSIGN,
+				    cmd.base, cmd.len, heal_done, cl) == 0) {
+				cl->healing++;
+				gq__log(node, GQ_LOG_INFO,
+					"partition %s/%d: re-creating the "
+					"replicas of dead brokers elsewhere",
+					t->name, j);
+			}
+			gq__buf_free(&cmd);
+		}
+	}
+	gq__free(load);
+}
+
+/* ---- the controller group's members (controller leader) ------------------ */
+
+/* Keep group 0's membership in step with the registry, one change at a
+ * time: a registered live broker that is not a member joins as a standby
+ * (it replicates the controller state but does not vote); a voter dead
+ * past dead_broker_grace is replaced by a live standby, then removed
+ * while more voters than initial_cluster named remain; dead standbys are
+ * removed.  A removed broker that comes back is added again. */
+static void
+ctl_members(struct gq__cluster *cl)
+{
+	struct gq_node *node = cl->node;
+	struct gq__rgroup *rg = gq__controller_rgroup(node->ctl);
+	const struct raft_configuration *conf = &rg->raft.configuration;
+	uint64_t standby = 0; /* a live one */
+	unsigned voters = 0;
+	uint64_t id = 0;
+	int rv;
+
+	if (rg->change_pending || rg->transfer_pending)
+		return;
+	for (size_t i = 0; i < node->n_brokers && id == 0; i++) {
+		const struct gq__broker *b = &node->brokers[i];
+		const struct live *l = live_find(cl, b->id);
+
+		if (l != NULL && l->heard && broker_alive(cl, b->id) &&
+		    gq__rgroup_member(rg, b->id) == NULL)
+			id = b->id;
+	}
+	if (id != 0) {
+		rv = gq__rgroup_change(
+			rg, GQ__MEMBER_ADD, id,
+			gq__node_broker_find(node, id)->raft_address, 0);
+		gq__log(node, rv == 0 ? GQ_LOG_INFO : GQ_LOG_WARN,
+			"controller: adding broker %llu%s%s",
+			(unsigned long long)id, rv ? ": " : "",
+			rv ? gq_strerror(rv) : "");
+		return;
+	}
+	for (unsigned i = 0; i < conf->n; i++) {
+		const struct raft_server *s = &conf->servers[i];
+
+		if (s->role == RAFT_SPARE) {
+			gq__rgroup_change(rg, GQ__MEMBER_ASSIGN, s->id, NULL,
+					  RAFT_STANDBY);
+			return;
+		}
+		voters += s->role == RAFT_VOTER;
+		if (s->role == RAFT_STANDBY && broker_alive(cl, s->id))
+			standby = s->id;
+	}
+	for (unsigned i = 0; i < conf->n; i++) {
+		uint64_t dead = conf->servers[i].id;
+		bool votes = conf->servers[i].role == RAFT_VOTER;
+
+		if (!dead_past_grace(cl, (int32_t)dead))
+			continue;
+		if (votes && voters <= node->n_peers && standby != 0) {
+			rv = gq__rgroup_change(rg, GQ__MEMBER_ASSIGN, standby,
+					       NULL, RAFT_VOTER);
+			gq__log(node, GQ_LOG_INFO,
+				"controller: broker %llu votes in place of "
+				"dead broker %llu%s%s",
+				(unsigned long long)standby,
+				(unsigned long long)dead, rv ? ": " : "",
+				rv ? gq_strerror(rv) : "");
+			return;
+		}
+		if (!votes || voters > node->n_peers) {
+			rv = gq__rgroup_change(rg, GQ__MEMBER_REMOVE, dead,
+					       NULL, 0);
+			gq__log(node, GQ_LOG_INFO,
+				"controller: removing dead broker %llu from "
+				"the group%s%s",
+				(unsigned long long)dead, rv ? ": " : "",
+				rv ? gq_strerror(rv) : "");
+			return;
+		}
+	}
 }
 
 /* ---- controller requests on the leader --------------------------------- */
@@ -298,6 +503,65 @@ leader_op_done(void *arg, const struct gq__ctl_result *res)
 
 	op->done(op->arg, res->status, res->value, res->index, "");
 	gq__free(op);
+}
+
+/* The PARTITION_REASSIGN command for a request (cluster.h): checked
+ * against the registry, with the current replicas when it names none and
+ * its leader moved first. */
+static int
+reassign_command(struct gq__cluster *cl, struct gq__rd *r, struct gq__buf *cmd,
+		 char *errmsg)
+{
+	struct gq_node *node = cl->node;
+	char name[GQ_NAME_MAX + 1];
+	int32_t ids[GQ__REPLICAS_MAX];
+	const struct gq__topic *t;
+	int32_t index, leader;
+	uint8_t n;
+
+	gq__rd_str16(r, name, sizeof(name));
+	index = (int32_t)gq__rd_le32(r);
+	leader = (int32_t)gq__rd_le32(r);
+	n = gq__rd_u8(r);
+	for (uint8_t i = 0; i < n && i < GQ__REPLICAS_MAX; i++)
+		ids[i] = (int32_t)gq__rd_le32(r);
+	if (r->bad || n > GQ__REPLICAS_MAX)
+		return GQ_EINVAL;
+	if ((t = gq__node_topic_find(node, name)) == NULL)
+		return GQ_ENOTOPIC;
+	if (index < 0 || index >= t->n_parts)
+		return GQ_ENOPARTITION;
+	if (n == 0) {
+		n = t->routes[index].n_replicas;
+		memcpy(ids, t->routes[index].replicas, n * sizeof(*ids));
+	}
+	if (!gq__replicas_distinct(ids, n)) {
+		gq__errmsg_set(errmsg, "a broker is listed twice");
+		return GQ_EINVAL;
+	}
+	for (uint8_t i = 0; i < n; i++) {
+		if (ids[i] <= 0 ||
+		    gq__node_broker_find(node, (uint64_t)ids[i]) == NULL) {
+			gq__errmsg_set(errmsg, "broker %d is not registered",
+				       ids[i]);
+			return GQ_EINVAL;
+		}
+	}
+	if (leader != 0) {
+		uint8_t at = 0;
+
+		while (at < n && ids[at] != leader)
+			at++;
+		if (at == n) {
+			gq__errmsg_set(errmsg,
+				       "broker %d holds no replica of %s/%d",
+				       leader, name, index);
+			return GQ_EINVAL;
+		}
+		memmove(&ids[1], &ids[0], at * sizeof(*ids));
+		ids[0] = leader;
+	}
+	return gq__ctl_encode_reassign(cmd, t, index, ids, n);
 }
 
 /* Handle a request body (cluster.h, CTL_REQUEST) on the controller
@@ -342,6 +606,8 @@ leader_request(struct gq__cluster *cl, const uint8_t *body, size_t len,
 		gq__rd_str16(&r, name, sizeof(name));
 		rv = r.bad ? GQ_EINVAL
 			   : gq__buf_append(&cmd, name, strlen(name));
+	} else if (type == GQ__CTL_PARTITION_REASSIGN) {
+		rv = reassign_command(cl, &r, &cmd, errmsg);
 	} else if (type != GQ__CTL_PRODUCER_ID) {
 		rv = GQ_EINVAL;
 	}
@@ -392,6 +658,16 @@ request_encode(const struct gq__req *req, struct gq__buf *out)
 		break;
 	case GQ__REQ_PRODUCER_ID:
 		rv = gq__buf_put_le32(out, GQ__CTL_PRODUCER_ID);
+		break;
+	case GQ__REQ_REASSIGN:
+		rv = gq__buf_put_le32(out, GQ__CTL_PARTITION_REASSIGN) |
+		     gq__buf_put_str16(out, req->topic) |
+		     gq__buf_put_le32(out, (uint32_t)req->partition) |
+		     gq__buf_put_le32(out, (uint32_t)req->u.reassign.leader) |
+		     gq__buf_put_u8(out, req->u.reassign.n);
+		for (uint8_t i = 0; i < req->u.reassign.n; i++)
+			rv |= gq__buf_put_le32(
+				out, (uint32_t)req->u.reassign.replicas[i]);
 		break;
 	default:
 		return GQ_EINTERNAL;
@@ -560,7 +836,8 @@ finish_applied(struct gq__cluster *cl)
 
 		if (req->ctl.index > applied) {
 			req_list_push(&cl->applying, req);
-		} else if (req->type == GQ__REQ_PRODUCER_ID) {
+		} else if (req->type == GQ__REQ_PRODUCER_ID ||
+			   req->type == GQ__REQ_REASSIGN) {
 			gq__req_complete(req, 0);
 		} else if (req->type == GQ__REQ_TOPIC_CREATE) {
 			gq__node_topic_wait(
@@ -734,7 +1011,8 @@ heartbeat_answer(struct gq__cluster *cl, const uint8_t *body, size_t len)
 			uint64_t uid = gq__part_uid(t, j);
 			size_t lo = 0, hi = m;
 
-			if (t->parts[j] != NULL)
+			if (t->parts[j] != NULL &&
+			    gq__partition_publishes(t->parts[j]))
 				continue;
 			while (lo < hi) {
 				size_t mid = lo + (hi - lo) / 2;
@@ -840,13 +1118,26 @@ gq__cluster_tick(struct gq__cluster *cl)
 			heartbeat_answer(cl, reply.base, reply.len);
 		gq__buf_free(&reply);
 		ensure_offsets_topic(cl);
-	} else if (!cl->heartbeat_inflight &&
-		   (leader = gq__controller_leader(node->ctl, &address)) != 0 &&
-		   leader != node->conf.node_id && address != NULL &&
-		   gq__rpc_send(node->rpc, leader, address, GQ__RPC_HEARTBEAT,
-				body.base, body.len, RPC_TIMEOUT_MS,
-				heartbeat_replied, cl) == 0) {
-		cl->heartbeat_inflight = true;
+		heal(cl);
+		ctl_members(cl);
+	} else if (!cl->heartbeat_inflight) {
+		leader = gq__controller_leader(node->ctl, &address);
+		if ((leader == 0 || address == NULL) && node->n_peers > 0) {
+			/* A joining node has no controller replica yet: ask
+			 * the initial members in turn (the others answer
+			 * GQ_ENOTLEADER). */
+			const struct gq__peer *p =
+				&node->peers[cl->peer_turn++ % node->n_peers];
+
+			leader = p->id;
+			address = p->address;
+		}
+		if (leader != 0 && leader != node->conf.node_id &&
+		    address != NULL &&
+		    gq__rpc_send(node->rpc, leader, address, GQ__RPC_HEARTBEAT,
+				 body.base, body.len, RPC_TIMEOUT_MS,
+				 heartbeat_replied, cl) == 0)
+			cl->heartbeat_inflight = true;
 	}
 out:
 	gq__buf_free(&body);
@@ -869,6 +1160,21 @@ rpc_request_done(void *arg, int status, int64_t value, uint64_t index,
 	}
 	gq__rpc_reply(call, status, reply.base, reply.len);
 	gq__buf_free(&reply);
+}
+
+struct gq__partition *
+gq__cluster_rpc_partition(struct gq_node *node, struct gq__rpc_call *call,
+			  const struct gq__rd *r, uint64_t uid)
+{
+	struct gq__partition *p;
+
+	if (r->bad) {
+		gq__rpc_reply(call, GQ_EINVAL, NULL, 0);
+		return NULL;
+	}
+	if ((p = gq__node_partition_find(node, uid)) == NULL)
+		gq__rpc_reply(call, GQ_ENOPARTITION, NULL, 0);
+	return p;
 }
 
 void
@@ -905,6 +1211,9 @@ gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call, uint64_t sender_id,
 		return;
 	case GQ__RPC_PRODUCE:
 		gq__forward_serve(node, call, body, len);
+		return;
+	case GQ__RPC_PART_STATE:
+		gq__membership_serve(node, call, body, len);
 		return;
 	default:
 		gq__rpc_reply(call, GQ_EUNSUPPORTED, NULL, 0);

@@ -27,11 +27,15 @@
  *   2 CTL_REQUEST  u32 request type (enum gq__ctl_cmd), then for
  *                  TOPIC_CREATE: str16 name, u32 partitions, u16
  *                  replication factor, topic configuration; TOPIC_DELETE:
- *                  str16 name; PRODUCER_ID: nothing.  Reply: i64 value,
+ *                  str16 name; PRODUCER_ID: nothing; PARTITION_REASSIGN:
+ *                  str16 topic, i32 partition, i32 broker to make the
+ *                  preferred leader (0: none), u8 n (0: the current
+ *                  replicas), n x u32 broker id.  Reply: i64 value,
  *                  u64 applied index; on error (the RPC status) str16
  *                  error detail.
  *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
  *   4 PRODUCE      a produce call made elsewhere (forward.h).
+ *   5 PART_STATE   a replica's state and membership (membership.h).
  */
 #ifndef GQ_CLUSTER_H
 #define GQ_CLUSTER_H
@@ -44,12 +48,15 @@ struct gq_node;
 struct gq__req;
 struct gq__cluster;
 struct gq__rpc_call;
+struct gq__partition;
+struct gq__rd;
 
 enum gq__rpc_type {
 	GQ__RPC_HEARTBEAT = 1,
 	GQ__RPC_CTL_REQUEST = 2,
 	GQ__RPC_PART_FETCH = 3, /* catchup.h */
 	GQ__RPC_PRODUCE = 4,    /* forward.h */
+	GQ__RPC_PART_STATE = 5, /* membership.h */
 };
 
 /* Create the node's cluster state (the node's rpc and controller exist). */
@@ -69,12 +76,19 @@ void gq__cluster_poll(struct gq__cluster *cl);
  * liveness and create the offsets topic when it is missing. */
 void gq__cluster_tick(struct gq__cluster *cl);
 
-/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / PRODUCER_ID request; it
- * completes later. */
+/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / PRODUCER_ID / REASSIGN request;
+ * it completes later. */
 void gq__cluster_submit(struct gq__cluster *cl, struct gq__req *req);
 
 /* The controller answered our heartbeat and has us registered. */
 bool gq__cluster_registered(const struct gq__cluster *cl);
+
+/* For an RPC about partition @uid read from @r: the replica open here, or
+ * NULL once @call was answered GQ_EINVAL (@r is bad) or GQ_ENOPARTITION. */
+struct gq__partition *gq__cluster_rpc_partition(struct gq_node *node,
+						struct gq__rpc_call *call,
+						const struct gq__rd *r,
+						uint64_t uid);
 
 /* The RPC handler of the node (rpc.h). */
 void gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call,

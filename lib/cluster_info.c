@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cluster_info.c - the public read-only view of the cluster: brokers, the
- * controller leader, partition leaders.  Application threads read the
- * node's tables under meta_lock; the loop thread keeps them current
- * (cluster.c, partition.c).
+ * cluster_info.c - the public cluster API: the view of the cluster
+ * (brokers, the controller leader, partition leaders) and partition
+ * moves.  Application threads read the node's tables under meta_lock;
+ * the loop thread keeps them current (cluster.c, partition.c).  Moves are
+ * controller requests (cluster.c) carried out by the partitions'
+ * leaders (membership.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,4 +84,58 @@ gq_partition_leader(struct gq_node *node, const char *topic, int32_t partition,
 	}
 	pthread_rwlock_unlock(&node->meta_lock);
 	return rv;
+}
+
+/* Post a PARTITION_REASSIGN request and wait for it. */
+static int
+reassign(struct gq_node *node, const char *topic, int32_t partition,
+	 int32_t leader, const int32_t *replicas, size_t count)
+{
+	struct gq__req req;
+	int rv;
+
+	if (node == NULL)
+		return GQ_EINVAL;
+	memset(&req, 0, sizeof(req));
+	if ((rv = gq__name_check(topic, false, req.errmsg)) != 0) {
+		gq__node_set_errmsg(node, req.errmsg);
+		return rv;
+	}
+	if (count > GQ__REPLICAS_MAX || (replicas == NULL && count != 0)) {
+		gq__node_set_errmsg(node, "between 1 and 8 replicas");
+		return GQ_EINVAL;
+	}
+	req.type = GQ__REQ_REASSIGN;
+	snprintf(req.topic, sizeof(req.topic), "%s", topic);
+	req.partition = partition;
+	req.u.reassign.leader = leader;
+	req.u.reassign.n = (uint8_t)count;
+	if (count > 0)
+		memcpy(req.u.reassign.replicas, replicas,
+		       count * sizeof(*replicas));
+	return gq__node_call(node, &req);
+}
+
+int
+gq_partition_reassign(struct gq_node *node, const char *topic,
+		      int32_t partition, const int32_t *replicas, size_t count)
+{
+	if (count == 0) {
+		if (node != NULL)
+			gq__node_set_errmsg(node, "no replicas given");
+		return GQ_EINVAL;
+	}
+	return reassign(node, topic, partition, 0, replicas, count);
+}
+
+int
+gq_partition_move_leader(struct gq_node *node, const char *topic,
+			 int32_t partition, int32_t broker)
+{
+	if (broker <= 0) {
+		if (node != NULL)
+			gq__node_set_errmsg(node, "not a node id");
+		return GQ_EINVAL;
+	}
+	return reassign(node, topic, partition, broker, NULL, 0);
 }

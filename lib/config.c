@@ -98,6 +98,10 @@ static const struct key keys[] = {
 	      "batches smaller than this are stored uncompressed"),
 	TOPIC("compression_type", KIND_CODEC, compression_type, "codec", "gzip",
 	      0, 4, "none, gzip, snappy, lz4 or zstd"),
+	NODE("dead_broker_grace", KIND_DURATION, dead_broker_grace_ms,
+	     "duration", "10m", 0, INT64_MAX,
+	     "how long a broker may be silent before its replicas are "
+	     "re-created on live brokers; 0 never"),
 	TOPIC("deduplication_enabled", KIND_BOOL, dedup_enabled, "bool",
 	      "false", 0, 1,
 	      "drop a message whose content hash was seen in the window"),

@@ -22,6 +22,7 @@
 #define SNAPSHOT_VERSION    2
 #define TOPIC_RECORD_V1     1
 #define TOPIC_RECORD_V2     2
+#define TOPIC_RECORD_V3     3
 
 struct gq__controller {
 	struct gq_node *node;
@@ -30,6 +31,10 @@ struct gq__controller {
 	struct gq__ctl_result result; /* of the entry being applied */
 	struct gq__topic *created;    /* by the entry being applied */
 	struct gq__topic *deleted;
+	struct gq__topic *reassigned; /* by the entry being applied: */
+	int32_t reassigned_index;     /* its partition */
+	uint8_t reassigned_n;         /* and new replicas */
+	int32_t reassigned_ids[GQ__REPLICAS_MAX];
 };
 
 struct ctl_proposal {
@@ -82,36 +87,63 @@ meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value)
 
 /* ---- records ---------------------------------------------------------- */
 
-/* Read the assignment of @t's partitions; @self stands in for version-1
- * records, whose partitions all live on this node. */
+/* Read a replica list: u8 n (1..GQ__REPLICAS_MAX), n x u32 broker id. */
+static uint8_t
+replicas_read(struct gq__rd *r, int32_t *ids)
+{
+	uint8_t n = gq__rd_u8(r);
+
+	if (n == 0 || n > GQ__REPLICAS_MAX)
+		r->bad = true;
+	for (uint8_t j = 0; j < n && !r->bad; j++) {
+		ids[j] = (int32_t)gq__rd_le32(r);
+		if (ids[j] <= 0)
+			r->bad = true;
+	}
+	return r->bad ? 0 : n;
+}
+
+static int
+replicas_write(struct gq__buf *out, uint8_t n, const int32_t *ids)
+{
+	int rv = gq__buf_put_u8(out, n);
+
+	for (uint8_t j = 0; j < n; j++)
+		rv |= gq__buf_put_le32(out, (uint32_t)ids[j]);
+	return rv;
+}
+
+/* Read the assignment of @t's partitions: their replicas and, when
+ * @with_initial (topic records from version 3), the replicas each was
+ * created with; otherwise those are the current ones. */
 static void
-assignment_read(struct gq__rd *r, struct gq__topic *t)
+assignment_read(struct gq__rd *r, struct gq__topic *t, bool with_initial)
 {
 	for (int32_t i = 0; i < t->n_parts && !r->bad; i++) {
 		struct gq__route *rt = &t->routes[i];
 
-		rt->n_replicas = gq__rd_u8(r);
-		if (rt->n_replicas == 0 || rt->n_replicas > GQ__REPLICAS_MAX)
-			r->bad = true;
-		for (uint8_t j = 0; j < rt->n_replicas && !r->bad; j++) {
-			rt->replicas[j] = (int32_t)gq__rd_le32(r);
-			if (rt->replicas[j] <= 0)
-				r->bad = true;
+		rt->n_replicas = replicas_read(r, rt->replicas);
+		if (with_initial) {
+			rt->n_initial = replicas_read(r, rt->initial);
+		} else {
+			rt->n_initial = rt->n_replicas;
+			memcpy(rt->initial, rt->replicas, sizeof(rt->initial));
 		}
 	}
 }
 
 static int
 assignment_write(struct gq__buf *out, int32_t n_parts,
-		 const struct gq__route *routes)
+		 const struct gq__route *routes, bool with_initial)
 {
 	int rv = 0;
 
 	for (int32_t i = 0; i < n_parts; i++) {
-		rv |= gq__buf_put_u8(out, routes[i].n_replicas);
-		for (uint8_t j = 0; j < routes[i].n_replicas; j++)
-			rv |= gq__buf_put_le32(out,
-					       (uint32_t)routes[i].replicas[j]);
+		rv |= replicas_write(out, routes[i].n_replicas,
+				     routes[i].replicas);
+		if (with_initial)
+			rv |= replicas_write(out, routes[i].n_initial,
+					     routes[i].initial);
 	}
 	return rv != 0 ? GQ_ENOMEM : 0;
 }
@@ -155,8 +187,7 @@ topic_decode(struct gq__controller *c, const char *name, size_t name_len,
 	rf = (int16_t)gq__rd_le16(&r);
 	id = gq__rd_le32(&r);
 	n = (int32_t)gq__rd_le32(&r);
-	if (r.bad ||
-	    (version != TOPIC_RECORD_V1 && version != TOPIC_RECORD_V2) ||
+	if (r.bad || version < TOPIC_RECORD_V1 || version > TOPIC_RECORD_V3 ||
 	    name_len == 0 || name_len > GQ_NAME_MAX || id == 0)
 		return GQ_ECORRUPT;
 	if ((t = topic_alloc(n)) == NULL)
@@ -164,12 +195,14 @@ topic_decode(struct gq__controller *c, const char *name, size_t name_len,
 	memcpy(t->name, name, name_len);
 	t->replication_factor = rf;
 	t->id = id;
-	if (version == TOPIC_RECORD_V2) {
-		assignment_read(&r, t);
+	if (version != TOPIC_RECORD_V1) {
+		assignment_read(&r, t, version == TOPIC_RECORD_V3);
 	} else {
 		for (int32_t i = 0; i < n; i++) {
-			t->routes[i].n_replicas = 1;
-			t->routes[i].replicas[0] =
+			struct gq__route *rt = &t->routes[i];
+
+			rt->n_replicas = rt->n_initial = 1;
+			rt->replicas[0] = rt->initial[0] =
 				(int32_t)c->node->conf.node_id;
 		}
 	}
@@ -184,7 +217,7 @@ topic_decode(struct gq__controller *c, const char *name, size_t name_len,
 static int
 topic_encode(const struct gq__topic *t, struct gq__buf *out)
 {
-	uint8_t h[12] = { TOPIC_RECORD_V2, 0 };
+	uint8_t h[12] = { TOPIC_RECORD_V3, 0 };
 	int rv;
 
 	h[2] = (uint8_t)t->replication_factor;
@@ -192,7 +225,7 @@ topic_encode(const struct gq__topic *t, struct gq__buf *out)
 	gq__le32_put(h + 4, t->id);
 	gq__le32_put(h + 8, (uint32_t)t->n_parts);
 	if (gq__buf_append(out, h, sizeof(h)) != 0 ||
-	    assignment_write(out, t->n_parts, t->routes) != 0)
+	    assignment_write(out, t->n_parts, t->routes, true) != 0)
 		return GQ_ENOMEM;
 	rv = gq__topic_conf_encode(&t->conf, out);
 	return rv;
@@ -321,7 +354,7 @@ apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	}
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->replication_factor = rf;
-	assignment_read(&r, t);
+	assignment_read(&r, t, false);
 	if (r.bad || gq__topic_conf_decode(r.p, r.left, &t->conf) != 0) {
 		res->status = GQ_ECORRUPT;
 		goto out;
@@ -425,6 +458,67 @@ apply_broker(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	gq__buf_free(&rec);
 }
 
+/* Give a partition a new replica set (its Raft membership follows, see
+ * membership.h).  The topic must still be the one the proposer saw. */
+static void
+apply_reassign(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
+	       size_t len, struct gq__ctl_result *res)
+{
+	struct gq__store *st = c->node->store;
+	struct gq__rd r = gq__rd_init(p, len);
+	struct gq__buf rec = GQ__BUF_INIT;
+	struct gq__topic *t = NULL;
+	struct gq__route *rt;
+	char name[GQ_NAME_MAX + 1];
+	char key[GQ_NAME_MAX + 8];
+	int32_t ids[GQ__REPLICAS_MAX];
+	uint32_t id;
+	int32_t index;
+	uint8_t n;
+	MDB_val k, v;
+	int rv;
+
+	gq__rd_str16(&r, name, sizeof(name));
+	id = gq__rd_le32(&r);
+	index = (int32_t)gq__rd_le32(&r);
+	n = replicas_read(&r, ids);
+	if (r.bad || r.left != 0 || !gq__replicas_distinct(ids, n)) {
+		res->status = GQ_ECORRUPT;
+		return;
+	}
+	snprintf(key, sizeof(key), "topic/%s", name);
+	k.mv_size = strlen(key);
+	k.mv_data = key;
+	if ((rv = mdb_get(txn, st->meta, &k, &v)) != 0) {
+		res->status =
+			rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);
+		return;
+	}
+	if ((rv = topic_decode(c, name, strlen(name), v.mv_data, v.mv_size,
+			       &t)) != 0) {
+		res->status = rv;
+		return;
+	}
+	if (t->id != id) {
+		res->status = GQ_ENOTOPIC; /* deleted and created again */
+	} else if (index < 0 || index >= t->n_parts) {
+		res->status = GQ_ENOPARTITION;
+	} else {
+		rt = &t->routes[index];
+		rt->n_replicas = n;
+		memcpy(rt->replicas, ids, n * sizeof(*ids));
+		if ((rv = topic_encode(t, &rec)) == 0)
+			rv = meta_put(txn, st->meta, key, rec.base, rec.len);
+		res->status = rv;
+		c->reassigned = gq__node_topic_find(c->node, name);
+		c->reassigned_index = index;
+		c->reassigned_n = n;
+		memcpy(c->reassigned_ids, ids, n * sizeof(*ids));
+	}
+	gq__buf_free(&rec);
+	gq__topic_free(t);
+}
+
 static void
 ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	  const uint8_t *data, size_t len, void **result)
@@ -439,7 +533,7 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	(void)term;
 	memset(res, 0, sizeof(*res));
 	res->index = index;
-	c->created = c->deleted = NULL;
+	c->created = c->deleted = c->reassigned = NULL;
 	*result = res;
 	if (index <= c->applied) {
 		res->status = GQ_EUNKNOWN; /* replayed: no proposer waits */
@@ -465,6 +559,9 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	case GQ__CTL_BROKER_REGISTER:
 		apply_broker(c, txn, data, len, &broker, res);
 		break;
+	case GQ__CTL_PARTITION_REASSIGN:
+		apply_reassign(c, txn, data, len, res);
+		break;
 	default:
 		res->status = GQ_ECORRUPT;
 		break;
@@ -479,7 +576,7 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 			"controller: cannot record entry %llu: %s",
 			(unsigned long long)index, gq_strerror(rv));
 		gq__topic_free(c->created);
-		c->created = c->deleted = NULL;
+		c->created = c->deleted = c->reassigned = NULL;
 		res->status = rv;
 		return;
 	}
@@ -491,12 +588,16 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		gq__node_topic_created(c->node, c->created);
 	else if (c->deleted != NULL)
 		gq__node_topic_deleted(c->node, c->deleted);
+	else if (c->reassigned != NULL)
+		gq__node_partition_reassigned(
+			c->node, c->reassigned, c->reassigned_index,
+			c->reassigned_ids, c->reassigned_n);
 	else if (type == GQ__CTL_BROKER_REGISTER &&
 		 gq__node_broker_put(c->node, &broker) != 0)
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: no memory to record broker %llu",
 			(unsigned long long)broker.id);
-	c->created = c->deleted = NULL;
+	c->created = c->deleted = c->reassigned = NULL;
 }
 
 /* ---- snapshots -------------------------------------------------------- */
@@ -630,10 +731,24 @@ tables_reload(struct gq__controller *c)
 		struct gq__topic *t = gq__node_topic_find(node, old[i]->name);
 
 		if (t != NULL && t->id == old[i]->id) {
-			/* Unchanged: keep the live object, drop the copy. */
+			/* The same topic: keep the live object, with the
+			 * replicas the snapshot has; drop the copy. */
 			gq__node_topic_remove(node, t);
-			gq__topic_free(t);
 			gq__node_topic_add(node, old[i]);
+			for (int32_t j = 0; j < t->n_parts; j++) {
+				const struct gq__route *now = &t->routes[j];
+				const struct gq__route *was =
+					&old[i]->routes[j];
+
+				if (now->n_replicas != was->n_replicas ||
+				    memcmp(now->replicas, was->replicas,
+					   now->n_replicas *
+						   sizeof(*now->replicas)) != 0)
+					gq__node_partition_reassigned(
+						node, old[i], j, now->replicas,
+						now->n_replicas);
+			}
+			gq__topic_free(t);
 			old[i] = NULL;
 		}
 	}
@@ -733,12 +848,14 @@ gq__controller_open(struct gq_node *node, struct gq__controller **out,
 	snprintf(dir, sizeof(dir), "%s/controller", node->dir);
 	gq__node_rgroup_conf(node, true, &rc);
 	/* Every initial member bootstraps the same voters, in the same
-	 * order (initial_cluster must be identical on all of them). */
+	 * order (initial_cluster must be identical on all of them); a
+	 * joining node starts empty and is added by the leader. */
 	for (size_t i = 0; i < node->n_peers; i++) {
 		ids[i] = node->peers[i].id;
 		addrs[i] = node->peers[i].address;
 	}
 	rc.n_voters = (unsigned)node->n_peers;
+	rc.bootstrap = !node->joining;
 	rc.voter_ids = ids;
 	rc.voter_addresses = addrs;
 	rv = gq__rgroup_open(node->loop, dir, CONTROLLER_GROUP_ID, &rc,
@@ -804,7 +921,7 @@ gq__ctl_encode_create(struct gq__buf *out, const char *name, int32_t partitions,
 	if ((gq__buf_put_str16(out, name) |
 	     gq__buf_put_le32(out, (uint32_t)partitions) |
 	     gq__buf_put_le16(out, (uint16_t)replication_factor)) != 0 ||
-	    assignment_write(out, partitions, routes) != 0)
+	    assignment_write(out, partitions, routes, false) != 0)
 		return GQ_ENOMEM;
 	return gq__topic_conf_encode(conf, out);
 }
@@ -817,6 +934,23 @@ gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b)
 	     gq__buf_put_str16(out, b->client_address)) != 0)
 		return GQ_ENOMEM;
 	return 0;
+}
+
+int
+gq__ctl_encode_reassign(struct gq__buf *out, const struct gq__topic *t,
+			int32_t partition, const int32_t *replicas, uint8_t n)
+{
+	if ((gq__buf_put_str16(out, t->name) | gq__buf_put_le32(out, t->id) |
+	     gq__buf_put_le32(out, (uint32_t)partition) |
+	     replicas_write(out, n, replicas)) != 0)
+		return GQ_ENOMEM;
+	return 0;
+}
+
+struct gq__rgroup *
+gq__controller_rgroup(struct gq__controller *c)
+{
+	return c->rg;
 }
 
 void

@@ -22,16 +22,22 @@
  *   2 TOPIC_DELETE     the name, to the end
  *   3 PRODUCER_ID      empty
  *   4 BROKER_REGISTER  u32 id, str16 raft address, str16 client address
+ *   5 PARTITION_REASSIGN  str16 topic name, u32 topic id, i32 partition,
+ *                      u8 n, n x u32 broker id: the partition's new
+ *                      replicas (distinct; the first is preferred)
  *
  * LMDB `meta` layout (keys are ASCII, values little-endian):
  *   "ctl/applied"          u64  last applied Raft index of group 0
  *   "ctl/next_topic_id"    u32  next topic id (ids start at 1)
  *   "ctl/next_producer_id" u64  next producer id (ids start at 1000)
- *   "topic/<name>"         u8 version 2, u8 pad, i16 replication factor,
- *                          u32 id, i32 partitions, the assignment as in
- *                          TOPIC_CREATE, then the configuration.  Version
- *                          1 (a single node's, no assignment) is read as
- *                          every partition on this node.
+ *   "topic/<name>"         u8 version 3, u8 pad, i16 replication factor,
+ *                          u32 id, i32 partitions, per partition its
+ *                          replicas (u8 n, n x u32) then the replicas it
+ *                          was created with (same form), then the
+ *                          configuration.  Version 2 has no second list
+ *                          (the partitions were never reassigned);
+ *                          version 1 (a single node's, no assignment) is
+ *                          read as every partition on this node.
  *   "broker/<10-digit id>" u8 version 1, u8 pad, str16 raft address,
  *                          str16 client address
  *
@@ -54,12 +60,14 @@ struct gq__controller;
 struct gq__broker;
 struct gq__route;
 struct gq__topic_conf;
+struct gq__topic;
 
 enum gq__ctl_cmd {
 	GQ__CTL_TOPIC_CREATE = 1,
 	GQ__CTL_TOPIC_DELETE = 2,
 	GQ__CTL_PRODUCER_ID = 3,
 	GQ__CTL_BROKER_REGISTER = 4,
+	GQ__CTL_PARTITION_REASSIGN = 5,
 };
 
 /* What a command did, for its proposer. */
@@ -91,6 +99,11 @@ int gq__ctl_encode_create(struct gq__buf *out, const char *name,
 			  const struct gq__topic_conf *conf);
 int gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b);
 
+/* Append a PARTITION_REASSIGN payload.  0, GQ_ENOMEM. */
+int gq__ctl_encode_reassign(struct gq__buf *out, const struct gq__topic *t,
+			    int32_t partition, const int32_t *replicas,
+			    uint8_t n);
+
 /* Loop turn: poll the group. */
 void gq__controller_poll(struct gq__controller *c);
 
@@ -100,6 +113,9 @@ bool gq__controller_is_leader(const struct gq__controller *c);
 /* The leader as this replica last heard (its id, and its Raft address in
  * *address, valid until the next loop turn), or 0 if none is known. */
 uint64_t gq__controller_leader(struct gq__controller *c, const char **address);
+
+/* Its Raft group, for membership changes (cluster.c). */
+struct gq__rgroup *gq__controller_rgroup(struct gq__controller *c);
 
 /* The last Raft index applied here. */
 uint64_t gq__controller_applied(const struct gq__controller *c);

@@ -437,6 +437,7 @@ dispatch(struct gq_node *node, struct gq__req *req)
 	case GQ__REQ_TOPIC_CREATE:
 	case GQ__REQ_TOPIC_DELETE:
 	case GQ__REQ_PRODUCER_ID:
+	case GQ__REQ_REASSIGN:
 		gq__cluster_submit(node->cluster, req);
 		break;
 	case GQ__REQ_WAIT:
@@ -862,7 +863,8 @@ node_free(struct gq_node *node)
 }
 
 /* Check initial_cluster against the node's id and Raft address; the
- * address defaults to the node's entry in it. */
+ * address defaults to the node's entry in it.  A node not in it, with a
+ * raft_address of its own, joins the cluster its members formed. */
 static int
 cluster_conf(struct gq_node *node, char *errmsg)
 {
@@ -877,9 +879,17 @@ cluster_conf(struct gq_node *node, char *errmsg)
 		if (node->peers[i].id == c->node_id)
 			self = &node->peers[i];
 	if (self == NULL) {
-		gq__errmsg_set(
-			errmsg, "node_id %llu is not in initial_cluster '%s'",
-			(unsigned long long)c->node_id, c->initial_cluster);
+		/* Not one of the first voters: it joins the cluster they
+		 * formed, at its own address. */
+		if (c->raft_address[0] != '\0') {
+			node->joining = true;
+			return 0;
+		}
+		gq__errmsg_set(errmsg,
+			       "node_id %llu is not in initial_cluster '%s': "
+			       "set raft_address to join that cluster",
+			       (unsigned long long)c->node_id,
+			       c->initial_cluster);
 		return GQ_EINVAL;
 	}
 	if (c->raft_address[0] == '\0') {

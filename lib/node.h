@@ -46,10 +46,16 @@ struct gq__broker {
 };
 
 /* Where a partition lives: its replicas (the first is the preferred
- * leader), and the leader last seen, published for application threads. */
+ * leader), the replicas it was created with (they alone bootstrap its
+ * Raft group, with that identical configuration; replicas added later
+ * join empty), and the leader last seen, published for application
+ * threads.  The replicas change (under meta_lock) when the controller
+ * reassigns the partition. */
 struct gq__route {
 	uint8_t n_replicas;
+	uint8_t n_initial;
 	int32_t replicas[GQ__REPLICAS_MAX];
+	int32_t initial[GQ__REPLICAS_MAX];
 	atomic_int_least32_t leader; /* node id, or -1 */
 	atomic_int_least32_t epoch;  /* its Raft term: the Kafka leader epoch */
 };
@@ -72,7 +78,6 @@ struct gq__topic {
 	struct gq__topic_conf conf;
 	struct gq__route *routes;     /* n_parts */
 	struct gq__partition **parts; /* NULL where no replica is here */
-	int32_t n_local;  /* partitions with a replica on this node */
 	int32_t n_closed; /* local partitions closed after a delete */
 	int status;       /* first partition open failure, or 0 */
 	bool deleting;
@@ -108,6 +113,7 @@ enum gq__req_type {
 	GQ__REQ_PRODUCER_ID,
 	GQ__REQ_CLOSE,
 	GQ__REQ_WAIT,
+	GQ__REQ_REASSIGN,
 };
 
 /* A request posted from any thread to the loop.  Completed exactly once by
@@ -165,6 +171,11 @@ struct gq__req {
 			void *arg;
 			uv_timer_t *timer; /* while parked */
 		} wait;
+		struct {
+			int32_t leader; /* to put first, or 0 */
+			uint8_t n;      /* 0: keep the replicas */
+			int32_t replicas[GQ__REPLICAS_MAX];
+		} reassign;
 	} u;
 };
 
@@ -203,6 +214,7 @@ struct gq_node {
 	struct gq__cluster *cluster;
 	struct gq__peer peers[GQ__PEERS_MAX]; /* initial_cluster */
 	size_t n_peers;
+	bool joining; /* not in initial_cluster: the controller adds it */
 	atomic_int_least32_t controller_id; /* leader of group 0, or -1 */
 
 	pthread_mutex_t queue_lock;
@@ -316,6 +328,21 @@ struct gq__broker *gq__node_broker_find(struct gq_node *node, uint64_t id);
 
 /* Whether this node holds a replica of @r. */
 bool gq__route_has(const struct gq__route *r, uint64_t node_id);
+
+/* No id appears twice among @ids. */
+bool gq__replicas_distinct(const int32_t *ids, uint8_t n);
+
+/* The controller gave partition @index of @t the replicas @ids: publish
+ * them, open a replica newly placed here, and tell an open one (its
+ * leader moves the group's membership; a replica no longer assigned
+ * leaves once it is out of the group). */
+void gq__node_partition_reassigned(struct gq_node *node, struct gq__topic *t,
+				   int32_t index, const int32_t *ids,
+				   uint8_t n);
+
+/* The partition with uid @uid if a replica of it is open here, or NULL. */
+struct gq__partition *gq__node_partition_find(struct gq_node *node,
+					      uint64_t uid);
 
 /* Set this thread's error detail for @node. */
 void gq__node_set_errmsg(struct gq_node *node, const char *msg);

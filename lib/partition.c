@@ -17,6 +17,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "heap.h"
+#include "membership.h"
 #include "node.h"
 #include "plog.h"
 #include "rgroup.h"
@@ -77,8 +78,11 @@ struct gq__partition {
 	struct gq__rgroup *rg;
 	struct gq__plog *plog;
 	struct gq__catchup *catchup; /* copying missing data, or NULL */
-	uint64_t rebalance_at;       /* loop time of the next preferred-
-					leader check, while leading */
+	struct gq__membership *members;
+	uint64_t rebalance_at; /* loop time of the next preferred-
+				  leader check, while leading */
+	bool move_leader;      /* the preferred replica changed: check even when
+				  periodic rebalancing is off */
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
@@ -1012,6 +1016,8 @@ route_update(struct gq__partition *p)
 	const char *addr = NULL;
 	int32_t leader;
 
+	if (!gq__partition_publishes(p))
+		return;
 	if (g->state >= GQ__RG_FAILED)
 		id = 0;
 	else if (gq__rgroup_is_leader(g))
@@ -1039,34 +1045,39 @@ static const struct gq__rgroup_ops part_ops = {
 	.role = part_role,
 };
 
-/* The initial voters of the partition's group: its replicas, at the Raft
- * addresses the controller registered.  A partition whose only replica is
+/* The voters the partition's group was created with: its initial
+ * replicas, at the Raft addresses the controller registered.  Only they
+ * bootstrap (identically); a replica added later joins empty, and the
+ * leader brings it in (membership.h).  A partition whose only replica is
  * this node bootstraps alone, at whatever address the node has. */
 static int
 voters(struct gq__partition *p, struct gq__rgroup_conf *rc, uint64_t *ids,
        const char **addrs, char *errmsg)
 {
 	const struct gq__route *r = p->route;
+	uint64_t self = p->node->conf.node_id;
 
-	if (r->n_replicas == 1 &&
-	    (uint64_t)r->replicas[0] == p->node->conf.node_id)
+	rc->bootstrap = false;
+	for (uint8_t i = 0; i < r->n_initial; i++)
+		rc->bootstrap |= (uint64_t)r->initial[i] == self;
+	if (!rc->bootstrap ||
+	    (r->n_initial == 1 && (uint64_t)r->initial[0] == self))
 		return 0;
-	for (uint8_t i = 0; i < r->n_replicas; i++) {
+	for (uint8_t i = 0; i < r->n_initial; i++) {
 		const struct gq__broker *b =
-			gq__node_broker_find(p->node, (uint64_t)r->replicas[i]);
+			gq__node_broker_find(p->node, (uint64_t)r->initial[i]);
 
 		if (b == NULL || b->raft_address[0] == '\0') {
 			gq__errmsg_set(errmsg,
 				       "partition %s/%d: replica %d is not a "
 				       "registered broker with a Raft address",
-				       p->topic->name, p->index,
-				       r->replicas[i]);
+				       p->topic->name, p->index, r->initial[i]);
 			return GQ_ECORRUPT;
 		}
 		ids[i] = b->id;
 		addrs[i] = b->raft_address;
 	}
-	rc->n_voters = r->n_replicas;
+	rc->n_voters = r->n_initial;
 	rc->voter_ids = ids;
 	rc->voter_addresses = addrs;
 	return 0;
@@ -1077,6 +1088,7 @@ static void
 partition_free(struct gq__partition *p)
 {
 	gq__catchup_free(p->catchup);
+	gq__membership_free(p->members);
 	gq__free(p->dedup);
 	gq__free(p->dedup_chain);
 	gq__free(p->dedup_heads);
@@ -1108,6 +1120,10 @@ gq__partition_open(struct gq_node *node, struct gq__topic *t, int32_t index,
 	p->uid = gq__part_uid(t, index);
 	p->state = PART_OPENING;
 	p->route = &t->routes[index];
+	if ((p->members = gq__membership_create(p)) == NULL) {
+		rv = GQ_ENOMEM;
+		goto err_free;
+	}
 	if ((rv = gq__node_topic_dir(node, t, path, sizeof(path))) != 0)
 		goto err_free;
 	if ((rv = gq__pathf(p->dir, sizeof(p->dir), "%s/%d", path, index)))
@@ -1387,16 +1403,20 @@ rebalance(struct gq__partition *p)
 	int64_t interval = node->conf.leader_rebalance_interval_ms;
 	int32_t preferred = p->route->replicas[0];
 	const struct gq__broker *b;
+	const struct raft_server *m;
 	int rv;
 
-	if (interval <= 0 || p->state != PART_SERVING ||
-	    p->route->n_replicas < 2 || now < p->rebalance_at ||
-	    (uint64_t)preferred == node->conf.node_id)
+	if (p->state != PART_SERVING || p->route->n_replicas < 2 ||
+	    now < p->rebalance_at || (uint64_t)preferred == node->conf.node_id)
 		return;
-	p->rebalance_at = now + (uint64_t)interval;
+	if (interval <= 0 && !p->move_leader)
+		return;
+	p->move_leader = false;
+	p->rebalance_at = now + (uint64_t)(interval > 0 ? interval : 1000);
 	b = gq__node_broker_find(node, (uint64_t)preferred);
-	if (b == NULL || !b->alive)
-		return;
+	m = gq__rgroup_member(p->rg, (uint64_t)preferred);
+	if (b == NULL || !b->alive || m == NULL || m->role != RAFT_VOTER)
+		return; /* dead, or still joining (membership.h) */
 	rv = gq__rgroup_transfer(p->rg, (uint64_t)preferred);
 	gq__log(node, rv == 0 ? GQ_LOG_INFO : GQ_LOG_WARN,
 		"partition %s/%d: %s leadership to preferred replica %d%s%s",
@@ -1434,8 +1454,31 @@ gq__partition_poll(struct gq__partition *p)
 	    gq__catchup_step(p->catchup) == 1)
 		catchup_finish(p);
 	rebalance(p);
-	if (p->state != PART_CLOSING)
+	if (p->state != PART_CLOSING) {
+		gq__membership_step(p->members);
 		route_update(p);
+	}
+}
+
+void
+gq__partition_reassigned(struct gq__partition *p)
+{
+	p->move_leader = true;
+	p->rebalance_at = 0;
+	gq__membership_kick(p->members);
+}
+
+void
+gq__partition_leave(struct gq__partition *p)
+{
+	gq__partition_close(p, true);
+}
+
+bool
+gq__partition_publishes(const struct gq__partition *p)
+{
+	return gq__route_has(p->route, p->node->conf.node_id) ||
+	       gq__rgroup_is_leader(p->rg);
 }
 
 static void
@@ -1445,6 +1488,7 @@ partition_closed(struct gq__rgroup *g)
 	struct gq_node *node = p->node;
 	struct gq__topic *t = p->topic;
 	bool removed = p->remove_on_close;
+	bool leaving = removed && !t->deleting;
 	MDB_txn *txn;
 	int rv;
 
@@ -1464,12 +1508,22 @@ partition_closed(struct gq__rgroup *g)
 		else
 			gq__rm_rf(p->dir);
 	}
+	/* A replica that left (its topic lives on): readers stop finding
+	 * it before its log goes. */
+	if (leaving) {
+		pthread_rwlock_wrlock(&node->meta_lock);
+		t->parts[p->index] = NULL;
+		pthread_rwlock_unlock(&node->meta_lock);
+	}
 	gq__node_unmark_dirty(node, p);
 	gq__plog_close(p->plog);
 	partition_free(p);
-	if (removed)
+	if (removed && !leaving)
 		gq__node_partition_removed(node, t);
 	gq__node_group_closed(node, g);
+	/* Assigned here again while it was leaving. */
+	if (leaving && node->state != GQ__NODE_CLOSING)
+		gq__topic_open_partitions(node, t);
 }
 
 void
@@ -1533,6 +1587,12 @@ uint64_t
 gq__partition_uid(const struct gq__partition *p)
 {
 	return p->uid;
+}
+
+struct gq__rgroup *
+gq__partition_rgroup(const struct gq__partition *p)
+{
+	return p->rg;
 }
 
 const struct gq__route *

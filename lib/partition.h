@@ -29,7 +29,9 @@
  * Lifecycle: OPENING -> SERVING <-> WAITING (not leader) -> CLOSING.
  * A replica whose stored data is behind its Raft snapshot copies the
  * rest from another replica first (catchup.h): it queues what Raft
- * applies meanwhile and neither serves nor snapshots until done.
+ * applies meanwhile and neither serves nor snapshots until done.  The
+ * group's membership follows the replicas the controller assigns
+ * (membership.h).
  */
 #ifndef GQ_PARTITION_H
 #define GQ_PARTITION_H
@@ -89,7 +91,20 @@ int32_t gq__partition_leader(struct gq__partition *p);
 size_t gq__group_key(const char *group, const char *topic, int32_t partition,
 		     uint8_t *out, size_t size);
 
-/* Who and where it is, for the catch-up module. */
+/* The controller changed its replicas: move the group's membership, or
+ * leadership to a new preferred replica, without waiting. */
+void gq__partition_reassigned(struct gq__partition *p);
+
+/* It is no longer a member of its group (membership.h): close it and
+ * delete its data; the node forgets the replica. */
+void gq__partition_leave(struct gq__partition *p);
+
+/* Whether this replica's view of the leader is the one to publish: it is
+ * assigned here, or it leads.  Otherwise the controller's view is. */
+bool gq__partition_publishes(const struct gq__partition *p);
+
+/* Who and where it is, for the catch-up and membership modules. */
+struct gq__rgroup *gq__partition_rgroup(const struct gq__partition *p);
 struct gq_node *gq__partition_node(const struct gq__partition *p);
 struct gq__topic *gq__partition_topic(const struct gq__partition *p);
 int32_t gq__partition_index(const struct gq__partition *p);

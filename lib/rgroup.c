@@ -423,6 +423,71 @@ gq__rgroup_transfer(struct gq__rgroup *g, uint64_t to)
 	return 0;
 }
 
+/* raft calls this when the configuration entry committed, a promotion
+ * gave up (RAFT_NOCONNECTION), or leadership was lost. */
+static void
+change_done(struct raft_change *req, int status)
+{
+	struct gq__rgroup *g = req->data;
+
+	g->change_pending = false;
+	g->change_status = status == RAFT_NOCONNECTION
+				   ? GQ_ETIMEDOUT
+				   : gq__err_from_raft(status);
+}
+
+int
+gq__rgroup_change(struct gq__rgroup *g, enum gq__member_op op, uint64_t id,
+		  const char *address, int role)
+{
+	int rv;
+
+	if (g->state != GQ__RG_LEADER)
+		return GQ_ENOTLEADER;
+	if (g->change_pending || g->transfer_pending)
+		return GQ_EBUSY;
+	g->change.data = g;
+	switch (op) {
+	case GQ__MEMBER_ADD:
+		rv = raft_add(&g->raft, &g->change, id, address, change_done);
+		break;
+	case GQ__MEMBER_ASSIGN:
+		rv = raft_assign(&g->raft, &g->change, id, role, change_done);
+		break;
+	case GQ__MEMBER_REMOVE:
+		rv = raft_remove(&g->raft, &g->change, id, change_done);
+		break;
+	default:
+		return GQ_EINVAL;
+	}
+	switch (rv) {
+	case 0:
+		g->change_pending = true;
+		return 0;
+	case RAFT_CANTCHANGE:
+		return GQ_EBUSY;
+	case RAFT_BADID:
+	case RAFT_NOTFOUND:
+	case RAFT_BADROLE:
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+		return GQ_EINVAL;
+	default:
+		return gq__err_from_raft(rv);
+	}
+}
+
+const struct raft_server *
+gq__rgroup_member(const struct gq__rgroup *g, uint64_t id)
+{
+	const struct raft_configuration *c = &g->raft.configuration;
+
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->servers[i].id == id)
+			return &c->servers[i];
+	return NULL;
+}
+
 void
 gq__rgroup_close(struct gq__rgroup *g, void (*cb)(struct gq__rgroup *))
 {

@@ -80,6 +80,7 @@ struct gq__rgroup {
 	struct raft raft;
 	struct raft_barrier barrier;
 	struct raft_transfer transfer;
+	struct raft_change change;
 	uint64_t id;
 	uv_loop_t *loop;
 	const struct gq__rgroup_ops *ops;
@@ -91,6 +92,8 @@ struct gq__rgroup {
 	uint64_t snapshot_budget;
 	bool barrier_pending;
 	bool transfer_pending; /* raft owns `transfer` */
+	bool change_pending;   /* raft owns `change` */
+	int change_status;     /* of the last change: 0 or a GQ_E* code */
 	void (*close_cb)(struct gq__rgroup *g);
 	struct gq__rgroup *close_next; /* the node's list of closing groups */
 };
@@ -154,6 +157,24 @@ uint64_t gq__rgroup_term(const struct gq__rgroup *g);
  * timeout passed.  0, GQ_ENOTLEADER, GQ_EBUSY (a transfer is pending) or
  * GQ_EINVAL (not a voter). */
 int gq__rgroup_transfer(struct gq__rgroup *g, uint64_t to);
+
+enum gq__member_op {
+	GQ__MEMBER_ADD,    /* raft_add: joins as a spare (no log, no vote) */
+	GQ__MEMBER_ASSIGN, /* raft_assign: RAFT_STANDBY or RAFT_VOTER */
+	GQ__MEMBER_REMOVE, /* raft_remove */
+};
+
+/* Start one membership change (leader only; single-server changes, one
+ * at a time: raft refuses a second while one is uncommitted or a
+ * promotion is catching up).  Its outcome lands in g->change_status once
+ * g->change_pending clears.  0, GQ_ENOTLEADER, GQ_EBUSY, GQ_EINVAL (no
+ * such member, or it has that role already), GQ_ENOMEM. */
+int gq__rgroup_change(struct gq__rgroup *g, enum gq__member_op op, uint64_t id,
+		      const char *address, int role);
+
+/* The member @id in the configuration this replica has, or NULL. */
+const struct raft_server *gq__rgroup_member(const struct gq__rgroup *g,
+					    uint64_t id);
 
 /* Begin closing: no new proposals are accepted; @cb (may be NULL) runs once
  * the group drained and raft closed; the group frees itself right after.

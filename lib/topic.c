@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -137,6 +138,31 @@ gq__route_has(const struct gq__route *r, uint64_t node_id)
 	return false;
 }
 
+bool
+gq__replicas_distinct(const int32_t *ids, uint8_t n)
+{
+	for (uint8_t i = 0; i < n; i++)
+		for (uint8_t j = 0; j < i; j++)
+			if (ids[i] == ids[j])
+				return false;
+	return true;
+}
+
+struct gq__partition *
+gq__node_partition_find(struct gq_node *node, uint64_t uid)
+{
+	uint32_t topic_id = (uint32_t)(uid >> 20);
+	int32_t index = (int32_t)(uid & 0xfffff);
+
+	for (size_t i = 0; i < node->n_topics; i++) {
+		struct gq__topic *t = node->topics[i];
+
+		if (t->id == topic_id && !t->deleting && index < t->n_parts)
+			return t->parts[index];
+	}
+	return NULL;
+}
+
 /* ---- the node's brokers ------------------------------------------------ */
 
 struct gq__broker *
@@ -206,6 +232,20 @@ complete_waiters(struct gq__topic *t, int status)
 	gq__req_complete_list(req, status);
 }
 
+/* Whether partition @index of @t has data here (a replica that was
+ * moved away while this node was down must still hear that it left). */
+static bool
+partition_on_disk(struct gq_node *node, const struct gq__topic *t,
+		  int32_t index)
+{
+	char path[4300];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/data/%s.%u/%d/raft", node->dir,
+			 t->name, t->id, index);
+
+	return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
+}
+
 void
 gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t)
 {
@@ -215,7 +255,8 @@ gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t)
 		int rv;
 
 		if (t->parts[i] != NULL ||
-		    !gq__route_has(&t->routes[i], node->conf.node_id))
+		    (!gq__route_has(&t->routes[i], node->conf.node_id) &&
+		     !partition_on_disk(node, t, i)))
 			continue;
 		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
 		if (rv != 0) {
@@ -246,6 +287,29 @@ gq__node_topic_created(struct gq_node *node, struct gq__topic *t)
 		return;
 	}
 	gq__topic_open_partitions(node, t);
+}
+
+void
+gq__node_partition_reassigned(struct gq_node *node, struct gq__topic *t,
+			      int32_t index, const int32_t *ids, uint8_t n)
+{
+	struct gq__route *r = &t->routes[index];
+	char list[GQ__REPLICAS_MAX * 12] = "";
+	size_t at = 0;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	r->n_replicas = n;
+	memcpy(r->replicas, ids, n * sizeof(*ids));
+	pthread_rwlock_unlock(&node->meta_lock);
+	for (uint8_t i = 0; i < n && at < sizeof(list); i++)
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%d",
+				       i ? "," : "", ids[i]);
+	gq__log(node, GQ_LOG_INFO, "partition %s/%d: replicas are now %s",
+		t->name, index, list);
+	if (t->parts[index] != NULL)
+		gq__partition_reassigned(t->parts[index]);
+	else
+		gq__topic_open_partitions(node, t);
 }
 
 /* The last local partition of a deleted topic closed: drop its

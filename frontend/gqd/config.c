@@ -125,6 +125,8 @@ static const struct key keys[] = {
 	    J_STR),
 	LIB("leader_rebalance_interval", "GQ_LEADER_REBALANCE_INTERVAL",
 	    "duration", "10s", NO, J_STR),
+	LIB("dead_broker_grace", "GQ_DEAD_BROKER_GRACE", "duration", "10m", NO,
+	    J_STR),
 	/* gqd's own keys. */
 	OWN("broker_id", "GQ_BROKER_ID", "id", "1", NO, K_BROKER_ID,
 	    J_INT | J_STR, broker_id, 1, INT32_MAX),

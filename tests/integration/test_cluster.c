@@ -18,19 +18,22 @@
 
 #include "../lib/tmpdir.h"
 
-#define N 3
+#define N     3 /* the initial members */
+#define N_MAX 4 /* and one that joins */
 
 static const char *root;
-static struct gq_node *nodes[N + 1]; /* by id, 1..N */
+static struct gq_node *nodes[N_MAX + 1]; /* by id, 1..N_MAX */
 static int base_port;
 static char cluster[256];
 static atomic_int log_copies; /* "copied the log" messages seen */
+static const char *grace;     /* dead_broker_grace, if set */
 
 static void
 setup(void)
 {
 	root = gqt_tmpdir_make();
 	memset(nodes, 0, sizeof(nodes));
+	grace = "0";
 	/* Ports per process, so parallel builds do not collide. */
 	base_port = 21000 + (int)(getpid() % 2000) * 10;
 	snprintf(cluster, sizeof(cluster),
@@ -41,7 +44,7 @@ setup(void)
 static void
 teardown(void)
 {
-	for (int i = 1; i <= N; i++) {
+	for (int i = 1; i <= N_MAX; i++) {
 		gq_node_close(nodes[i]);
 		nodes[i] = NULL;
 	}
@@ -81,15 +84,20 @@ open_thread(void *arg)
 {
 	struct opener *o = arg;
 	struct gq_config *cfg;
-	char dir[512], id[16];
+	char dir[512], id[16], addr[32];
 
 	snprintf(dir, sizeof(dir), "%s/n%d", root, o->id);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", base_port + o->id);
 	snprintf(id, sizeof(id), "%d", o->id);
 	cr_assert_eq(gq_config_create(&cfg), 0);
 	cr_assert_eq(gq_config_set(cfg, "node_id", id, NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "initial_cluster", cluster, o->err), 0,
 		     "%s", o->err);
+	/* A node beyond initial_cluster joins at its own address. */
+	if (o->id > N)
+		cr_assert_eq(gq_config_set(cfg, "raft_address", addr, NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "election_timeout", "300ms", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "dead_broker_grace", grace, NULL), 0);
 	gq_config_set_log_cb(cfg, log_cb, NULL, GQ_LOG_INFO);
 	o->rv = gq_node_open(dir, cfg, &nodes[o->id]);
 	if (o->rv != 0)
@@ -102,8 +110,8 @@ open_thread(void *arg)
 static void
 open_nodes(const int *ids, int n)
 {
-	pthread_t th[N];
-	struct opener o[N];
+	pthread_t th[N_MAX];
+	struct opener o[N_MAX];
 
 	for (int i = 0; i < n; i++) {
 		memset(&o[i], 0, sizeof(o[i]));
@@ -139,7 +147,7 @@ leader_of(int via, const char *topic, int32_t part)
 
 		cr_assert_eq(rv, 0, "leader of %s/%d: %s", topic, part,
 			     gq_strerror(rv));
-		if (leader >= 1 && leader <= N && nodes[leader] != NULL)
+		if (leader >= 1 && leader <= N_MAX && nodes[leader] != NULL)
 			return leader;
 		usleep(20000);
 	}
@@ -200,7 +208,7 @@ produce(const char *topic, int32_t part, const char *value)
 		int32_t leader;
 		gq_offset off;
 
-		for (int i = 1; i <= N && via == 0; i++)
+		for (int i = 1; i <= N_MAX && via == 0; i++)
 			if (nodes[i] != NULL)
 				via = i;
 		leader = leader_of(via, topic, part);
@@ -239,9 +247,10 @@ expect_replica(int id, const char *topic, int32_t part, int n,
 		int rv = gq_list_offsets(nodes[id], topic, part,
 					 GQ_OFFSET_LATEST, &hw);
 
-		/* A partition still opening is not an answer yet. */
-		cr_assert(rv == 0 || rv == GQ_ENOTREADY, "node %d: %s", id,
-			  gq_strerror(rv));
+		/* A partition still opening is not an answer yet, nor one
+		 * the node has not yet heard is placed on it. */
+		cr_assert(rv == 0 || rv == GQ_ENOTREADY || rv == GQ_ENOTLEADER,
+			  "node %d: %s", id, gq_strerror(rv));
 		if (rv == 0 && hw >= n)
 			break;
 		usleep(20000);
@@ -510,4 +519,245 @@ Test(cluster, snapshot_catch_up, .timeout = 240)
 		cr_assert_eq(produce("deep", 0, v), k);
 	}
 	expect_replica(away, "deep", 0, k, "d");
+}
+
+/* The replicas of @topic/@part as node @via describes them. */
+static void
+replicas_of(int via, const char *topic, int32_t part, int32_t *out, uint32_t *n)
+{
+	struct gq_topic_info *info;
+	struct gq_partition_info pi;
+
+	cr_assert_eq(gq_topic_describe(nodes[via], topic, &info), 0);
+	cr_assert_eq(gq_topic_info_partition(info, part, &pi), 0);
+	*n = pi.replica_count;
+	memcpy(out, pi.replicas, sizeof(pi.replicas));
+	gq_topic_info_destroy(info);
+}
+
+/* Wait until node @id holds no replica of @topic/@part any more: its
+ * describe says so and the directory is gone. */
+static void
+expect_gone(int id, const char *topic, uint32_t topic_id, int32_t part)
+{
+	uint64_t until = now_ms() + 20000;
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/n%d/data/%s.%u/%d", root, id, topic,
+		 topic_id, part);
+	for (;;) {
+		struct gq_topic_info *info;
+		struct gq_partition_info pi;
+
+		cr_assert_eq(gq_topic_describe(nodes[id], topic, &info), 0);
+		cr_assert_eq(gq_topic_info_partition(info, part, &pi), 0);
+		gq_topic_info_destroy(info);
+		if (pi.log_start == -1 && stat(path, &st) != 0)
+			return;
+		cr_assert_lt(now_ms(), until,
+			     "node %d keeps its replica of %s/%d", id, topic,
+			     part);
+		usleep(50000);
+	}
+}
+
+static void
+expect_leader(const char *topic, int32_t part, int32_t want)
+{
+	uint64_t until = now_ms() + 10000;
+	int32_t leader;
+
+	while ((leader = leader_of(want, topic, part)) != want) {
+		cr_assert_lt(now_ms(), until, "%s/%d: leader %d, not %d", topic,
+			     part, leader, want);
+		usleep(50000);
+	}
+}
+
+/* A partition's replicas move to another node: the new one copies the
+ * data (past a snapshot, so by catch-up), becomes a voter and the
+ * preferred leader, the old one deletes its data, and nothing is lost. */
+Test(cluster, reassign_moves_replicas, .timeout = 240)
+{
+	int32_t was[GQ_REPLICAS_MAX], now[GQ_REPLICAS_MAX], target[2];
+	uint32_t n;
+	int out = 0, in = 0;
+	char v[32];
+	int k = 0;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "moving", 1, 2, NULL), 0);
+	replicas_of(1, "moving", 0, was, &n);
+	cr_assert_eq(n, 2);
+	for (int i = 1; i <= N; i++)
+		if (i != was[0] && i != was[1])
+			in = i;
+	out = was[1];
+	/* Past one snapshot (every 1024 entries): the new replica gets a
+	 * manifest and copies the log. */
+	for (; k < 1100; k++) {
+		snprintf(v, sizeof(v), "m-%d", k);
+		cr_assert_eq(produce("moving", 0, v), k);
+	}
+	atomic_store(&log_copies, 0);
+	target[0] = in;
+	target[1] = was[0];
+	cr_assert_eq(gq_partition_reassign(nodes[out], "moving", 0, target, 2),
+		     0, "%s", gq_node_errmsg(nodes[out]));
+	replicas_of(out, "moving", 0, now, &n);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(now[0], in);
+	cr_assert_eq(now[1], was[0]);
+	expect_replica(in, "moving", 0, k, "m");
+	expect_gone(out, "moving", 2, 0);
+	cr_assert_geq(atomic_load(&log_copies), 1);
+	expect_leader("moving", 0, in);
+	for (int end = k + 20; k < end; k++) {
+		snprintf(v, sizeof(v), "m-%d", k);
+		cr_assert_eq(produce("moving", 0, v), k);
+	}
+	expect_replica(in, "moving", 0, k, "m");
+	expect_replica(was[0], "moving", 0, k, "m");
+}
+
+/* A single replica moves (its leader hands over, then is removed);
+ * leadership moves on request; bad requests are refused. */
+Test(cluster, move_single_replica_and_leader)
+{
+	int32_t from, to, leader, target[3];
+	char v[32];
+	int rv;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "solo", 1, 1, NULL), 0);
+	for (int k = 0; k < 10; k++) {
+		snprintf(v, sizeof(v), "s-%d", k);
+		cr_assert_eq(produce("solo", 0, v), k);
+	}
+	from = leader_of(1, "solo", 0);
+	to = from % N + 1;
+	cr_assert_eq(gq_partition_reassign(nodes[1], "solo", 0, &to, 1), 0);
+	expect_replica(to, "solo", 0, 10, "s");
+	expect_gone(from, "solo", 2, 0);
+	expect_leader("solo", 0, to);
+	cr_assert_eq(produce("solo", 0, "s-10"), 10);
+
+	cr_assert_eq(gq_topic_create(nodes[1], "lead", 1, 3, NULL), 0);
+	leader = leader_of(1, "lead", 0);
+	cr_assert_eq(
+		gq_partition_move_leader(nodes[2], "lead", 0, leader % N + 1),
+		0);
+	expect_leader("lead", 0, leader % N + 1);
+
+	target[0] = target[1] = 1;
+	cr_assert_eq(gq_partition_reassign(nodes[1], "lead", 0, target, 2),
+		     GQ_EINVAL);
+	target[1] = 9;
+	cr_assert_eq(gq_partition_reassign(nodes[1], "lead", 0, target, 2),
+		     GQ_EINVAL);
+	cr_assert_eq(gq_partition_reassign(nodes[1], "none", 0, target, 1),
+		     GQ_ENOTOPIC);
+	cr_assert_eq(gq_partition_reassign(nodes[1], "lead", 4, target, 1),
+		     GQ_ENOPARTITION);
+	rv = gq_partition_move_leader(nodes[1], "solo", 0, from);
+	cr_assert_eq(rv, GQ_EINVAL, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(nodes[1]));
+}
+
+/* A node that was down while its replica was removed (the replication
+ * factor lowered) finds the data at start, learns it left the group, and
+ * deletes it. */
+Test(cluster, removed_while_down)
+{
+	int32_t was[GQ_REPLICAS_MAX];
+	uint32_t n;
+	int down, ids[1];
+	char v[32];
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "away", 1, 3, NULL), 0);
+	replicas_of(1, "away", 0, was, &n);
+	for (int k = 0; k < 20; k++) {
+		snprintf(v, sizeof(v), "a-%d", k);
+		cr_assert_eq(produce("away", 0, v), k);
+	}
+	down = was[2];
+	gq_node_close(nodes[down]);
+	nodes[down] = NULL;
+	cr_assert_eq(gq_partition_reassign(nodes[was[0]], "away", 0, was, 2), 0,
+		     "%s", gq_node_errmsg(nodes[was[0]]));
+	cr_assert_eq(produce("away", 0, "a-20"), 20);
+	ids[0] = down;
+	open_nodes(ids, 1);
+	expect_gone(down, "away", 2, 0);
+	cr_assert_eq(produce("away", 0, "a-21"), 21);
+	expect_replica(was[0], "away", 0, 22, "a");
+	expect_replica(was[1], "away", 0, 22, "a");
+}
+
+/* A fourth node joins the running cluster: it learns the topics, new
+ * replicas can be placed on it, and when a node stays dead past
+ * dead_broker_grace its replicas are re-created on the others (the
+ * controller too: the newcomer votes in its place).  When the dead node
+ * comes back, what it held is deleted. */
+Test(cluster, join_and_recreate_dead_replicas, .timeout = 180)
+{
+	int32_t r[GQ_REPLICAS_MAX];
+	struct gq_broker_info *b;
+	size_t nb;
+	uint32_t n;
+	int dead, ids[1] = { N_MAX };
+	char v[32];
+
+	grace = "2s";
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "heal", 4, 3, NULL), 0);
+	open_nodes(ids, 1);
+	cr_assert_eq(gq_cluster_brokers(nodes[N_MAX], &b, &nb), 0);
+	gq_cluster_brokers_free(b);
+	cr_assert_eq(nb, N_MAX, "the new node knows %zu brokers", nb);
+	for (int32_t p = 0; p < 4; p++)
+		for (int k = 0; k < 10; k++) {
+			snprintf(v, sizeof(v), "h-%d", k);
+			cr_assert_eq(produce("heal", p, v), k);
+		}
+	/* The new node can take a replica by hand. */
+	replicas_of(N_MAX, "heal", 0, r, &n);
+	r[2] = N_MAX;
+	cr_assert_eq(gq_partition_reassign(nodes[N_MAX], "heal", 0, r, 3), 0,
+		     "%s", gq_node_errmsg(nodes[N_MAX]));
+	expect_replica(N_MAX, "heal", 0, 10, "h");
+	/* The controller leader dies for good. */
+	dead = gq_cluster_controller(nodes[N_MAX]);
+	cr_assert(dead >= 1 && dead <= N, "controller %d", dead);
+	gq_node_close(nodes[dead]);
+	nodes[dead] = NULL;
+	for (int32_t p = 0; p < 4; p++) {
+		uint64_t until = now_ms() + 60000;
+
+		for (;;) {
+			replicas_of(N_MAX, "heal", p, r, &n);
+			cr_assert_eq(n, 3);
+			if (r[0] != dead && r[1] != dead && r[2] != dead)
+				break;
+			cr_assert_lt(now_ms(), until, "%d still holds heal/%d",
+				     dead, p);
+			usleep(100000);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			expect_replica(r[i], "heal", p, 10, "h");
+	}
+	/* Back, it deletes what it held. */
+	ids[0] = dead;
+	open_nodes(ids, 1);
+	for (int32_t p = 0; p < 4; p++)
+		expect_gone(dead, "heal", 2, p);
+	/* The controller has three voters again (the newcomer replaced the
+	 * dead one): it survives the loss of another initial member. */
+	ids[0] = dead % N + 1;
+	gq_node_close(nodes[ids[0]]);
+	nodes[ids[0]] = NULL;
+	cr_assert_eq(gq_topic_delete(nodes[N_MAX], "heal"), 0, "%s",
+		     gq_node_errmsg(nodes[N_MAX]));
 }
