@@ -532,6 +532,9 @@ GQ_API int gq_topic_info_partition(const struct gq_topic_info *info,
 struct gq_broker_info {
 	int32_t id;
 	bool alive; /**< Heartbeating the controller within its session. */
+	/** Being removed (gq_cluster_remove_broker()): its replicas move
+	 *  away, then it leaves the controller group. */
+	bool removing;
 	char raft_address[64];    /**< "ip:port" of its Raft port. */
 	char client_address[256]; /**< Its advertised_address, maybe "". */
 	uint64_t reserved[4];
@@ -548,6 +551,21 @@ GQ_API int gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
 
 /** Free what gq_cluster_brokers() returned.  NULL is a no-op. */
 GQ_API void gq_cluster_brokers_free(struct gq_broker_info *brokers);
+
+/**
+ * Remove a broker from the cluster for good, without losing a replica:
+ * no new replicas are placed on it, each of its replicas is re-created
+ * on another broker (as gq_partition_reassign() does), and once it holds
+ * none it leaves the controller group (a standby takes its vote).  Stop
+ * it then.  Returns once the controller committed the decision; the
+ * move runs in the background (gq_cluster_brokers() shows `removing`,
+ * gq_topic_describe() the replicas).  A removed id cannot rejoin.
+ * @return 0; GQ_EINVAL (not a registered broker, or some partition on it
+ *         has more replicas than brokers would remain); GQ_ETIMEDOUT;
+ *         GQ_ECLOSED.
+ * Thread safety: any thread (blocks).
+ */
+GQ_API int gq_cluster_remove_broker(struct gq_node *node, int32_t broker);
 
 /**
  * Node id of the controller's leader as this node last saw it, or -1.

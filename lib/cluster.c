@@ -213,7 +213,8 @@ load_find(struct load *l, size_t n, int32_t id)
 }
 
 /* The live brokers that heartbeated this leader (a broker given the
- * benefit of the doubt after an election may be dead), with the replicas
+ * benefit of the doubt after an election may be dead) and are not being
+ * removed, with the replicas
  * and preferred leaderships the topics give each.  *unheard counts live
  * ones not heard from yet.  NULL on ENOMEM. */
 static struct load *
@@ -228,7 +229,8 @@ load_get(struct gq__cluster *cl, size_t *n, size_t *unheard)
 	for (size_t i = 0; i < node->n_brokers; i++) {
 		struct live *l = live_get(cl, node->brokers[i].id);
 
-		if (!broker_alive(cl, node->brokers[i].id) || l == NULL)
+		if (!broker_alive(cl, node->brokers[i].id) || l == NULL ||
+		    node->brokers[i].removing)
 			continue;
 		if (l->heard)
 			load[(*n)++].id = node->brokers[i].id;
@@ -345,11 +347,22 @@ dead_past_grace(struct gq__cluster *cl, int32_t id)
 	       now - l->last_seen >= (uint64_t)grace;
 }
 
+/* Whether the replicas of broker @id go elsewhere: it is dead past the
+ * grace, or being removed. */
+static bool
+must_move(struct gq__cluster *cl, int32_t id)
+{
+	const struct gq__broker *b =
+		gq__node_broker_find(cl->node, (uint64_t)id);
+
+	return (b != NULL && b->removing) || dead_past_grace(cl, id);
+}
+
 /* Re-create on live brokers the replicas of brokers silent for longer
- * than dead_broker_grace: each such replica is replaced by the least
- * loaded live broker not holding the partition yet (placed last, so the
- * survivors keep their order and the preferred leader stays if it
- * lives).  A partition with no broker to spare keeps its dead replica. */
+ * than dead_broker_grace, or being removed: each such replica is replaced by
+ * the least loaded live broker not holding the partition yet (placed last, so
+ * the survivors keep their order and the preferred leader stays if it lives).
+ * A partition with no broker to spare keeps its dead replica. */
 static void
 heal(struct gq__cluster *cl)
 {
@@ -358,10 +371,10 @@ heal(struct gq__cluster *cl)
 	size_t n = 0, unheard;
 	bool any = false;
 
-	if (node->conf.dead_broker_grace_ms <= 0 || cl->healing > 0)
+	if (cl->healing > 0)
 		return;
-	for (size_t i = 0; i < cl->n_live && !any; i++)
-		any = dead_past_grace(cl, (int32_t)cl->live[i].id);
+	for (size_t i = 0; i < node->n_brokers && !any; i++)
+		any = must_move(cl, (int32_t)node->brokers[i].id);
 	if (!any)
 		return;
 	for (size_t i = 0; i < node->n_topics && cl->healing < HEAL_BATCH;
@@ -376,7 +389,7 @@ heal(struct gq__cluster *cl)
 			uint8_t dead = 0, picked = 0;
 
 			for (uint8_t k = 0; k < r->n_replicas; k++) {
-				if (dead_past_grace(cl, r->replicas[k]))
+				if (must_move(cl, r->replicas[k]))
 					dead++;
 				else
 					next.replicas[next.n_replicas++] =
@@ -393,7 +406,7 @@ heal(struct gq__cluster *cl)
 				continue; /* no live broker to spare */
 			for (uint8_t k = 0; k < r->n_replicas; k++)
 				if (next.n_replicas < r->n_replicas &&
-				    dead_past_grace(cl, r->replicas[k]))
+				    must_move(cl, r->replicas[k]))
 					next.replicas[next.n_replicas++] =
 						r->replicas[k];
 			if (gq__ctl_encode_reassign(&cmd, t, j, next.replicas,
@@ -403,8 +416,8 @@ heal(struct gq__cluster *cl)
 				    cmd.base, cmd.len, heal_done, cl) == 0) {
 				cl->healing++;
 				gq__log(node, GQ_LOG_INFO,
-					"partition %s/%d: re-creating the "
-					"replicas of dead brokers elsewhere",
+					"partition %s/%d: moving the replicas "
+					"of dead or removed brokers",
 					t->name, j);
 			}
 			gq__buf_free(&cmd);
@@ -415,12 +428,30 @@ heal(struct gq__cluster *cl)
 
 /* ---- the controller group's members (controller leader) ------------------ */
 
+/* Whether broker @id is being removed and holds no replica any more. */
+static bool
+drained_out(struct gq__cluster *cl, uint64_t id)
+{
+	struct gq_node *node = cl->node;
+	const struct gq__broker *b = gq__node_broker_find(node, id);
+
+	if (b == NULL || !b->removing)
+		return false;
+	for (size_t i = 0; i < node->n_topics; i++)
+		for (int32_t j = 0; j < node->topics[i]->n_parts; j++)
+			if (gq__route_has(&node->topics[i]->routes[j], id))
+				return false;
+	return true;
+}
+
 /* Keep group 0's membership in step with the registry, one change at a
  * time: a registered live broker that is not a member joins as a standby
  * (it replicates the controller state but does not vote); a voter dead
- * past dead_broker_grace is replaced by a live standby, then removed
- * while more voters than initial_cluster named remain; dead standbys are
- * removed.  A removed broker that comes back is added again. */
+ * past dead_broker_grace, or being removed and drained of replicas, is
+ * replaced by a live standby when there is one, then removed (a dead one
+ * only while more voters than initial_cluster named remain); dead
+ * standbys and drained brokers are removed.  A dead broker that comes
+ * back is added again; a removed one is not. */
 static void
 ctl_members(struct gq__cluster *cl)
 {
@@ -439,7 +470,7 @@ ctl_members(struct gq__cluster *cl)
 		const struct live *l = live_find(cl, b->id);
 
 		if (l != NULL && l->heard && broker_alive(cl, b->id) &&
-		    gq__rgroup_member(rg, b->id) == NULL)
+		    !b->removing && gq__rgroup_member(rg, b->id) == NULL)
 			id = b->id;
 	}
 	if (id != 0) {
@@ -467,26 +498,29 @@ ctl_members(struct gq__cluster *cl)
 	for (unsigned i = 0; i < conf->n; i++) {
 		uint64_t dead = conf->servers[i].id;
 		bool votes = conf->servers[i].role == RAFT_VOTER;
+		bool drained = drained_out(cl, dead);
 
-		if (!dead_past_grace(cl, (int32_t)dead))
+		if (!drained && !dead_past_grace(cl, (int32_t)dead))
 			continue;
 		if (votes && voters <= node->n_peers && standby != 0) {
 			rv = gq__rgroup_change(rg, GQ__MEMBER_ASSIGN, standby,
 					       NULL, RAFT_VOTER);
 			gq__log(node, GQ_LOG_INFO,
 				"controller: broker %llu votes in place of "
-				"dead broker %llu%s%s",
+				"%s broker %llu%s%s",
 				(unsigned long long)standby,
+				drained ? "drained" : "dead",
 				(unsigned long long)dead, rv ? ": " : "",
 				rv ? gq_strerror(rv) : "");
 			return;
 		}
-		if (!votes || voters > node->n_peers) {
+		if (!votes || voters > node->n_peers || drained) {
 			rv = gq__rgroup_change(rg, GQ__MEMBER_REMOVE, dead,
 					       NULL, 0);
 			gq__log(node, GQ_LOG_INFO,
-				"controller: removing dead broker %llu from "
-				"the group%s%s",
+				"controller: removing %s broker %llu from the "
+				"group%s%s",
+				drained ? "drained" : "dead",
 				(unsigned long long)dead, rv ? ": " : "",
 				rv ? gq_strerror(rv) : "");
 			return;
@@ -564,6 +598,45 @@ reassign_command(struct gq__cluster *cl, struct gq__rd *r, struct gq__buf *cmd,
 	return gq__ctl_encode_reassign(cmd, t, index, ids, n);
 }
 
+/* The BROKER_REMOVE command for a request (cluster.h): the broker must be
+ * registered, and the brokers left must be enough for the replicas it
+ * holds. */
+static int
+remove_command(struct gq__cluster *cl, struct gq__rd *r, struct gq__buf *cmd,
+	       char *errmsg)
+{
+	struct gq_node *node = cl->node;
+	uint32_t id = gq__rd_le32(r);
+	size_t others = 0;
+
+	if (r->bad || id == 0)
+		return GQ_EINVAL;
+	if (gq__node_broker_find(node, id) == NULL) {
+		gq__errmsg_set(errmsg, "broker %u is not registered", id);
+		return GQ_EINVAL;
+	}
+	for (size_t i = 0; i < node->n_brokers; i++)
+		others +=
+			node->brokers[i].id != id && !node->brokers[i].removing;
+	for (size_t i = 0; i < node->n_topics; i++) {
+		const struct gq__topic *t = node->topics[i];
+
+		for (int32_t j = 0; j < t->n_parts; j++) {
+			const struct gq__route *rt = &t->routes[j];
+
+			if (gq__route_has(rt, id) && rt->n_replicas > others) {
+				gq__errmsg_set(errmsg,
+					       "%s/%d has %u replicas and only "
+					       "%zu other brokers would remain",
+					       t->name, j, rt->n_replicas,
+					       others);
+				return GQ_EINVAL;
+			}
+		}
+	}
+	return gq__buf_put_le32(cmd, id) != 0 ? GQ_ENOMEM : 0;
+}
+
 /* Handle a request body (cluster.h, CTL_REQUEST) on the controller
  * leader; @done runs once. */
 static void
@@ -608,6 +681,8 @@ leader_request(struct gq__cluster *cl, const uint8_t *body, size_t len,
 			   : gq__buf_append(&cmd, name, strlen(name));
 	} else if (type == GQ__CTL_PARTITION_REASSIGN) {
 		rv = reassign_command(cl, &r, &cmd, errmsg);
+	} else if (type == GQ__CTL_BROKER_REMOVE) {
+		rv = remove_command(cl, &r, &cmd, errmsg);
 	} else if (type != GQ__CTL_PRODUCER_ID) {
 		rv = GQ_EINVAL;
 	}
@@ -658,6 +733,10 @@ request_encode(const struct gq__req *req, struct gq__buf *out)
 		break;
 	case GQ__REQ_PRODUCER_ID:
 		rv = gq__buf_put_le32(out, GQ__CTL_PRODUCER_ID);
+		break;
+	case GQ__REQ_BROKER_REMOVE:
+		rv = gq__buf_put_le32(out, GQ__CTL_BROKER_REMOVE) |
+		     gq__buf_put_le32(out, (uint32_t)req->u.broker);
 		break;
 	case GQ__REQ_REASSIGN:
 		rv = gq__buf_put_le32(out, GQ__CTL_PARTITION_REASSIGN) |
@@ -837,7 +916,8 @@ finish_applied(struct gq__cluster *cl)
 		if (req->ctl.index > applied) {
 			req_list_push(&cl->applying, req);
 		} else if (req->type == GQ__REQ_PRODUCER_ID ||
-			   req->type == GQ__REQ_REASSIGN) {
+			   req->type == GQ__REQ_REASSIGN ||
+			   req->type == GQ__REQ_BROKER_REMOVE) {
 			gq__req_complete(req, 0);
 		} else if (req->type == GQ__REQ_TOPIC_CREATE) {
 			gq__node_topic_wait(

@@ -30,7 +30,8 @@
  *                  str16 name; PRODUCER_ID: nothing; PARTITION_REASSIGN:
  *                  str16 topic, i32 partition, i32 broker to make the
  *                  preferred leader (0: none), u8 n (0: the current
- *                  replicas), n x u32 broker id.  Reply: i64 value,
+ *                  replicas), n x u32 broker id; BROKER_REMOVE: u32
+ *                  broker id.  Reply: i64 value,
  *                  u64 applied index; on error (the RPC status) str16
  *                  error detail.
  *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
@@ -76,8 +77,8 @@ void gq__cluster_poll(struct gq__cluster *cl);
  * liveness and create the offsets topic when it is missing. */
 void gq__cluster_tick(struct gq__cluster *cl);
 
-/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / PRODUCER_ID / REASSIGN request;
- * it completes later. */
+/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / PRODUCER_ID / REASSIGN /
+ * BROKER_REMOVE request; it completes later. */
 void gq__cluster_submit(struct gq__cluster *cl, struct gq__req *req);
 
 /* The controller answered our heartbeat and has us registered. */

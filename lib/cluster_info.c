@@ -34,6 +34,7 @@ gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
 
 		info[i].id = (int32_t)b->id;
 		info[i].alive = b->alive;
+		info[i].removing = b->removing;
 		snprintf(info[i].raft_address, sizeof(info[i].raft_address),
 			 "%s", b->raft_address);
 		snprintf(info[i].client_address, sizeof(info[i].client_address),
@@ -138,4 +139,21 @@ gq_partition_move_leader(struct gq_node *node, const char *topic,
 		return GQ_EINVAL;
 	}
 	return reassign(node, topic, partition, broker, NULL, 0);
+}
+
+int
+gq_cluster_remove_broker(struct gq_node *node, int32_t broker)
+{
+	struct gq__req req;
+
+	if (node == NULL)
+		return GQ_EINVAL;
+	if (broker <= 0) {
+		gq__node_set_errmsg(node, "not a node id");
+		return GQ_EINVAL;
+	}
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_BROKER_REMOVE;
+	req.u.broker = broker;
+	return gq__node_call(node, &req);
 }

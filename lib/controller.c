@@ -23,6 +23,7 @@
 #define TOPIC_RECORD_V1     1
 #define TOPIC_RECORD_V2     2
 #define TOPIC_RECORD_V3     3
+#define BROKER_REMOVING     1 /* flag in a broker record */
 
 struct gq__controller {
 	struct gq_node *node;
@@ -240,7 +241,7 @@ broker_decode(uint64_t id, const uint8_t *v, size_t len, struct gq__broker *b)
 	b->id = id;
 	if (gq__rd_u8(&r) != 1)
 		return GQ_ECORRUPT;
-	gq__rd_u8(&r);
+	b->removing = (gq__rd_u8(&r) & BROKER_REMOVING) != 0;
 	gq__rd_str16(&r, b->raft_address, sizeof(b->raft_address));
 	gq__rd_str16(&r, b->client_address, sizeof(b->client_address));
 	return r.bad || id == 0 || id > INT32_MAX ? GQ_ECORRUPT : 0;
@@ -431,13 +432,48 @@ out:
 	res->status = rv;
 }
 
+static int
+broker_write(MDB_txn *txn, MDB_dbi dbi, const struct gq__broker *b)
+{
+	struct gq__buf rec = GQ__BUF_INIT;
+	char key[32];
+	int rv;
+
+	broker_key(b->id, key, sizeof(key));
+	if (gq__buf_put_u8(&rec, 1) |
+	    gq__buf_put_u8(&rec, b->removing ? BROKER_REMOVING : 0) |
+	    gq__buf_put_str16(&rec, b->raft_address) |
+	    gq__buf_put_str16(&rec, b->client_address))
+		rv = GQ_ENOMEM;
+	else
+		rv = meta_put(txn, dbi, key, rec.base, rec.len);
+	gq__buf_free(&rec);
+	return rv;
+}
+
+/* The stored record of broker @id into *b: 0, GQ_EINVAL (no such
+ * broker), GQ_ECORRUPT or an LMDB error. */
+static int
+broker_read(MDB_txn *txn, MDB_dbi dbi, uint64_t id, struct gq__broker *b)
+{
+	char key[32];
+	MDB_val k, v;
+	int rv;
+
+	broker_key(id, key, sizeof(key));
+	k.mv_size = strlen(key);
+	k.mv_data = key;
+	if ((rv = mdb_get(txn, dbi, &k, &v)) != 0)
+		return rv == MDB_NOTFOUND ? GQ_EINVAL : gq__err_from_mdb(rv);
+	return broker_decode(id, v.mv_data, v.mv_size, b);
+}
+
 static void
 apply_broker(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	     size_t len, struct gq__broker *b, struct gq__ctl_result *res)
 {
 	struct gq__rd r = gq__rd_init(p, len);
-	struct gq__buf rec = GQ__BUF_INIT;
-	char key[32];
+	struct gq__broker old;
 
 	memset(b, 0, sizeof(*b));
 	b->id = gq__rd_le32(&r);
@@ -447,15 +483,30 @@ apply_broker(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		res->status = GQ_ECORRUPT;
 		return;
 	}
-	broker_key(b->id, key, sizeof(key));
-	if (gq__buf_put_u8(&rec, 1) | gq__buf_put_u8(&rec, 0) |
-	    gq__buf_put_str16(&rec, b->raft_address) |
-	    gq__buf_put_str16(&rec, b->client_address))
-		res->status = GQ_ENOMEM;
-	else
-		res->status = meta_put(txn, c->node->store->meta, key, rec.base,
-				       rec.len);
-	gq__buf_free(&rec);
+	/* New addresses do not undo a removal. */
+	if (broker_read(txn, c->node->store->meta, b->id, &old) == 0)
+		b->removing = old.removing;
+	res->status = broker_write(txn, c->node->store->meta, b);
+}
+
+/* Mark a broker as being removed: it gets no new replicas, loses the ones
+ * it has (cluster.c), then leaves the controller group. */
+static void
+apply_broker_remove(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
+		    size_t len, struct gq__broker *b,
+		    struct gq__ctl_result *res)
+{
+	struct gq__rd r = gq__rd_init(p, len);
+	uint64_t id = gq__rd_le32(&r);
+
+	if (r.bad || r.left != 0 || id == 0) {
+		res->status = GQ_ECORRUPT;
+		return;
+	}
+	if ((res->status = broker_read(txn, c->node->store->meta, id, b)) != 0)
+		return;
+	b->removing = true;
+	res->status = broker_write(txn, c->node->store->meta, b);
 }
 
 /* Give a partition a new replica set (its Raft membership follows, see
@@ -562,6 +613,9 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	case GQ__CTL_PARTITION_REASSIGN:
 		apply_reassign(c, txn, data, len, res);
 		break;
+	case GQ__CTL_BROKER_REMOVE:
+		apply_broker_remove(c, txn, data, len, &broker, res);
+		break;
 	default:
 		res->status = GQ_ECORRUPT;
 		break;
@@ -592,7 +646,8 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		gq__node_partition_reassigned(
 			c->node, c->reassigned, c->reassigned_index,
 			c->reassigned_ids, c->reassigned_n);
-	else if (type == GQ__CTL_BROKER_REGISTER &&
+	else if ((type == GQ__CTL_BROKER_REGISTER ||
+		  type == GQ__CTL_BROKER_REMOVE) &&
 		 gq__node_broker_put(c->node, &broker) != 0)
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: no memory to record broker %llu",

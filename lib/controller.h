@@ -25,6 +25,7 @@
  *   5 PARTITION_REASSIGN  str16 topic name, u32 topic id, i32 partition,
  *                      u8 n, n x u32 broker id: the partition's new
  *                      replicas (distinct; the first is preferred)
+ *   6 BROKER_REMOVE    u32 id: the broker is drained, then leaves
  *
  * LMDB `meta` layout (keys are ASCII, values little-endian):
  *   "ctl/applied"          u64  last applied Raft index of group 0
@@ -38,8 +39,8 @@
  *                          (the partitions were never reassigned);
  *                          version 1 (a single node's, no assignment) is
  *                          read as every partition on this node.
- *   "broker/<10-digit id>" u8 version 1, u8 pad, str16 raft address,
- *                          str16 client address
+ *   "broker/<10-digit id>" u8 version 1, u8 flags (1: being removed),
+ *                          str16 raft address, str16 client address
  *
  * Snapshots carry the whole state (it is small): u64 version 2, u64
  * applied index, u32 count, then count x (u32 key length, key, u32 value
@@ -68,6 +69,7 @@ enum gq__ctl_cmd {
 	GQ__CTL_PRODUCER_ID = 3,
 	GQ__CTL_BROKER_REGISTER = 4,
 	GQ__CTL_PARTITION_REASSIGN = 5,
+	GQ__CTL_BROKER_REMOVE = 6,
 };
 
 /* What a command did, for its proposer. */

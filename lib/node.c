@@ -438,6 +438,7 @@ dispatch(struct gq_node *node, struct gq__req *req)
 	case GQ__REQ_TOPIC_DELETE:
 	case GQ__REQ_PRODUCER_ID:
 	case GQ__REQ_REASSIGN:
+	case GQ__REQ_BROKER_REMOVE:
 		gq__cluster_submit(node->cluster, req);
 		break;
 	case GQ__REQ_WAIT:

@@ -43,6 +43,7 @@ struct gq__broker {
 	char raft_address[64];
 	char client_address[256];
 	bool alive;
+	bool removing; /* drained (gq_cluster_remove_broker), then leaves */
 };
 
 /* Where a partition lives: its replicas (the first is the preferred
@@ -114,6 +115,7 @@ enum gq__req_type {
 	GQ__REQ_CLOSE,
 	GQ__REQ_WAIT,
 	GQ__REQ_REASSIGN,
+	GQ__REQ_BROKER_REMOVE,
 };
 
 /* A request posted from any thread to the loop.  Completed exactly once by
@@ -176,6 +178,7 @@ struct gq__req {
 			uint8_t n;      /* 0: keep the replicas */
 			int32_t replicas[GQ__REPLICAS_MAX];
 		} reassign;
+		int32_t broker; /* GQ__REQ_BROKER_REMOVE */
 	} u;
 };
 

@@ -22,8 +22,9 @@ def free_port():
 
 
 class Gqd:
-    def __init__(self, data_dir=None, extra=(), raft_port=None):
+    def __init__(self, data_dir=None, extra=(), raft_port=None, env=None):
         self.tmp = None
+        self.env = dict(os.environ, **(env or {}))
         if data_dir is None:
             self.tmp = tempfile.TemporaryDirectory(
                 dir=os.environ.get("GQ_TEST_TMPDIR"))
@@ -46,7 +47,7 @@ class Gqd:
              "-client-addr=" + self.addr,
              "-raft-addr=127.0.0.1:%d" % (self.raft_port or free_port())]
             + self.extra,
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, env=self.env)
         log.close()
         return self.wait_listening(timeout) if wait else self
 

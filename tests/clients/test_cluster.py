@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Three gqd processes on 127.0.0.1 forming one cluster, driven by
 confluent-kafka-python (librdkafka) and kcat: replicated topics, routing
-by Metadata, and SIGKILL of partition and controller leaders while an
-idempotent acks=all producer runs."""
+by Metadata, SIGKILL of partition and controller leaders while an
+idempotent acks=all producer runs, a fourth node joining, replicas of a
+node killed for good re-created on the others, and topics created and
+deleted while nodes die."""
 import os
 import random
 import signal
@@ -18,14 +20,18 @@ from harness import Gqd, free_port, kcat
 N = 3
 
 
+# Replicas of a node silent this long move (the default is 10 minutes).
+GRACE = {"GQ_DEAD_BROKER_GRACE": "3s"}
+
+
 class Cluster(unittest.TestCase):
     def setUp(self):
         raft = [free_port() for _ in range(N)]
-        peers = ",".join("%d@127.0.0.1:%d" % (i + 1, p)
-                         for i, p in enumerate(raft))
-        self.nodes = [Gqd(raft_port=raft[i],
+        self.peers = ",".join("%d@127.0.0.1:%d" % (i + 1, p)
+                              for i, p in enumerate(raft))
+        self.nodes = [Gqd(raft_port=raft[i], env=GRACE,
                           extra=["-broker-id=%d" % (i + 1),
-                                 "-initial-cluster=" + peers])
+                                 "-initial-cluster=" + self.peers])
                       for i in range(N)]
         for n in self.nodes:
             n.start(wait=False)
@@ -228,6 +234,132 @@ class Cluster(unittest.TestCase):
                              "acknowledged message %d" % v)
         print("storm: %d kills, %d acknowledged messages, all read back"
               % (kills, len(acked)))
+
+
+    def produce(self, topic, values):
+        p = Producer({"bootstrap.servers": self.bootstrap,
+                      "enable.idempotence": True, "acks": "all",
+                      "linger.ms": 5, "message.timeout.ms": 60000})
+        for v in values:
+            p.produce(topic, str(v).encode(), key=str(v).encode())
+        self.assertEqual(p.flush(90), 0)
+
+    def expect_all(self, topic, partitions, n):
+        """Messages 0..n-1 are stored once each, offsets dense."""
+        got = self.consume(topic, partitions, n, timeout=90)
+        values = sorted(int(v) for msgs in got.values() for _, v in msgs)
+        self.assertEqual(values, list(range(n)))
+        for msgs in got.values():
+            self.assertEqual([o for o, _ in msgs], list(range(len(msgs))))
+
+    def kill(self, broker):
+        n = self.nodes[broker - 1]
+        n.proc.send_signal(signal.SIGKILL)
+        n.proc.wait()
+        n.proc = None
+
+    def test_join_and_rereplicate(self):
+        """A fourth broker joins; a broker killed for good has its
+        replicas re-created on the others after dead_broker_grace, so
+        the partitions then survive the loss of one more broker."""
+        self.create("grow", 6)
+        self.produce("grow", range(2000))
+        joiner = Gqd(raft_port=free_port(), env=GRACE,
+                     extra=["-broker-id=4", "-initial-cluster=" + self.peers])
+        self.nodes.append(joiner)
+        joiner.start(timeout=60)
+        self.bootstrap += "," + joiner.addr
+        deadline = time.time() + 30
+        while sorted(self.metadata("grow").brokers) != [1, 2, 3, 4]:
+            self.assertLess(time.time(), deadline, "broker 4 never listed")
+            time.sleep(0.2)
+        self.kill(1)
+        self.produce("grow", range(2000, 3000))
+        deadline = time.time() + 90
+        while True:
+            parts = self.metadata("grow").topics["grow"].partitions
+            if all(1 not in p.replicas and len(p.replicas) == 3
+                   for p in parts.values()):
+                break
+            self.assertLess(time.time(), deadline,
+                            "broker 1's replicas never moved: %s" %
+                            {i: p.replicas for i, p in parts.items()})
+            time.sleep(0.5)
+        for p in parts.values():
+            self.assertIn(4, p.replicas)
+        # Once every replica is back to three, losing one more broker
+        # leaves each partition a quorum.
+        time.sleep(2)
+        self.kill(2)
+        self.bootstrap = ",".join(n.addr for n in self.nodes[2:])
+        self.produce("grow", range(3000, 4000))
+        self.expect_all("grow", 6, 4000)
+
+    def test_topics_under_failures(self):
+        """Topics are created, written and deleted while brokers (the
+        controller among them) are killed and restarted: each create and
+        delete either happens everywhere or is retried, and deleted
+        topics leave no data on any node."""
+        rnd = random.Random(7)
+
+        def retry(op, name):
+            deadline = time.time() + 60
+            while True:
+                admin = AdminClient({"bootstrap.servers": self.bootstrap})
+                fs = op(admin, name)
+                try:
+                    fs[name].result(30)
+                    return
+                except Exception as e:  # retried while the cluster heals
+                    msg = str(e)
+                    if "TOPIC_ALREADY_EXISTS" in msg and op is create:
+                        return
+                    if "UNKNOWN_TOPIC" in msg and op is delete:
+                        return
+                    print("%s %s: %s (retrying)" % (op.__name__, name, msg))
+                    self.assertLess(time.time(), deadline, msg)
+                    time.sleep(0.5)
+
+        def create(admin, name):
+            # Two replicas: one of the three brokers is always down.
+            return admin.create_topics([NewTopic(name, 3, 2)])
+
+        def delete(admin, name):
+            return admin.delete_topics([name])
+
+        last = 5
+        for k in range(last + 1):
+            md = self.metadata(None)
+            victim = md.controller_id if k % 2 == 0 else rnd.randrange(1, 4)
+            if victim < 1:
+                victim = 1
+            self.kill(victim)
+            # Past the 6 s session: the controller no longer places
+            # replicas on the dead broker (a two-replica partition with
+            # one dead has no quorum).
+            time.sleep(7)
+            retry(create, "t%d" % k)
+            self.produce("t%d" % k, range(50))
+            if k > 0:
+                retry(delete, "t%d" % (k - 1))
+            n = self.nodes[victim - 1]
+            n.start(wait=False)
+            n.wait_listening(60)
+        self.expect_all("t%d" % last, 3, 50)
+        deadline = time.time() + 30
+        while True:
+            topics = set(self.metadata(None).topics)
+            left = [d for n in self.nodes
+                    for d in os.listdir(os.path.join(n.data_dir, "node",
+                                                     "data"))
+                    if d.startswith("t") and
+                    not d.startswith("t%d." % last)]
+            if "t%d" % (last - 1) not in topics and not left:
+                break
+            self.assertLess(time.time(), deadline,
+                            "deleted topics remain: %s %s" % (topics, left))
+            time.sleep(0.5)
+        self.assertIn("t%d" % last, topics)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ static const char *root;
 static struct gq_node *nodes[N_MAX + 1]; /* by id, 1..N_MAX */
 static int base_port;
 static char cluster[256];
-static atomic_int log_copies; /* "copied the log" messages seen */
-static const char *grace;     /* dead_broker_grace, if set */
+static atomic_int log_copies;  /* "copied the log" messages seen */
+static atomic_int log_drained; /* "removing drained broker" */
+static const char *grace;      /* dead_broker_grace, if set */
 
 static void
 setup(void)
@@ -71,6 +72,8 @@ log_cb(void *arg, enum gq_log_level level, const char *msg)
 		fprintf(stderr, "log: %s\n", msg);
 	if (strstr(msg, "copied the log") != NULL)
 		atomic_fetch_add(&log_copies, 1);
+	if (strstr(msg, "removing drained broker") != NULL)
+		atomic_fetch_add(&log_drained, 1);
 }
 
 struct opener {
@@ -759,5 +762,59 @@ Test(cluster, join_and_recreate_dead_replicas, .timeout = 180)
 	gq_node_close(nodes[ids[0]]);
 	nodes[ids[0]] = NULL;
 	cr_assert_eq(gq_topic_delete(nodes[N_MAX], "heal"), 0, "%s",
+		     gq_node_errmsg(nodes[N_MAX]));
+}
+
+/* A broker removed on purpose hands every replica to the others, leaves
+ * the controller group (the newcomer votes instead), and can then be
+ * stopped along with another one without losing the controller. */
+Test(cluster, remove_broker, .timeout = 180)
+{
+	struct gq_broker_info *b;
+	int32_t r[GQ_REPLICAS_MAX];
+	int ids[1] = { N_MAX };
+	uint64_t until;
+	size_t nb;
+	uint32_t n;
+	char v[32];
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "drain", 3, 3, NULL), 0);
+	open_nodes(ids, 1);
+	for (int32_t p = 0; p < 3; p++)
+		for (int k = 0; k < 10; k++) {
+			snprintf(v, sizeof(v), "d-%d", k);
+			cr_assert_eq(produce("drain", p, v), k);
+		}
+	atomic_store(&log_drained, 0);
+	cr_assert_eq(gq_cluster_remove_broker(nodes[N_MAX], 9), GQ_EINVAL);
+	cr_assert_eq(gq_cluster_remove_broker(nodes[N_MAX], 1), 0, "%s",
+		     gq_node_errmsg(nodes[N_MAX]));
+	/* Two brokers would be left for three replicas. */
+	cr_assert_eq(gq_cluster_remove_broker(nodes[N_MAX], 2), GQ_EINVAL);
+	cr_assert_eq(gq_cluster_brokers(nodes[N_MAX], &b, &nb), 0);
+	cr_assert_eq(nb, N_MAX);
+	cr_assert(b[0].id == 1 && b[0].removing && !b[1].removing);
+	gq_cluster_brokers_free(b);
+	for (int32_t p = 0; p < 3; p++) {
+		expect_gone(1, "drain", 2, p);
+		replicas_of(N_MAX, "drain", p, r, &n);
+		cr_assert_eq(n, 3);
+		for (uint32_t i = 0; i < n; i++) {
+			cr_assert_neq(r[i], 1);
+			expect_replica(r[i], "drain", p, 10, "d");
+		}
+	}
+	until = now_ms() + 20000;
+	while (atomic_load(&log_drained) == 0) {
+		cr_assert_lt(now_ms(), until, "broker 1 never left group 0");
+		usleep(50000);
+	}
+	sleep(1); /* the removal commits */
+	for (int i = 1; i <= 2; i++) {
+		gq_node_close(nodes[i]);
+		nodes[i] = NULL;
+	}
+	cr_assert_eq(gq_topic_delete(nodes[N_MAX], "drain"), 0, "%s",
 		     gq_node_errmsg(nodes[N_MAX]));
 }
