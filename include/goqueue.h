@@ -223,6 +223,9 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *                          (default): a single node
  *   advertised_address     "host:port" Kafka clients use to reach this
  *                          node (gqd sets it); empty by default
+ *   rack                   this node's rack or zone (Kafka's broker.rack);
+ *                          empty by default.  Kafka consumers of the same
+ *                          rack read from a replica there (follower read)
  *   election_timeout       Raft election timeout ("600ms"); a dead
  *                          leader is replaced after about one to two of
  *                          these
@@ -537,6 +540,7 @@ struct gq_broker_info {
 	bool removing;
 	char raft_address[64];    /**< "ip:port" of its Raft port. */
 	char client_address[256]; /**< Its advertised_address, maybe "". */
+	char rack[64];            /**< Its rack, maybe "". */
 	uint64_t reserved[4];
 };
 

@@ -949,6 +949,7 @@ heartbeat_encode(struct gq__cluster *cl, struct gq__buf *out)
 		 node->conf.raft_address);
 	snprintf(self.client_address, sizeof(self.client_address), "%s",
 		 node->conf.advertised_address);
+	snprintf(self.rack, sizeof(self.rack), "%s", node->conf.rack);
 	rv = gq__ctl_encode_broker(out, &self);
 	n_at = out->len;
 	rv |= gq__buf_put_le32(out, 0);
@@ -1004,6 +1005,7 @@ leader_heartbeat(struct gq__cluster *cl, const uint8_t *body, size_t len,
 	b.id = gq__rd_le32(&r);
 	gq__rd_str16(&r, b.raft_address, sizeof(b.raft_address));
 	gq__rd_str16(&r, b.client_address, sizeof(b.client_address));
+	gq__rd_str16(&r, b.rack, sizeof(b.rack));
 	n = gq__rd_le32(&r);
 	if (r.bad || b.id == 0 || b.id > INT32_MAX)
 		return GQ_EINVAL;
@@ -1014,7 +1016,8 @@ leader_heartbeat(struct gq__cluster *cl, const uint8_t *body, size_t len,
 	known = gq__node_broker_find(node, b.id);
 	registered = known != NULL &&
 		     strcmp(known->raft_address, b.raft_address) == 0 &&
-		     strcmp(known->client_address, b.client_address) == 0;
+		     strcmp(known->client_address, b.client_address) == 0 &&
+		     strcmp(known->rack, b.rack) == 0;
 	if (!registered && !l->registering) {
 		struct gq__buf cmd = GQ__BUF_INIT;
 

@@ -20,12 +20,10 @@
  *
  * RPC messages (types on the RPC channel; little-endian bodies):
  *   1 HEARTBEAT    u32 broker id, str16 raft address, str16 client
- *                  address, u32 n, n x (u64 partition uid, u64 term) it
- *                  leads.  Reply: u8 registered, u32 n, n x (u32 broker
- *                  id, u8 alive), u32 m, m x (u64 uid, u32 leader, u64
- *                  term).
- *   2 CTL_REQUEST  u32 request type (enum gq__ctl_cmd), then for
- *                  TOPIC_CREATE: str16 name, u32 partitions, u16
+ *                  address, str16 rack, u32 n, n x (u64 partition uid, u64
+ * term) it leads.  Reply: u8 registered, u32 n, n x (u32 broker id, u8 alive),
+ * u32 m, m x (u64 uid, u32 leader, u64 term). 2 CTL_REQUEST  u32 request type
+ * (enum gq__ctl_cmd), then for TOPIC_CREATE: str16 name, u32 partitions, u16
  *                  replication factor, topic configuration; TOPIC_DELETE:
  *                  str16 name; PRODUCER_ID: nothing; PARTITION_REASSIGN:
  *                  str16 topic, i32 partition, i32 broker to make the

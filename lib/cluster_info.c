@@ -39,6 +39,7 @@ gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
 			 "%s", b->raft_address);
 		snprintf(info[i].client_address, sizeof(info[i].client_address),
 			 "%s", b->client_address);
+		snprintf(info[i].rack, sizeof(info[i].rack), "%s", b->rack);
 	}
 	*count = node->n_brokers;
 	pthread_rwlock_unlock(&node->meta_lock);

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ enum kind {
 	KIND_ADDRESS,  /* "a.b.c.d:port" or "" */
 	KIND_HOSTPORT, /* "host:port" with a DNS name or IPv4 host, or "" */
 	KIND_PEERS,    /* "id@a.b.c.d:port,..." (gq__peers_parse()), or "" */
+	KIND_LABEL,    /* letters, digits, '.', '_', '-', or "" */
 };
 
 /* The C type of the field a key fills, found with _Generic so that the
@@ -131,6 +133,9 @@ static const struct key keys[] = {
 	     "1000", 1, 100000, "most partitions a topic may have"),
 	NODE("node_id", KIND_COUNT, node_id, "count", "1", 1, INT32_MAX,
 	     "this node's Raft id"),
+	NODE("rack", KIND_LABEL, rack, "label", "", 0, 0,
+	     "this node's rack or zone (Kafka's broker.rack), for follower "
+	     "reads"),
 	NODE("raft_address", KIND_ADDRESS, raft_address, "address", "", 0, 0,
 	     "ip:port the Raft port listens on; empty for none"),
 	TOPIC("retention_bytes", KIND_SIZE_OR_UNLIMITED, retention_bytes,
@@ -525,6 +530,18 @@ parse_peers(const char *s, char *out)
 	return 0;
 }
 
+/* A label such as a rack name: letters, digits, '.', '_' and '-'. */
+static int
+parse_label(const char *s, char *out)
+{
+	for (const char *c = s; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_' &&
+		    *c != '-')
+			return GQ_EINVAL;
+	snprintf(out, STR_SIZE, "%s", s);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Typed values                                                            */
 /* ---------------------------------------------------------------------- */
@@ -563,6 +580,9 @@ expected(const struct key *k)
 		return "a list of node id@IPv4 address:port such as "
 		       "1@127.0.0.1:7001,2@127.0.0.1:7002 (distinct ids and "
 		       "addresses), or an empty string";
+	case KIND_LABEL:
+		return "up to 63 letters, digits, '.', '_' or '-', or an "
+		       "empty string";
 	}
 	return "a valid value";
 }
@@ -581,6 +601,7 @@ in_range(const struct key *k, int64_t v)
 	case KIND_ADDRESS:
 	case KIND_HOSTPORT:
 	case KIND_PEERS:
+	case KIND_LABEL:
 		return true;
 	default:
 		return v >= k->pub.min && v <= k->pub.max;
@@ -656,10 +677,12 @@ parse_value(const struct key *k, const char *s, int64_t *v, char *addr,
 	case KIND_ADDRESS:
 	case KIND_HOSTPORT:
 	case KIND_PEERS:
+	case KIND_LABEL:
 		if (strlen(s) >= STR_SIZE ||
 		    (k->kind == KIND_ADDRESS    ? parse_address(s, addr)
 		     : k->kind == KIND_HOSTPORT ? parse_hostport(s, addr)
-						: parse_peers(s, addr)) != 0 ||
+		     : k->kind == KIND_PEERS    ? parse_peers(s, addr)
+						: parse_label(s, addr)) != 0 ||
 		    strlen(addr) >= k->size)
 			goto err_syntax;
 		*v = 0;
@@ -707,6 +730,7 @@ format_value(const struct key *k, int64_t v, const char *addr, char *out)
 	case KIND_ADDRESS:
 	case KIND_HOSTPORT:
 	case KIND_PEERS:
+	case KIND_LABEL:
 		snprintf(out, CANON_SIZE, "%s", addr);
 		return;
 	default:

@@ -46,6 +46,7 @@ struct gq__node_conf {
 	uint64_t node_id;             /* 1 .. INT32_MAX */
 	char raft_address[64];        /* "a.b.c.d:port", or "" = none */
 	char advertised_address[256]; /* "host:port", or "" = none */
+	char rack[64];                /* Kafka's broker.rack, or "" */
 	char initial_cluster[512];    /* "id@a.b.c.d:port,...", or "" */
 	int64_t election_timeout_ms;
 	int64_t leader_rebalance_interval_ms; /* 0: off */

@@ -244,6 +244,8 @@ broker_decode(uint64_t id, const uint8_t *v, size_t len, struct gq__broker *b)
 	b->removing = (gq__rd_u8(&r) & BROKER_REMOVING) != 0;
 	gq__rd_str16(&r, b->raft_address, sizeof(b->raft_address));
 	gq__rd_str16(&r, b->client_address, sizeof(b->client_address));
+	if (r.left > 0) /* records before racks have none */
+		gq__rd_str16(&r, b->rack, sizeof(b->rack));
 	return r.bad || id == 0 || id > INT32_MAX ? GQ_ECORRUPT : 0;
 }
 
@@ -443,7 +445,8 @@ broker_write(MDB_txn *txn, MDB_dbi dbi, const struct gq__broker *b)
 	if (gq__buf_put_u8(&rec, 1) |
 	    gq__buf_put_u8(&rec, b->removing ? BROKER_REMOVING : 0) |
 	    gq__buf_put_str16(&rec, b->raft_address) |
-	    gq__buf_put_str16(&rec, b->client_address))
+	    gq__buf_put_str16(&rec, b->client_address) |
+	    gq__buf_put_str16(&rec, b->rack))
 		rv = GQ_ENOMEM;
 	else
 		rv = meta_put(txn, dbi, key, rec.base, rec.len);
@@ -479,6 +482,7 @@ apply_broker(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	b->id = gq__rd_le32(&r);
 	gq__rd_str16(&r, b->raft_address, sizeof(b->raft_address));
 	gq__rd_str16(&r, b->client_address, sizeof(b->client_address));
+	gq__rd_str16(&r, b->rack, sizeof(b->rack));
 	if (r.bad || b->id == 0 || b->id > INT32_MAX) {
 		res->status = GQ_ECORRUPT;
 		return;
@@ -986,7 +990,8 @@ gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b)
 {
 	if ((gq__buf_put_le32(out, (uint32_t)b->id) |
 	     gq__buf_put_str16(out, b->raft_address) |
-	     gq__buf_put_str16(out, b->client_address)) != 0)
+	     gq__buf_put_str16(out, b->client_address) |
+	     gq__buf_put_str16(out, b->rack)) != 0)
 		return GQ_ENOMEM;
 	return 0;
 }

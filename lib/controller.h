@@ -21,7 +21,8 @@
  *                      configuration (config.h encoding) to the end
  *   2 TOPIC_DELETE     the name, to the end
  *   3 PRODUCER_ID      empty
- *   4 BROKER_REGISTER  u32 id, str16 raft address, str16 client address
+ *   4 BROKER_REGISTER  u32 id, str16 raft address, str16 client address,
+ *                      str16 rack
  *   5 PARTITION_REASSIGN  str16 topic name, u32 topic id, i32 partition,
  *                      u8 n, n x u32 broker id: the partition's new
  *                      replicas (distinct; the first is preferred)
@@ -40,7 +41,9 @@
  *                          version 1 (a single node's, no assignment) is
  *                          read as every partition on this node.
  *   "broker/<10-digit id>" u8 version 1, u8 flags (1: being removed),
- *                          str16 raft address, str16 client address
+ *                          str16 raft address, str16 client address,
+ *                          str16 rack (absent in records written before
+ *                          racks: none)
  *
  * Snapshots carry the whole state (it is small): u64 version 2, u64
  * applied index, u32 count, then count x (u32 key length, key, u32 value

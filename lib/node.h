@@ -42,6 +42,7 @@ struct gq__broker {
 	uint64_t id;
 	char raft_address[64];
 	char client_address[256];
+	char rack[64]; /* "" when none was configured */
 	bool alive;
 	bool removing; /* drained (gq_cluster_remove_broker), then leaves */
 };

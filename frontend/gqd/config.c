@@ -121,6 +121,7 @@ static const struct key keys[] = {
 	    NO, J_BOOL),
 	/* Cluster keys, passed to the library as they are. */
 	LIB("initial_cluster", "GQ_INITIAL_CLUSTER", "peers", "", NO, J_STR),
+	LIB("rack", "GQ_RACK", "label", "", NO, J_STR),
 	LIB("election_timeout", "GQ_ELECTION_TIMEOUT", "duration", "600ms", NO,
 	    J_STR),
 	LIB("leader_rebalance_interval", "GQ_LEADER_REBALANCE_INTERVAL",
@@ -828,6 +829,10 @@ gqd_config_validate(struct gqd_config *c, char *err, size_t errlen)
 		       c->default_partitions, mtp);
 		return GQ_EINVAL;
 	}
+	mtp = gq_config_get(c->lib, "enable_follower_read");
+	c->follower_read = mtp == NULL || strcmp(mtp, "true") == 0;
+	mtp = gq_config_get(c->lib, "rack");
+	snprintf(c->rack, sizeof(c->rack), "%s", mtp != NULL ? mtp : "");
 	c->validated = true;
 	return 0;
 }

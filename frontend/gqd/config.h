@@ -92,6 +92,10 @@ struct gqd_config {
 	struct gqd_addr client;
 	struct gqd_addr advertised;
 	struct gqd_addr admin;
+	/* And from the library's keys: whether followers serve Fetch
+	 * (enable_follower_read), and this broker's rack. */
+	bool follower_read;
+	char rack[64];
 	bool validated;
 };
 

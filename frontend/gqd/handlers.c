@@ -381,7 +381,8 @@ handle_metadata(struct gqd_req *req)
 	brokers[0].node_id = cfg->broker_id;
 	brokers[0].host = gqd_arena_str(req, cfg->advertised.host);
 	brokers[0].port = cfg->advertised.port;
-	brokers[0].rack = GQK_STR_NULL;
+	brokers[0].rack =
+		cfg->rack[0] ? gqd_arena_str(req, cfg->rack) : GQK_STR_NULL;
 	n_brokers = 1;
 	for (size_t i = 0; i < n_reg; i++) {
 		struct gqk_metadata_broker *b = &brokers[n_brokers];
@@ -397,7 +398,8 @@ handle_metadata(struct gqd_req *req)
 		b->node_id = reg[i].id;
 		b->host = gqd_arena_str(req, host);
 		b->port = (int32_t)strtol(colon + 1, NULL, 10);
-		b->rack = GQK_STR_NULL;
+		b->rack = reg[i].rack[0] ? gqd_arena_str(req, reg[i].rack)
+					 : GQK_STR_NULL;
 		n_brokers++;
 	}
 	gq_cluster_brokers_free(reg);

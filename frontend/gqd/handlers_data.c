@@ -259,6 +259,43 @@ gqd_handle_produce(struct gqd_req *req)
 
 /* ---- Fetch ------------------------------------------------------------ */
 
+/* KIP-392: a live replica of @topic/@partition on the consumer's @rack,
+ * other than this broker, to send the consumer to; or -1 (this broker is
+ * on that rack, or none is). */
+static int32_t
+replica_in_rack(struct gqd_req *req, const char *topic, int32_t partition,
+		struct gqk_str rack)
+{
+	const struct gqd_config *cfg = gqd_req_config(req);
+	struct gq_topic_info *info = NULL;
+	struct gq_partition_info pi;
+	struct gq_broker_info *reg = NULL;
+	size_t n_reg = 0;
+	int32_t pick = -1;
+
+	if ((size_t)rack.len == strlen(cfg->rack) &&
+	    memcmp(rack.p, cfg->rack, (size_t)rack.len) == 0)
+		return -1;
+	if (gq_topic_describe(gqd_req_node(req), topic, &info) != 0 ||
+	    gq_topic_info_partition(info, partition, &pi) != 0 ||
+	    gq_cluster_brokers(gqd_req_node(req), &reg, &n_reg) != 0)
+		goto out;
+	for (uint32_t j = 0; j < pi.replica_count && pick < 0; j++) {
+		if (pi.replicas[j] == cfg->broker_id ||
+		    (pi.live_mask & 1u << j) == 0)
+			continue;
+		for (size_t i = 0; i < n_reg; i++)
+			if (reg[i].id == pi.replicas[j] && reg[i].alive &&
+			    (size_t)rack.len == strlen(reg[i].rack) &&
+			    memcmp(rack.p, reg[i].rack, (size_t)rack.len) == 0)
+				pick = reg[i].id;
+	}
+out:
+	gq_cluster_brokers_free(reg);
+	gq_topic_info_destroy(info);
+	return pick;
+}
+
 struct fetch_state {
 	struct gq_fetch **fetches; /* per partition, NULL if none */
 	size_t n_fetches;
@@ -301,6 +338,7 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 	struct fetch_state *st = req->state;
 	struct gqk_fetch_resp_topic *topics;
 	int64_t budget = fr->max_bytes > 0 ? fr->max_bytes : INT32_MAX;
+	bool follower_read = gqd_req_config(req)->follower_read;
 	int64_t total = 0;
 	size_t k = 0;
 
@@ -326,6 +364,7 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 				&t->partitions[j];
 			struct gqk_fetch_resp_partition *o = &parts[j];
 			struct gq_fetch *f = NULL;
+			bool leads;
 			size_t max;
 			int rv;
 
@@ -342,8 +381,24 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 					GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
-			if (!led_here(req, name, p->partition)) {
+			leads = led_here(req, name, p->partition);
+			if (!leads && !follower_read) {
 				o->error_code = GQK_ERR_NOT_LEADER_OR_FOLLOWER;
+				continue;
+			}
+			/* A consumer that names its rack reads from a replica
+			 * there: sent on with no records, as Kafka does. */
+			if (leads && follower_read && fr->rack_id.len > 0 &&
+			    (o->preferred_read_replica =
+				     replica_in_rack(req, name, p->partition,
+						     fr->rack_id)) > 0) {
+				gq_offset hw;
+
+				if (gq_list_offsets(gqd_req_node(req), name,
+						    p->partition,
+						    GQ_OFFSET_LATEST, &hw) == 0)
+					o->high_watermark =
+						o->last_stable_offset = hw;
 				continue;
 			}
 			/* KIP-74: the first batch comes whole even when it
@@ -367,10 +422,27 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 			}
 			rv = gq_fetch(gqd_req_node(req), name, p->partition,
 				      p->fetch_offset, max, &f);
-			if (rv != 0) {
-				o->error_code = gqd_kafka_err(rv);
+			if (!leads && rv == GQ_EOFFSET &&
+			    gq_list_offsets(gqd_req_node(req), name,
+					    p->partition, GQ_OFFSET_LATEST,
+					    &o->high_watermark) == 0 &&
+			    p->fetch_offset > o->high_watermark) {
+				/* A follower behind what the consumer read
+				 * at the leader: nothing yet, no error. */
+				o->last_stable_offset = o->high_watermark;
 				continue;
 			}
+			if (rv != 0) {
+				o->error_code = gqd_kafka_err(rv);
+				o->high_watermark = -1;
+				continue;
+			}
+			if (!leads && gqd_log_enabled(GQ_LOG_DEBUG))
+				gqd_log(GQ_LOG_DEBUG,
+					"fetch served by a follower",
+					"topic=%s partition=%d offset=%lld",
+					name, p->partition,
+					(long long)p->fetch_offset);
 			st->fetches[k] = f;
 			o->high_watermark = gq_fetch_high_watermark(f);
 			o->last_stable_offset = o->high_watermark;

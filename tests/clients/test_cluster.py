@@ -29,7 +29,8 @@ class Cluster(unittest.TestCase):
         raft = [free_port() for _ in range(N)]
         self.peers = ",".join("%d@127.0.0.1:%d" % (i + 1, p)
                               for i, p in enumerate(raft))
-        self.nodes = [Gqd(raft_port=raft[i], env=GRACE,
+        self.nodes = [Gqd(raft_port=raft[i],
+                          env=dict(GRACE, GQ_RACK="r%d" % (i + 1)),
                           extra=["-broker-id=%d" % (i + 1),
                                  "-initial-cluster=" + self.peers])
                       for i in range(N)]
@@ -257,6 +258,35 @@ class Cluster(unittest.TestCase):
         n.proc.send_signal(signal.SIGKILL)
         n.proc.wait()
         n.proc = None
+
+    def test_follower_fetch(self):
+        """KIP-392: a consumer naming its rack (client.rack) is sent by the
+        leader to the replica on that rack, which serves it every
+        committed message."""
+        self.create("near", 1)
+        self.produce("near", range(500))
+        part = self.metadata("near").topics["near"].partitions[0]
+        # Neither the leader nor the preferred one (leadership returns
+        # to it): this replica stays a follower.
+        near = [r for r in part.replicas
+                if r not in (part.leader, part.replicas[0])][0]
+        follower = self.nodes[near - 1]
+        follower.stop()
+        follower.extra.append("-log-level=debug")
+        follower.start(timeout=60)
+        c = Consumer({"bootstrap.servers": self.bootstrap,
+                      "group.id": "near", "enable.auto.commit": False,
+                      "client.rack": "r%d" % near})
+        c.assign([TopicPartition("near", 0, 0)])
+        values = []
+        deadline = time.time() + 60
+        while len(values) < 500 and time.time() < deadline:
+            m = c.poll(1)
+            if m is not None and not m.error():
+                values.append(int(m.value()))
+        c.close()
+        self.assertEqual(sorted(values), list(range(500)))
+        self.assertIn("fetch served by a follower", follower.log(full=True))
 
     def test_join_and_rereplicate(self):
         """A fourth broker joins; a broker killed for good has its
