@@ -259,6 +259,18 @@ gqd_handle_produce(struct gqd_req *req)
 
 /* ---- Fetch ------------------------------------------------------------ */
 
+/* A partition answered without records: only where its log ends. */
+static void
+end_only(struct gqd_req *req, const char *topic,
+	 struct gqk_fetch_resp_partition *o)
+{
+	gq_offset hw;
+
+	if (gq_list_offsets(gqd_req_node(req), topic, o->partition_index,
+			    GQ_OFFSET_LATEST, &hw) == 0)
+		o->high_watermark = o->last_stable_offset = hw;
+}
+
 /* KIP-392: a live replica of @topic/@partition on the consumer's @rack,
  * other than this broker, to send the consumer to; or -1 (this broker is
  * on that rack, or none is). */
@@ -392,13 +404,7 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 			    (o->preferred_read_replica =
 				     replica_in_rack(req, name, p->partition,
 						     fr->rack_id)) > 0) {
-				gq_offset hw;
-
-				if (gq_list_offsets(gqd_req_node(req), name,
-						    p->partition,
-						    GQ_OFFSET_LATEST, &hw) == 0)
-					o->high_watermark =
-						o->last_stable_offset = hw;
+				end_only(req, name, o);
 				continue;
 			}
 			/* KIP-74: the first batch comes whole even when it
@@ -411,13 +417,7 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 					      ? (size_t)(budget - total)
 					      : 0;
 			if (max == 0) {
-				gq_offset hw;
-
-				if (gq_list_offsets(gqd_req_node(req), name,
-						    p->partition,
-						    GQ_OFFSET_LATEST, &hw) == 0)
-					o->high_watermark =
-						o->last_stable_offset = hw;
+				end_only(req, name, o);
 				continue;
 			}
 			rv = gq_fetch(gqd_req_node(req), name, p->partition,
