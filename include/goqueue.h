@@ -885,6 +885,23 @@ GQ_API int gq_fetch_wait_async(struct gq_node *node, const char *topic,
 GQ_API int gq_list_offsets(struct gq_node *node, const char *topic,
 			   int32_t partition, int64_t when, gq_offset *out);
 
+/**
+ * Make the next reads of this node's replica linearizable (a Raft read
+ * index): wait until the replica here holds everything the partition had
+ * committed when the call began.  gq_fetch() and gq_list_offsets() on
+ * this node then see every message acknowledged before the call, even on
+ * a follower.  Costs a round trip to the leader and one small Raft entry.
+ * @param timeout_ms  How long to wait for the leader; 0 fails at once
+ *                    when it is needed.
+ * @return 0; GQ_EINVAL; GQ_ENOTOPIC; GQ_ENOPARTITION; GQ_ENOTLEADER (no
+ *         replica on this node, or leadership moved: retry);
+ *         GQ_ENOTREADY (the replica is still opening); GQ_ETIMEDOUT;
+ *         GQ_ECLOSED.
+ * Thread safety: any thread but a loop thread.  Blocking.
+ */
+GQ_API int gq_partition_sync(struct gq_node *node, const char *topic,
+			     int32_t partition, uint32_t timeout_ms);
+
 /* ---------------------------------------------------------------------- */
 /* Consumer-group offsets                                                  */
 /* ---------------------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include "membership.h"
 #include "node.h"
 #include "partition.h"
+#include "readindex.h"
 #include "rgroup.h"
 #include "rpc.h"
 
@@ -1297,6 +1298,9 @@ gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call, uint64_t sender_id,
 		return;
 	case GQ__RPC_PART_STATE:
 		gq__membership_serve(node, call, body, len);
+		return;
+	case GQ__RPC_READ_INDEX:
+		gq__read_index_serve(node, call, body, len);
 		return;
 	default:
 		gq__rpc_reply(call, GQ_EUNSUPPORTED, NULL, 0);

@@ -35,6 +35,8 @@
  *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
  *   4 PRODUCE      a produce call made elsewhere (forward.h).
  *   5 PART_STATE   a replica's state and membership (membership.h).
+ *   6 READ_INDEX   the leader's applied index after a barrier
+ *                  (readindex.h).
  */
 #ifndef GQ_CLUSTER_H
 #define GQ_CLUSTER_H
@@ -56,6 +58,7 @@ enum gq__rpc_type {
 	GQ__RPC_PART_FETCH = 3, /* catchup.h */
 	GQ__RPC_PRODUCE = 4,    /* forward.h */
 	GQ__RPC_PART_STATE = 5, /* membership.h */
+	GQ__RPC_READ_INDEX = 6, /* readindex.h */
 };
 
 /* Create the node's cluster state (the node's rpc and controller exist). */

@@ -292,3 +292,24 @@ gq_fetch_wait_async(struct gq_node *node, const char *topic, int32_t partition,
 		gq__free(req);
 	return rv;
 }
+
+int
+gq_partition_sync(struct gq_node *node, const char *topic, int32_t partition,
+		  uint32_t timeout_ms)
+{
+	struct gq__req req;
+	int rv;
+
+	if (node == NULL)
+		return GQ_EINVAL;
+	memset(&req, 0, sizeof(req));
+	if ((rv = gq__name_check(topic, true, req.errmsg)) != 0) {
+		gq__node_set_errmsg(node, req.errmsg);
+		return rv;
+	}
+	req.type = GQ__REQ_SYNC;
+	snprintf(req.topic, sizeof(req.topic), "%s", topic);
+	req.partition = partition;
+	req.u.sync.timeout_ms = timeout_ms;
+	return gq__node_call(node, &req);
+}

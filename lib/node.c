@@ -445,6 +445,10 @@ dispatch(struct gq_node *node, struct gq__req *req)
 		if ((p = target(node, req, GQ_ETIMEDOUT)) != NULL)
 			gq__partition_wait(p, req);
 		break;
+	case GQ__REQ_SYNC:
+		if ((p = target(node, req, GQ_ENOTREADY)) != NULL)
+			gq__partition_sync(p, req);
+		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;
 		start_close(node);

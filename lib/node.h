@@ -117,6 +117,7 @@ enum gq__req_type {
 	GQ__REQ_WAIT,
 	GQ__REQ_REASSIGN,
 	GQ__REQ_BROKER_REMOVE,
+	GQ__REQ_SYNC,
 };
 
 /* A request posted from any thread to the loop.  Completed exactly once by
@@ -180,6 +181,11 @@ struct gq__req {
 			int32_t replicas[GQ__REPLICAS_MAX];
 		} reassign;
 		int32_t broker; /* GQ__REQ_BROKER_REMOVE */
+		struct {
+			uint64_t index; /* to reach here; 0 until known */
+			uint64_t asked; /* READ_INDEX in flight, or 0 */
+			uint32_t timeout_ms;
+		} sync; /* readindex.h; ctl.deadline and ctl.retry_at */
 	} u;
 };
 

@@ -20,6 +20,7 @@
 #include "membership.h"
 #include "node.h"
 #include "plog.h"
+#include "readindex.h"
 #include "rgroup.h"
 
 #define MANIFEST_VERSION   1
@@ -79,10 +80,11 @@ struct gq__partition {
 	struct gq__plog *plog;
 	struct gq__catchup *catchup; /* copying missing data, or NULL */
 	struct gq__membership *members;
-	uint64_t rebalance_at; /* loop time of the next preferred-
-				  leader check, while leading */
-	bool move_leader;      /* the preferred replica changed: check even when
-				  periodic rebalancing is off */
+	struct gq__req *read_waiters; /* gq_partition_sync (readindex.h) */
+	uint64_t rebalance_at;        /* loop time of the next preferred-
+					 leader check, while leading */
+	bool move_leader; /* the preferred replica changed: check even when
+			     periodic rebalancing is off */
 
 	struct gq__req *backlog_head;
 	struct gq__req *backlog_tail;
@@ -1458,6 +1460,25 @@ gq__partition_poll(struct gq__partition *p)
 		gq__membership_step(p->members);
 		route_update(p);
 	}
+	if (p->read_waiters != NULL)
+		gq__read_index_poll(p, &p->read_waiters);
+}
+
+void
+gq__partition_sync(struct gq__partition *p, struct gq__req *req)
+{
+	if (p->state == PART_CLOSING) {
+		gq__req_complete(req, GQ_ECLOSED);
+		return;
+	}
+	req->ctl.deadline = uv_now(p->node->loop) + req->u.sync.timeout_ms;
+	gq__read_index(p, &p->read_waiters, req);
+}
+
+struct gq__req *
+gq__partition_read_waiters(const struct gq__partition *p)
+{
+	return p->read_waiters;
 }
 
 void
@@ -1537,6 +1558,8 @@ gq__partition_close(struct gq__partition *p, bool remove)
 	p->catchup = NULL;
 	fail_backlog(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
 	wake_waiters(p, remove ? GQ_ENOTOPIC : GQ_ECLOSED);
+	gq__req_complete_list(p->read_waiters, GQ_ECLOSED);
+	p->read_waiters = NULL;
 	gq__node_group_closing(p->node, p->rg);
 	gq__rgroup_close(p->rg, partition_closed);
 }

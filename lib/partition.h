@@ -63,6 +63,12 @@ void gq__partition_enqueue(struct gq__partition *p, struct gq__req *req);
  * after its offset, its timeout passes, or the partition closes. */
 void gq__partition_wait(struct gq__partition *p, struct gq__req *req);
 
+/* Start a GQ__REQ_SYNC request (readindex.h); it completes later. */
+void gq__partition_sync(struct gq__partition *p, struct gq__req *req);
+
+/* Its parked GQ__REQ_SYNC requests, for the read-index module. */
+struct gq__req *gq__partition_read_waiters(const struct gq__partition *p);
+
 /* Propose the backlog (loop turn). */
 void gq__partition_flush(struct gq__partition *p);
 

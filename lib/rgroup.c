@@ -307,6 +307,34 @@ gq__rgroup_propose(struct gq__rgroup *g, struct gq__rgroup_req *req,
 }
 
 static void
+read_barrier_done(struct raft_barrier *raft_req, int status)
+{
+	struct gq__rgroup_barrier *b = raft_req->data;
+
+	b->g->inflight--;
+	b->cb(b, status == RAFT_LEADERSHIPLOST || status == RAFT_NOTLEADER
+			 ? GQ_ENOTLEADER
+			 : gq__err_from_raft(status));
+}
+
+int
+gq__rgroup_read_barrier(struct gq__rgroup *g, struct gq__rgroup_barrier *b,
+			void (*cb)(struct gq__rgroup_barrier *, int))
+{
+	int rv;
+
+	if (g->state != GQ__RG_LEADER)
+		return g->state >= GQ__RG_FAILED ? GQ_ECLOSED : GQ_ENOTLEADER;
+	b->g = g;
+	b->cb = cb;
+	b->raft.data = b;
+	if ((rv = raft_barrier(&g->raft, &b->raft, read_barrier_done)) != 0)
+		return gq__err_from_raft(rv);
+	g->inflight++;
+	return 0;
+}
+
+static void
 barrier_done(struct raft_barrier *b, int status)
 {
 	struct gq__rgroup *g = b->data;

@@ -65,6 +65,14 @@ struct gq__rgroup_ops {
 
 struct gq__rgroup;
 
+/* A read barrier in flight.  Memory owned by the caller until cb runs. */
+struct gq__rgroup_barrier {
+	struct raft_barrier raft;
+	struct gq__rgroup *g;
+	void (*cb)(struct gq__rgroup_barrier *b, int status);
+	void *data;
+};
+
 /* A proposal in flight.  Memory owned by the proposer until cb runs. */
 struct gq__rgroup_req {
 	struct raft_apply raft;
@@ -137,6 +145,13 @@ int gq__rgroup_propose(struct gq__rgroup *g, struct gq__rgroup_req *req,
 		       uint32_t type, struct raft_buffer *buf,
 		       size_t payload_len,
 		       void (*cb)(struct gq__rgroup_req *, int, void *));
+
+/* Commit a barrier (leader only): @cb runs once, with 0 when everything
+ * committed before it is applied here (so this replica led all along), or
+ * an error (GQ_ENOTLEADER when leadership moved).  0, GQ_ENOTLEADER,
+ * GQ_ECLOSED, GQ_ENOMEM; on error @cb never runs. */
+int gq__rgroup_read_barrier(struct gq__rgroup *g, struct gq__rgroup_barrier *b,
+			    void (*cb)(struct gq__rgroup_barrier *, int));
 
 /* Compare raft's state with the last seen one and act on a change; drive
  * draining and closing.  Call every loop turn. */

@@ -818,3 +818,49 @@ Test(cluster, remove_broker, .timeout = 180)
 	cr_assert_eq(gq_topic_delete(nodes[N_MAX], "drain"), 0, "%s",
 		     gq_node_errmsg(nodes[N_MAX]));
 }
+
+/* After gq_partition_sync(), a follower's local reads see every message
+ * the leader acknowledged before the call (a read index); a node with no
+ * replica is told so. */
+Test(cluster, linearizable_follower_reads)
+{
+	int32_t leader, other;
+	gq_offset hw;
+	char v[32];
+	int lagging = 0;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "lin", 1, 3, NULL), 0);
+	leader = leader_of(1, "lin", 0);
+	for (int k = 0; k < 50; k++) {
+		int rv;
+
+		snprintf(v, sizeof(v), "l-%d", k);
+		cr_assert_eq(produce_on(leader, "lin", 0, v, &rv), k, "%s",
+			     gq_strerror(rv));
+		for (int f = 1; f <= N; f++) {
+			/* Without the read index a follower may lag. */
+			cr_assert_eq(gq_list_offsets(nodes[f], "lin", 0,
+						     GQ_OFFSET_LATEST, &hw),
+				     0);
+			lagging += hw < k + 1;
+			rv = gq_partition_sync(nodes[f], "lin", 0, 5000);
+			cr_assert_eq(rv, 0, "node %d: %s", f, gq_strerror(rv));
+			cr_assert_eq(gq_list_offsets(nodes[f], "lin", 0,
+						     GQ_OFFSET_LATEST, &hw),
+				     0);
+			cr_assert_eq(hw, k + 1, "node %d after sync: %lld", f,
+				     (long long)hw);
+		}
+	}
+	cr_log_info("followers lagged %d times without the read index",
+		    lagging);
+	cr_assert_eq(gq_topic_create(nodes[1], "one", 1, 1, NULL), 0);
+	leader = leader_of(1, "one", 0);
+	other = leader % N + 1;
+	cr_assert_eq(gq_partition_sync(nodes[other], "one", 0, 1000),
+		     GQ_ENOTLEADER);
+	cr_assert_eq(gq_partition_sync(nodes[leader], "one", 0, 1000), 0);
+	cr_assert_eq(gq_partition_sync(nodes[leader], "none", 0, 1000),
+		     GQ_ENOTOPIC);
+}
