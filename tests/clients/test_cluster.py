@@ -259,6 +259,20 @@ class Cluster(unittest.TestCase):
         n.proc.wait()
         n.proc = None
 
+    def start_debug(self, broker):
+        """(Re)start a stopped broker logging at debug level, and wait
+        until the others know it lives."""
+        node = self.nodes[broker - 1]
+        node.extra.append("-log-level=debug")
+        node.start(timeout=60)
+        # Listed once the controller hears it again; partition leaders
+        # learn that it lives a heartbeat later.
+        deadline = time.time() + 30
+        while broker not in self.metadata(None).brokers:
+            self.assertLess(time.time(), deadline, "never back")
+            time.sleep(0.2)
+        time.sleep(2)
+
     def test_follower_fetch(self):
         """KIP-392: a consumer naming its rack (client.rack) is sent by the
         leader to the replica on that rack, which serves it every
@@ -272,8 +286,7 @@ class Cluster(unittest.TestCase):
                 if r not in (part.leader, part.replicas[0])][0]
         follower = self.nodes[near - 1]
         follower.stop()
-        follower.extra.append("-log-level=debug")
-        follower.start(timeout=60)
+        self.start_debug(near)
         c = Consumer({"bootstrap.servers": self.bootstrap,
                       "group.id": "near", "enable.auto.commit": False,
                       "client.rack": "r%d" % near})
@@ -287,6 +300,33 @@ class Cluster(unittest.TestCase):
         c.close()
         self.assertEqual(sorted(values), list(range(500)))
         self.assertIn("fetch served by a follower", follower.log(full=True))
+
+    def test_restart_catch_up(self):
+        """A follower killed while thousands of messages are written
+        catches up when it comes back: a consumer on its rack reads
+        everything from it.  (The in-process tests cover the catch-up
+        past a compacted log.)"""
+        self.create("behind", 1)
+        part = self.metadata("behind").topics["behind"].partitions[0]
+        away = [r for r in part.replicas
+                if r not in (part.leader, part.replicas[0])][0]
+        self.kill(away)
+        self.produce("behind", range(5000))
+        node = self.nodes[away - 1]
+        self.start_debug(away)
+        c = Consumer({"bootstrap.servers": self.bootstrap,
+                      "group.id": "behind", "enable.auto.commit": False,
+                      "client.rack": "r%d" % away})
+        c.assign([TopicPartition("behind", 0, 0)])
+        values = []
+        deadline = time.time() + 90
+        while len(values) < 5000 and time.time() < deadline:
+            m = c.poll(1)
+            if m is not None and not m.error():
+                values.append(int(m.value()))
+        c.close()
+        self.assertEqual(values, list(range(5000)))
+        self.assertIn("fetch served by a follower", node.log(full=True))
 
     def test_join_and_rereplicate(self):
         """A fourth broker joins; a broker killed for good has its
