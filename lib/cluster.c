@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cluster.c - routing of controller requests, heartbeats, liveness,
- * partition leaders and replica placement (see cluster.h).
+ * cluster.c - routing of controller requests, heartbeats, liveness and
+ * partition leaders (see cluster.h); where replicas go is balance.c's.
  *
  * Invariants: a request is in exactly one place: parked (no controller
  * leader reachable yet), in flight (a proposal or an RPC whose callback
@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balance.h"
 #include "buf.h"
 #include "catchup.h"
+#include "cluster_int.h"
 #include "config.h"
 #include "controller.h"
 #include "error.h"
@@ -27,48 +29,9 @@
 #include "rgroup.h"
 #include "rpc.h"
 
-#define SESSION_TIMEOUT_MS  6000
 #define REQUEST_DEADLINE_MS 30000
 #define RETRY_MS            100
 #define RPC_TIMEOUT_MS      5000
-
-/* Liveness of a broker, as the controller leader sees it. */
-struct live {
-	uint64_t id;
-	uint64_t last_seen; /* loop time of its last heartbeat */
-	bool heard;         /* it heartbeated since this node leads */
-	bool registering;   /* a BROKER_REGISTER for it is in flight */
-};
-
-/* Who leads a partition, as its leaders reported it. */
-struct lead {
-	uint64_t uid;
-	uint64_t leader;
-	uint64_t term;
-};
-
-struct gq__cluster {
-	struct gq_node *node;
-	bool leading; /* of the controller, as of the last poll */
-	bool closed;
-
-	/* Controller-leader side. */
-	struct live *live;
-	size_t n_live;
-	size_t cap_live;
-	struct lead *leads; /* sorted by uid */
-	size_t n_leads;
-	size_t cap_leads;
-	bool offsets_creating;
-	unsigned healing; /* reassignments proposed by heal() in flight */
-
-	/* Requester side. */
-	struct gq__req *parked;   /* waiting for a reachable leader */
-	struct gq__req *applying; /* waiting for this replica to apply */
-	bool registered;
-	bool heartbeat_inflight;
-	unsigned peer_turn; /* the initial member a joining node asks next */
-};
 
 /* Completion of a request handled by the controller leader. */
 typedef void (*leader_done_fn)(void *arg, int status, int64_t value,
@@ -80,16 +43,10 @@ struct leader_op {
 	void *arg;
 };
 
-static uint64_t
-now_ms(struct gq__cluster *cl)
-{
-	return uv_now(cl->node->loop);
-}
-
 /* ---- liveness and leaders (controller leader) -------------------------- */
 
-static struct live *
-live_find(struct gq__cluster *cl, uint64_t id)
+struct gq__live *
+gq__cluster_live_find(struct gq__cluster *cl, uint64_t id)
 {
 	for (size_t i = 0; i < cl->n_live; i++)
 		if (cl->live[i].id == id)
@@ -97,16 +54,16 @@ live_find(struct gq__cluster *cl, uint64_t id)
 	return NULL;
 }
 
-static struct live *
-live_get(struct gq__cluster *cl, uint64_t id)
+struct gq__live *
+gq__cluster_live_get(struct gq__cluster *cl, uint64_t id)
 {
-	struct live *found = live_find(cl, id);
+	struct gq__live *found = gq__cluster_live_find(cl, id);
 
 	if (found != NULL)
 		return found;
 	if (cl->n_live == cl->cap_live) {
 		size_t cap = cl->cap_live ? cl->cap_live * 2 : 8;
-		struct live *l = gq__realloc(cl->live, cap * sizeof(*l));
+		struct gq__live *l = gq__realloc(cl->live, cap * sizeof(*l));
 
 		if (l == NULL)
 			return NULL;
@@ -118,12 +75,13 @@ live_get(struct gq__cluster *cl, uint64_t id)
 	return &cl->live[cl->n_live++];
 }
 
-static bool
-broker_alive(struct gq__cluster *cl, uint64_t id)
+bool
+gq__cluster_alive(struct gq__cluster *cl, uint64_t id)
 {
-	struct live *l = live_find(cl, id);
+	struct gq__live *l = gq__cluster_live_find(cl, id);
 
-	return l != NULL && l->last_seen + SESSION_TIMEOUT_MS > now_ms(cl);
+	return l != NULL &&
+	       l->last_seen + SESSION_TIMEOUT_MS > gq__cluster_now(cl);
 }
 
 /* A new controller leader knows nothing of the past: every registered
@@ -137,10 +95,11 @@ leadership_gained(struct gq__cluster *cl)
 	cl->n_leads = 0;
 	cl->offsets_creating = false;
 	for (size_t i = 0; i < node->n_brokers; i++) {
-		struct live *l = live_get(cl, node->brokers[i].id);
+		struct gq__live *l =
+			gq__cluster_live_get(cl, node->brokers[i].id);
 
 		if (l != NULL)
-			l->last_seen = now_ms(cl);
+			l->last_seen = gq__cluster_now(cl);
 	}
 	gq__log(node, GQ_LOG_INFO, "node %llu leads the controller",
 		(unsigned long long)node->conf.node_id);
@@ -183,7 +142,7 @@ lead_report(struct gq__cluster *cl, uint64_t uid, uint64_t leader,
 	}
 	if (cl->n_leads == cl->cap_leads) {
 		size_t cap = cl->cap_leads ? cl->cap_leads * 2 : 64;
-		struct lead *l = gq__realloc(cl->leads, cap * sizeof(*l));
+		struct gq__lead *l = gq__realloc(cl->leads, cap * sizeof(*l));
 
 		if (l == NULL)
 			return; /* reported again next heartbeat */
@@ -192,341 +151,8 @@ lead_report(struct gq__cluster *cl, uint64_t uid, uint64_t leader,
 	}
 	memmove(&cl->leads[pos + 1], &cl->leads[pos],
 		(cl->n_leads - pos) * sizeof(*cl->leads));
-	cl->leads[pos] = (struct lead){ uid, leader, term };
+	cl->leads[pos] = (struct gq__lead){ uid, leader, term };
 	cl->n_leads++;
-}
-
-/* ---- placement ---------------------------------------------------------- */
-
-struct load {
-	uint64_t id;
-	uint32_t replicas;
-	uint32_t leaders;
-};
-
-static struct load *
-load_find(struct load *l, size_t n, int32_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (l[i].id == (uint64_t)id)
-			return &l[i];
-	return NULL;
-}
-
-/* The live brokers that heartbeated this leader (a broker given the
- * benefit of the doubt after an election may be dead) and are not being
- * removed, with the replicas
- * and preferred leaderships the topics give each.  *unheard counts live
- * ones not heard from yet.  NULL on ENOMEM. */
-static struct load *
-load_get(struct gq__cluster *cl, size_t *n, size_t *unheard)
-{
-	struct gq_node *node = cl->node;
-	struct load *load;
-
-	*n = *unheard = 0;
-	if ((load = gq__calloc(node->n_brokers + 1, sizeof(*load))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < node->n_brokers; i++) {
-		struct live *l = live_get(cl, node->brokers[i].id);
-
-		if (!broker_alive(cl, node->brokers[i].id) || l == NULL ||
-		    node->brokers[i].removing)
-			continue;
-		if (l->heard)
-			load[(*n)++].id = node->brokers[i].id;
-		else
-			(*unheard)++;
-	}
-	for (size_t i = 0; i < node->n_topics; i++) {
-		struct gq__topic *t = node->topics[i];
-
-		for (int32_t j = 0; j < t->n_parts; j++) {
-			struct gq__route *r = &t->routes[j];
-			struct load *l;
-
-			for (uint8_t k = 0; k < r->n_replicas; k++)
-				if ((l = load_find(load, *n, r->replicas[k])))
-					l->replicas++;
-			if ((l = load_find(load, *n, r->replicas[0])) != NULL)
-				l->leaders++;
-		}
-	}
-	return load;
-}
-
-/* Add to @r the broker holding the fewest replicas (for its first replica,
- * the one leading the fewest partitions; ties by id) among those not in
- * it yet, counting it.  False when every broker is taken. */
-static bool
-load_pick(struct load *load, size_t n, struct gq__route *r)
-{
-	bool first = r->n_replicas == 0;
-	struct load *best = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		struct load *l = &load[i];
-
-		if (gq__route_has(r, l->id))
-			continue;
-		if (best == NULL || (first && l->leaders != best->leaders
-					     ? l->leaders < best->leaders
-					     : l->replicas < best->replicas))
-			best = l;
-	}
-	if (best == NULL)
-		return false;
-	best->replicas++;
-	best->leaders += first;
-	r->replicas[r->n_replicas++] = (int32_t)best->id;
-	return true;
-}
-
-/* Place @n_parts partitions of @rf replicas by load over the live
- * brokers, counting what is placed as it goes.  GQ_ENOTREADY while too
- * few have reported since the election. */
-static int
-place(struct gq__cluster *cl, int32_t n_parts, int16_t rf,
-      struct gq__route *routes, char *errmsg)
-{
-	struct load *load;
-	size_t n, unheard;
-
-	if ((load = load_get(cl, &n, &unheard)) == NULL)
-		return GQ_ENOMEM;
-	/* Brokers not heard from yet (this leader is new, or the node is
-	 * still registering itself) may well make up the count. */
-	if (rf >= 1 && (size_t)rf > n &&
-	    ((size_t)rf <= n + unheard || n == 0)) {
-		gq__free(load);
-		return GQ_ENOTREADY;
-	}
-	if (rf < 1 || (size_t)rf > n || rf > GQ__REPLICAS_MAX) {
-		gq__errmsg_set(errmsg,
-			       "replication factor %d: this cluster has %zu "
-			       "live broker%s (at most %d replicas)",
-			       rf, n, n == 1 ? "" : "s", GQ__REPLICAS_MAX);
-		gq__free(load);
-		return GQ_EINVAL;
-	}
-	for (int32_t p = 0; p < n_parts; p++) {
-		routes[p].n_replicas = 0;
-		for (int16_t k = 0; k < rf; k++)
-			load_pick(load, n, &routes[p]);
-	}
-	gq__free(load);
-	return 0;
-}
-
-/* ---- healing (controller leader) ------------------------------------------
- */
-
-/* At most this many reassignments in flight from one healing pass. */
-#define HEAL_BATCH 64
-
-static void
-heal_done(void *arg, const struct gq__ctl_result *res)
-{
-	struct gq__cluster *cl = arg;
-
-	cl->healing--;
-	if (res->status != 0 && res->status != GQ_ENOTOPIC)
-		gq__log(cl->node, GQ_LOG_WARN,
-			"cannot move a dead broker's replica: %s",
-			gq_strerror(res->status));
-}
-
-/* Whether broker @id has been silent for dead_broker_grace. */
-static bool
-dead_past_grace(struct gq__cluster *cl, int32_t id)
-{
-	int64_t grace = cl->node->conf.dead_broker_grace_ms;
-	uint64_t now = now_ms(cl);
-	struct live *l = live_find(cl, (uint64_t)id);
-
-	return l != NULL && grace > 0 && !broker_alive(cl, (uint64_t)id) &&
-	       now - l->last_seen >= (uint64_t)grace;
-}
-
-/* Whether the replicas of broker @id go elsewhere: it is dead past the
- * grace, or being removed. */
-static bool
-must_move(struct gq__cluster *cl, int32_t id)
-{
-	const struct gq__broker *b =
-		gq__node_broker_find(cl->node, (uint64_t)id);
-
-	return (b != NULL && b->removing) || dead_past_grace(cl, id);
-}
-
-/* Re-create on live brokers the replicas of brokers silent for longer
- * than dead_broker_grace, or being removed: each such replica is replaced by
- * the least loaded live broker not holding the partition yet (placed last, so
- * the survivors keep their order and the preferred leader stays if it lives).
- * A partition with no broker to spare keeps its dead replica. */
-static void
-heal(struct gq__cluster *cl)
-{
-	struct gq_node *node = cl->node;
-	struct load *load = NULL;
-	size_t n = 0, unheard;
-	bool any = false;
-
-	if (cl->healing > 0)
-		return;
-	for (size_t i = 0; i < node->n_brokers && !any; i++)
-		any = must_move(cl, (int32_t)node->brokers[i].id);
-	if (!any)
-		return;
-	for (size_t i = 0; i < node->n_topics && cl->healing < HEAL_BATCH;
-	     i++) {
-		struct gq__topic *t = node->topics[i];
-
-		for (int32_t j = 0; j < t->n_parts && cl->healing < HEAL_BATCH;
-		     j++) {
-			const struct gq__route *r = &t->routes[j];
-			struct gq__route next = { 0 };
-			struct gq__buf cmd = GQ__BUF_INIT;
-			uint8_t dead = 0, picked = 0;
-
-			for (uint8_t k = 0; k < r->n_replicas; k++) {
-				if (must_move(cl, r->replicas[k]))
-					dead++;
-				else
-					next.replicas[next.n_replicas++] =
-						r->replicas[k];
-			}
-			if (dead == 0)
-				continue;
-			if (load == NULL &&
-			    (load = load_get(cl, &n, &unheard)) == NULL)
-				return;
-			for (uint8_t k = 0; k < dead; k++)
-				picked += load_pick(load, n, &next);
-			if (picked == 0)
-				continue; /* no live broker to spare */
-			for (uint8_t k = 0; k < r->n_replicas; k++)
-				if (next.n_replicas < r->n_replicas &&
-				    must_move(cl, r->replicas[k]))
-					next.replicas[next.n_replicas++] =
-						r->replicas[k];
-			if (gq__ctl_encode_reassign(&cmd, t, j, next.replicas,
-						    next.n_replicas) == 0 &&
-			    gq__controller_propose(
-				    node->ctl, GQ__CTL_PARTITION_REASSIGN,
-				    cmd.base, cmd.len, heal_done, cl) == 0) {
-				cl->healing++;
-				gq__log(node, GQ_LOG_INFO,
-					"partition %s/%d: moving the replicas "
-					"of dead or removed brokers",
-					t->name, j);
-			}
-			gq__buf_free(&cmd);
-		}
-	}
-	gq__free(load);
-}
-
-/* ---- the controller group's members (controller leader) ------------------ */
-
-/* Whether broker @id is being removed and holds no replica any more. */
-static bool
-drained_out(struct gq__cluster *cl, uint64_t id)
-{
-	struct gq_node *node = cl->node;
-	const struct gq__broker *b = gq__node_broker_find(node, id);
-
-	if (b == NULL || !b->removing)
-		return false;
-	for (size_t i = 0; i < node->n_topics; i++)
-		for (int32_t j = 0; j < node->topics[i]->n_parts; j++)
-			if (gq__route_has(&node->topics[i]->routes[j], id))
-				return false;
-	return true;
-}
-
-/* Keep group 0's membership in step with the registry, one change at a
- * time: a registered live broker that is not a member joins as a standby
- * (it replicates the controller state but does not vote); a voter dead
- * past dead_broker_grace, or being removed and drained of replicas, is
- * replaced by a live standby when there is one, then removed (a dead one
- * only while more voters than initial_cluster named remain); dead
- * standbys and drained brokers are removed.  A dead broker that comes
- * back is added again; a removed one is not. */
-static void
-ctl_members(struct gq__cluster *cl)
-{
-	struct gq_node *node = cl->node;
-	struct gq__rgroup *rg = gq__controller_rgroup(node->ctl);
-	const struct raft_configuration *conf = &rg->raft.configuration;
-	uint64_t standby = 0; /* a live one */
-	unsigned voters = 0;
-	uint64_t id = 0;
-	int rv;
-
-	if (rg->change_pending || rg->transfer_pending)
-		return;
-	for (size_t i = 0; i < node->n_brokers && id == 0; i++) {
-		const struct gq__broker *b = &node->brokers[i];
-		const struct live *l = live_find(cl, b->id);
-
-		if (l != NULL && l->heard && broker_alive(cl, b->id) &&
-		    !b->removing && gq__rgroup_member(rg, b->id) == NULL)
-			id = b->id;
-	}
-	if (id != 0) {
-		rv = gq__rgroup_change(
-			rg, GQ__MEMBER_ADD, id,
-			gq__node_broker_find(node, id)->raft_address, 0);
-		gq__log(node, rv == 0 ? GQ_LOG_INFO : GQ_LOG_WARN,
-			"controller: adding broker %llu%s%s",
-			(unsigned long long)id, rv ? ": " : "",
-			rv ? gq_strerror(rv) : "");
-		return;
-	}
-	for (unsigned i = 0; i < conf->n; i++) {
-		const struct raft_server *s = &conf->servers[i];
-
-		if (s->role == RAFT_SPARE) {
-			gq__rgroup_change(rg, GQ__MEMBER_ASSIGN, s->id, NULL,
-					  RAFT_STANDBY);
-			return;
-		}
-		voters += s->role == RAFT_VOTER;
-		if (s->role == RAFT_STANDBY && broker_alive(cl, s->id))
-			standby = s->id;
-	}
-	for (unsigned i = 0; i < conf->n; i++) {
-		uint64_t dead = conf->servers[i].id;
-		bool votes = conf->servers[i].role == RAFT_VOTER;
-		bool drained = drained_out(cl, dead);
-
-		if (!drained && !dead_past_grace(cl, (int32_t)dead))
-			continue;
-		if (votes && voters <= node->n_peers && standby != 0) {
-			rv = gq__rgroup_change(rg, GQ__MEMBER_ASSIGN, standby,
-					       NULL, RAFT_VOTER);
-			gq__log(node, GQ_LOG_INFO,
-				"controller: broker %llu votes in place of "
-				"%s broker %llu%s%s",
-				(unsigned long long)standby,
-				drained ? "drained" : "dead",
-				(unsigned long long)dead, rv ? ": " : "",
-				rv ? gq_strerror(rv) : "");
-			return;
-		}
-		if (!votes || voters > node->n_peers || drained) {
-			rv = gq__rgroup_change(rg, GQ__MEMBER_REMOVE, dead,
-					       NULL, 0);
-			gq__log(node, GQ_LOG_INFO,
-				"controller: removing %s broker %llu from the "
-				"group%s%s",
-				drained ? "drained" : "dead",
-				(unsigned long long)dead, rv ? ": " : "",
-				rv ? gq_strerror(rv) : "");
-			return;
-		}
-	}
 }
 
 /* ---- controller requests on the leader --------------------------------- */
@@ -670,7 +296,8 @@ leader_request(struct gq__cluster *cl, const uint8_t *body, size_t len,
 		} else if ((routes = gq__calloc((size_t)n, sizeof(*routes))) ==
 			   NULL) {
 			rv = GQ_ENOMEM;
-		} else if ((rv = place(cl, n, rf, routes, errmsg)) == 0) {
+		} else if ((rv = gq__balance_place(cl, n, rf, routes,
+						   errmsg)) == 0) {
 			rv = gq__ctl_encode_create(&cmd, name, n, rf, routes,
 						   &conf);
 		}
@@ -797,7 +424,7 @@ request_done(void *arg, int status, int64_t value, uint64_t index,
 static void
 request_retry(struct gq__cluster *cl, struct gq__req *req)
 {
-	req->ctl.retry_at = now_ms(cl) + RETRY_MS;
+	req->ctl.retry_at = gq__cluster_now(cl) + RETRY_MS;
 	req_list_push(&cl->parked, req);
 }
 
@@ -874,7 +501,7 @@ gq__cluster_submit(struct gq__cluster *cl, struct gq__req *req)
 		return;
 	}
 	req->ctl.cl = cl;
-	req->ctl.deadline = now_ms(cl) + REQUEST_DEADLINE_MS;
+	req->ctl.deadline = gq__cluster_now(cl) + REQUEST_DEADLINE_MS;
 	request_send(cl, req);
 }
 
@@ -882,7 +509,7 @@ static void
 resubmit_parked(struct gq__cluster *cl)
 {
 	struct gq__req *req = cl->parked;
-	uint64_t now = now_ms(cl);
+	uint64_t now = gq__cluster_now(cl);
 
 	cl->parked = NULL;
 	while (req != NULL) {
@@ -978,7 +605,7 @@ heartbeat_encode(struct gq__cluster *cl, struct gq__buf *out)
 static void
 register_done(void *arg, const struct gq__ctl_result *res)
 {
-	struct live *l;
+	struct gq__live *l;
 	struct gq__cluster *cl = arg;
 
 	(void)res;
@@ -997,7 +624,7 @@ leader_heartbeat(struct gq__cluster *cl, const uint8_t *body, size_t len,
 	struct gq_node *node = cl->node;
 	struct gq__rd r = gq__rd_init(body, len);
 	struct gq__broker b, *known;
-	struct live *l;
+	struct gq__live *l;
 	bool registered;
 	uint32_t n;
 	int rv;
@@ -1010,9 +637,9 @@ leader_heartbeat(struct gq__cluster *cl, const uint8_t *body, size_t len,
 	n = gq__rd_le32(&r);
 	if (r.bad || b.id == 0 || b.id > INT32_MAX)
 		return GQ_EINVAL;
-	if ((l = live_get(cl, b.id)) == NULL)
+	if ((l = gq__cluster_live_get(cl, b.id)) == NULL)
 		return GQ_ENOMEM;
-	l->last_seen = now_ms(cl);
+	l->last_seen = gq__cluster_now(cl);
 	l->heard = true;
 	known = gq__node_broker_find(node, b.id);
 	registered = known != NULL &&
@@ -1047,12 +674,12 @@ leader_heartbeat(struct gq__cluster *cl, const uint8_t *body, size_t len,
 	     gq__buf_put_le32(reply, (uint32_t)node->n_brokers);
 	for (size_t i = 0; i < node->n_brokers; i++)
 		rv |= gq__buf_put_le32(reply, (uint32_t)node->brokers[i].id) |
-		      gq__buf_put_u8(reply,
-				     broker_alive(cl, node->brokers[i].id));
+		      gq__buf_put_u8(reply, gq__cluster_alive(
+						    cl, node->brokers[i].id));
 	rv |= gq__buf_put_le32(reply, (uint32_t)cl->n_leads);
 	for (size_t i = 0; i < cl->n_leads; i++) {
-		const struct lead *ld = &cl->leads[i];
-		bool alive = broker_alive(cl, ld->leader);
+		const struct gq__lead *ld = &cl->leads[i];
+		bool alive = gq__cluster_alive(cl, ld->leader);
 
 		rv |= gq__buf_put_le64(reply, ld->uid) |
 		      gq__buf_put_le32(reply,
@@ -1163,7 +790,7 @@ ensure_offsets_topic(struct gq__cluster *cl)
 	    gq__node_topic_find(node, GQ__OFFSETS_TOPIC) != NULL)
 		return;
 	for (size_t i = 0; i < node->n_brokers; i++)
-		alive += broker_alive(cl, node->brokers[i].id);
+		alive += gq__cluster_alive(cl, node->brokers[i].id);
 	if (want == 0)
 		want = 1;
 	if (alive < want)
@@ -1202,8 +829,8 @@ gq__cluster_tick(struct gq__cluster *cl)
 			heartbeat_answer(cl, reply.base, reply.len);
 		gq__buf_free(&reply);
 		ensure_offsets_topic(cl);
-		heal(cl);
-		ctl_members(cl);
+		gq__balance_heal(cl);
+		gq__balance_controller(cl);
 	} else if (!cl->heartbeat_inflight) {
 		leader = gq__controller_leader(node->ctl, &address);
 		if ((leader == 0 || address == NULL) && node->n_peers > 0) {
