@@ -214,11 +214,20 @@ lead_step(struct gq__membership *m)
 			change(m, GQ__MEMBER_REMOVE, id, 0, "removing replica");
 			return;
 		}
-		/* We are leaving: an assigned voter takes over and then
-		 * removes us. */
-		say(m, GQ_LOG_INFO, "leaving; handing leadership to",
-		    (uint64_t)route->replicas[0],
-		    gq__rgroup_transfer(rg, (uint64_t)route->replicas[0]));
+		/* We are leaving: a live assigned voter (the preferred one
+		 * first) takes over and then removes us. */
+		for (uint8_t j = 0; j < route->n_replicas; j++) {
+			uint64_t to = (uint64_t)route->replicas[j];
+			const struct gq__broker *b =
+				gq__node_broker_find(node_of(m), to);
+
+			if (b != NULL && b->alive) {
+				say(m, GQ_LOG_INFO,
+				    "leaving; handing leadership to", to,
+				    gq__rgroup_transfer(rg, to));
+				return;
+			}
+		}
 		return;
 	}
 }
