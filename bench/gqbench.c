@@ -4,7 +4,7 @@
  * async API, blocking-produce latency, fetch throughput.  Public API only.
  *
  *   gqbench [-d DIR] [-n MESSAGES] [-b BATCH] [-w WINDOW] [-l LAT_COUNT]
- *           [-c PORT]
+ *           [-c PORT [-i PARTITIONS] [-S RAFT_SEGMENT_SIZE]]
  *
  * Every produce is acknowledged only when durable (Raft commit after
  * fdatasync), as the library always does.  Figures go to stdout.
@@ -12,8 +12,13 @@
  * With -c, three nodes in this process form a cluster on 127.0.0.1 ports
  * PORT+1..PORT+3 instead: produce to a partition with three replicas
  * (1 KiB messages), blocking-produce latency, then the time from closing
- * the partition's leader to the first produce the others accept.
+ * the partition's leader to the first produce the others accept.  With
+ * -i as well, they create PARTITIONS partitions of three replicas (so each
+ * node hosts that many) and report the time until all are led, memory,
+ * threads, descriptors, and the CPU used while they sit idle for 20 s.
+ * -S sets the nodes' raft_segment_size (three preallocated per replica).
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <goqueue.h>
 #include <pthread.h>
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,6 +210,8 @@ make_topic(struct gq_node *node, const char *name, const char *codec,
 
 #define CLUSTER_NODES 3
 
+static const char *raft_segment_size; /* -S, or the library's default */
+
 struct member {
 	char dir[4200];
 	char peers[256];
@@ -223,6 +231,10 @@ member_open(void *arg)
 	gq_config_create(&cfg);
 	gq_config_set(cfg, "node_id", id, NULL);
 	gq_config_set(cfg, "initial_cluster", m->peers, NULL);
+	if (raft_segment_size != NULL &&
+	    (rv = gq_config_set(cfg, "raft_segment_size", raft_segment_size,
+				NULL)) != 0)
+		die("raft_segment_size", rv, NULL);
 	if ((rv = gq_node_open(m->dir, cfg, &m->node)) != 0)
 		die("open", rv, NULL);
 	gq_config_destroy(cfg);
@@ -240,18 +252,12 @@ leader_of(struct gq_node *node, const char *topic)
 	return leader;
 }
 
+/* Form a fresh three-node cluster in @dir on ports @port+1..+3. */
 static void
-bench_cluster(const char *dir, int port, long n, int batch, long window,
-	      long lat)
+cluster_open(const char *dir, int port, struct member *m)
 {
-	struct member m[CLUSTER_NODES];
 	pthread_t th[CLUSTER_NODES];
-	struct gq_node *leader, *other = NULL;
-	struct gq_msg msg;
 	char peers[256], cmd[4300];
-	double t0;
-	int32_t id;
-	int rv;
 
 	snprintf(peers, sizeof(peers),
 		 "1@127.0.0.1:%d,2@127.0.0.1:%d,"
@@ -268,6 +274,20 @@ bench_cluster(const char *dir, int port, long n, int batch, long window,
 	}
 	for (int i = 0; i < CLUSTER_NODES; i++)
 		pthread_join(th[i], NULL);
+}
+
+static void
+bench_cluster(const char *dir, int port, long n, int batch, long window,
+	      long lat)
+{
+	struct member m[CLUSTER_NODES];
+	struct gq_node *leader, *other = NULL;
+	struct gq_msg msg;
+	double t0;
+	int32_t id;
+	int rv;
+
+	cluster_open(dir, port, m);
 	printf("three nodes on 127.0.0.1:%d-%d, topic with 3 replicas\n",
 	       port + 1, port + 3);
 	make_topic(m[0].node, "c1k", "none", 3);
@@ -300,16 +320,126 @@ bench_cluster(const char *dir, int port, long n, int batch, long window,
 		gq_node_close(m[i].node);
 }
 
+/* ---- idle partitions -------------------------------------------------- */
+
+/* A /proc/self/status field in KiB ("VmRSS", "VmHWM"), or -1. */
+static long
+status_kib(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int
+count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void
+print_process(const char *when)
+{
+	printf("%-22s RSS %ld MiB (peak %ld MiB), %d threads, %d fds\n", when,
+	       status_kib("VmRSS") / 1024, status_kib("VmHWM") / 1024,
+	       count_entries("/proc/self/task"),
+	       count_entries("/proc/self/fd"));
+}
+
+/* @parts partitions with three replicas, on three nodes in this process
+ * (each node hosts @parts replicas): how long until all have leaders,
+ * then memory, threads, descriptors and the CPU they use idle for
+ * @idle_s seconds. */
+static void
+bench_idle(const char *dir, int port, long parts, int idle_s)
+{
+	struct member m[CLUSTER_NODES];
+	struct rlimit rl = { 65536, 65536 };
+	long rss0, per_topic = 100, done = 0;
+	double t0, c0;
+	char name[32];
+	int rv;
+
+	/* About eight descriptors per replica (Raft segments, the log
+	 * segment, a connection per peer each way): raise the limit. */
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	printf("descriptor limit       %llu, raft_segment_size %s\n",
+	       (unsigned long long)rl.rlim_cur,
+	       raft_segment_size != NULL ? raft_segment_size : "default");
+	cluster_open(dir, port, m);
+	print_process("three nodes open:");
+	rss0 = status_kib("VmRSS");
+	t0 = now_s();
+	for (int k = 0; done < parts; k++) {
+		long n = parts - done < per_topic ? parts - done : per_topic;
+
+		snprintf(name, sizeof(name), "idle%d", k);
+		if ((rv = gq_topic_create(m[0].node, name, (int32_t)n, 3,
+					  NULL)) != 0)
+			die("topic create", rv, m[0].node);
+		done += n;
+	}
+	printf("%ld partitions x 3 replicas created and led in %.1f s "
+	       "(topics of %ld)\n",
+	       parts, now_s() - t0, per_topic);
+	print_process("with the partitions:");
+	printf("memory per replica     %.1f KiB\n",
+	       (double)(status_kib("VmRSS") - rss0) / (double)(parts * 3));
+	sleep(2); /* let the last elections and rebalances settle */
+	c0 = cpu_s();
+	t0 = now_s();
+	sleep((unsigned)idle_s);
+	printf("idle %d s: CPU %.1f %% of one core for the process, %.1f %% "
+	       "per node\n",
+	       idle_s, 100 * (cpu_s() - c0) / (now_s() - t0),
+	       100 * (cpu_s() - c0) / (now_s() - t0) / CLUSTER_NODES);
+	for (int i = 0; i < CLUSTER_NODES; i++)
+		gq_node_close(m[i].node);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *dir = "./gqbench-data";
-	long n = 300000, window = 256, lat = 2000;
+	long n = 300000, window = 256, lat = 2000, idle = 0;
 	int batch = 64, port = 0;
 	struct gq_node *node;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:n:b:w:l:c:")) != -1) {
+	while ((c = getopt(argc, argv, "d:n:b:w:l:c:i:S:")) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -329,15 +459,26 @@ main(int argc, char **argv)
 		case 'c':
 			port = atoi(optarg);
 			break;
+		case 'i':
+			idle = strtol(optarg, NULL, 10);
+			break;
+		case 'S':
+			raft_segment_size = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: gqbench [-d DIR] [-n MESSAGES] "
 					"[-b BATCH] [-w WINDOW] [-l LAT] "
-					"[-c PORT]\n");
+					"[-c PORT [-i PARTITIONS] [-S "
+					"RAFT_SEGMENT_SIZE]]\n");
 			return 2;
 		}
 	}
 	printf("goqueue %d, data in %s, durable acks (fdatasync)\n",
 	       gq_version_number(), dir);
+	if (port > 0 && idle > 0) {
+		bench_idle(dir, port, idle, 20);
+		return 0;
+	}
 	if (port > 0) {
 		bench_cluster(dir, port, n, batch, window, lat);
 		return 0;

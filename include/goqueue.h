@@ -226,6 +226,12 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *   rack                   this node's rack or zone (Kafka's broker.rack);
  *                          empty by default.  Kafka consumers of the same
  *                          rack read from a replica there (follower read)
+ *   raft_segment_size      size of the Raft log segment files (8 MiB,
+ *                          1 MiB to 64 MiB); every Raft group (each
+ *                          partition replica) keeps three preallocated,
+ *                          24 MiB at the default: lower it on nodes that
+ *                          host hundreds of partitions, at some cost in
+ *                          throughput for busy ones
  *   election_timeout       Raft election timeout ("600ms"); a dead
  *                          leader is replaced after about one to two of
  *                          these

@@ -51,6 +51,7 @@ struct gq__node_conf {
 	int64_t election_timeout_ms;
 	int64_t leader_rebalance_interval_ms; /* 0: off */
 	int64_t dead_broker_grace_ms;         /* 0: never move replicas */
+	uint64_t raft_segment_size;           /* bytes, per Raft segment */
 };
 
 /* One member of initial_cluster. */

@@ -33,10 +33,9 @@
 #include "rpc.h"
 #include "transport.h"
 
-#define RAFT_SEGMENT_SIZE (8u << 20)
-#define SNAPSHOT_BUDGET   (32u << 20)
-#define HEARTBEAT_MS      300
-#define LEADER_WAIT_MS    10000 /* a produce call waits for a leader */
+#define SNAPSHOT_BUDGET (32u << 20)
+#define HEARTBEAT_MS    300
+#define LEADER_WAIT_MS  10000 /* a produce call waits for a leader */
 
 /* Per-thread error detail (gq_node_errmsg()). */
 static _Thread_local struct {
@@ -206,7 +205,7 @@ gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 	out->node_id = node->conf.node_id;
 	out->address = gq__node_raft_address(node);
 	out->bootstrap = bootstrap;
-	out->raft_segment_size = RAFT_SEGMENT_SIZE;
+	out->raft_segment_size = (size_t)node->conf.raft_segment_size;
 	out->snapshot_budget = SNAPSHOT_BUDGET;
 	out->election_ms = election;
 	out->heartbeat_ms = election / 6 > 10 ? election / 6 : 10;

@@ -122,6 +122,8 @@ static const struct key keys[] = {
 	/* Cluster keys, passed to the library as they are. */
 	LIB("initial_cluster", "GQ_INITIAL_CLUSTER", "peers", "", NO, J_STR),
 	LIB("rack", "GQ_RACK", "label", "", NO, J_STR),
+	LIB("raft_segment_size", "GQ_RAFT_SEGMENT_SIZE", "size", "8388608", NO,
+	    J_STR | J_INT),
 	LIB("election_timeout", "GQ_ELECTION_TIMEOUT", "duration", "600ms", NO,
 	    J_STR),
 	LIB("leader_rebalance_interval", "GQ_LEADER_REBALANCE_INTERVAL",

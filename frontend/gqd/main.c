@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <goqueue.h>
@@ -453,6 +454,23 @@ fatal(const struct gqd_config *c, const char *msg, const char *detail)
 		fprintf(stderr, "gqd: %s: %s\n", msg, detail);
 }
 
+/* Every partition replica holds about eight descriptors (Raft segments,
+ * its log segment, a connection to each peer each way): take all the
+ * descriptors the hard limit allows, as Kafka's and Redpanda's service
+ * files do. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		gqd_log(GQ_LOG_INFO, "descriptor limit raised", "limit=%llu",
+			(unsigned long long)rl.rlim_cur);
+}
+
 static int
 open_node(struct daemon *d)
 {
@@ -465,6 +483,7 @@ open_node(struct daemon *d)
 		fatal(&d->cfg, "bad node configuration", err);
 		return EXIT_USAGE;
 	}
+	raise_fd_limit();
 	gqd_log(GQ_LOG_INFO, "opening node", "data_dir=%s broker_id=%d",
 		gqd_log_quote(q, sizeof(q), d->cfg.data_dir),
 		(int)d->cfg.broker_id);

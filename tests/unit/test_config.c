@@ -165,7 +165,7 @@ topic_conf_unusual(struct gq__topic_conf *c)
 /* Key table                                                               */
 /* ---------------------------------------------------------------------- */
 
-/* The descriptor table is strictly sorted and has the 22 documented keys. */
+/* The descriptor table is strictly sorted and has the 23 documented keys. */
 Test(config, table_sorted)
 {
 	const struct gq__config_key *k, *prev = NULL;
@@ -179,7 +179,7 @@ Test(config, table_sorted)
 			     (void *)k));
 		prev = k;
 	}
-	cr_assert(eq(sz, i, 22));
+	cr_assert(eq(sz, i, 23));
 	cr_assert(eq(ptr, (void *)gq__config_key_find("nope"), NULL));
 	cr_assert(eq(ptr, (void *)gq__config_key_find(NULL), NULL));
 }
@@ -674,7 +674,7 @@ Test(config, topic_conf_rejects_node_keys)
 		cr_assert(eq(u64, t.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
 		gq_config_destroy(cfg);
 	}
-	cr_assert(eq(sz, n, 13));
+	cr_assert(eq(sz, n, 14));
 }
 
 /* The configuration built from a topic conf holds every topic key in
