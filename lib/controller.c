@@ -172,6 +172,18 @@ topic_alloc(int32_t n_parts)
 	return t;
 }
 
+/* The key of @name's "topic/<name>" record, written into @key. */
+static MDB_val
+topic_key(const char *name, char key[GQ_NAME_MAX + 8])
+{
+	MDB_val k;
+
+	snprintf(key, GQ_NAME_MAX + 8, "topic/%s", name);
+	k.mv_size = strlen(key);
+	k.mv_data = key;
+	return k;
+}
+
 /* Decode a "topic/<name>" record into a new topic object. */
 static int
 topic_decode(struct gq__controller *c, const char *name, size_t name_len,
@@ -362,9 +374,7 @@ apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		res->status = GQ_ECORRUPT;
 		goto out;
 	}
-	snprintf(key, sizeof(key), "topic/%s", t->name);
-	k.mv_size = strlen(key);
-	k.mv_data = key;
+	k = topic_key(t->name, key);
 	if (mdb_get(txn, st->meta, &k, &v) == 0) {
 		res->status = GQ_EEXIST;
 		goto out;
@@ -403,9 +413,7 @@ apply_delete(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	}
 	memcpy(name, p, len);
 	name[len] = '\0';
-	snprintf(key, sizeof(key), "topic/%s", name);
-	k.mv_size = strlen(key);
-	k.mv_data = key;
+	k = topic_key(name, key);
 	rv = mdb_del(txn, st->meta, &k, NULL);
 	if (rv == MDB_NOTFOUND) {
 		res->status = GQ_ENOTOPIC;
@@ -541,9 +549,7 @@ apply_reassign(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		res->status = GQ_ECORRUPT;
 		return;
 	}
-	snprintf(key, sizeof(key), "topic/%s", name);
-	k.mv_size = strlen(key);
-	k.mv_data = key;
+	k = topic_key(name, key);
 	if ((rv = mdb_get(txn, st->meta, &k, &v)) != 0) {
 		res->status =
 			rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);

@@ -269,8 +269,11 @@ void gq__req_complete_list(struct gq__req *req, int status);
  * no-op. */
 void gq__topic_free(struct gq__topic *t);
 
-/* Loop thread: open every partition of @t that is not open; failures are
- * recorded in t->status (and fail the node's start while starting). */
+/* Loop thread: open partition @index of @t, or every one, where a replica
+ * belongs on this node and is not open yet; failures are recorded in
+ * t->status (and fail the node's start while starting). */
+void gq__topic_open_partition(struct gq_node *node, struct gq__topic *t,
+			      int32_t index);
 void gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t);
 
 /* Loop turn: complete @t's create waiters once every partition has a

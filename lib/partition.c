@@ -1508,6 +1508,7 @@ partition_closed(struct gq__rgroup *g)
 	struct gq__partition *p = g->owner;
 	struct gq_node *node = p->node;
 	struct gq__topic *t = p->topic;
+	int32_t index = p->index;
 	bool removed = p->remove_on_close;
 	bool leaving = removed && !t->deleting;
 	MDB_txn *txn;
@@ -1533,7 +1534,7 @@ partition_closed(struct gq__rgroup *g)
 	 * it before its log goes. */
 	if (leaving) {
 		pthread_rwlock_wrlock(&node->meta_lock);
-		t->parts[p->index] = NULL;
+		t->parts[index] = NULL;
 		pthread_rwlock_unlock(&node->meta_lock);
 	}
 	gq__node_unmark_dirty(node, p);
@@ -1544,7 +1545,7 @@ partition_closed(struct gq__rgroup *g)
 	gq__node_group_closed(node, g);
 	/* Assigned here again while it was leaving. */
 	if (leaving && node->state != GQ__NODE_CLOSING)
-		gq__topic_open_partitions(node, t);
+		gq__topic_open_partition(node, t, index);
 }
 
 void

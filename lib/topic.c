@@ -232,48 +232,53 @@ complete_waiters(struct gq__topic *t, int status)
 	gq__req_complete_list(req, status);
 }
 
-/* Whether partition @index of @t has data here (a replica that was
- * moved away while this node was down must still hear that it left). */
+/* Whether partition @index of @t has data here. */
 static bool
 partition_on_disk(struct gq_node *node, const struct gq__topic *t,
 		  int32_t index)
 {
-	char path[4300];
+	char dir[4200], path[4300];
 	struct stat st;
-	int n = snprintf(path, sizeof(path), "%s/data/%s.%u/%d/raft", node->dir,
-			 t->name, t->id, index);
 
-	return n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0;
+	return gq__node_topic_dir(node, t, dir, sizeof(dir)) == 0 &&
+	       gq__pathf(path, sizeof(path), "%s/%d/raft", dir, index) == 0 &&
+	       stat(path, &st) == 0;
+}
+
+void
+gq__topic_open_partition(struct gq_node *node, struct gq__topic *t,
+			 int32_t index)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	int rv;
+
+	/* At start, a replica moved away while this node was down is still
+	 * on disk, not assigned: it opens to hear that it left.  Later an
+	 * unassigned replica is either open already or gone. */
+	if (t->parts[index] != NULL ||
+	    (!gq__route_has(&t->routes[index], node->conf.node_id) &&
+	     (node->state != GQ__NODE_STARTING ||
+	      !partition_on_disk(node, t, index))))
+		return;
+	rv = gq__partition_open(node, t, index, &t->parts[index], errmsg);
+	if (rv == 0)
+		return;
+	gq__log(node, GQ_LOG_ERROR, "cannot open partition %s/%d: %s", t->name,
+		index, errmsg[0] ? errmsg : gq_strerror(rv));
+	if (t->status == 0)
+		t->status = rv;
+	if (node->state == GQ__NODE_STARTING && node->open_status == 0) {
+		node->open_status = rv;
+		snprintf(node->open_errmsg, sizeof(node->open_errmsg), "%s",
+			 errmsg[0] ? errmsg : gq_strerror(rv));
+	}
 }
 
 void
 gq__topic_open_partitions(struct gq_node *node, struct gq__topic *t)
 {
-	char errmsg[GQ_ERRMSG_SIZE] = "";
-
-	for (int32_t i = 0; i < t->n_parts; i++) {
-		int rv;
-
-		if (t->parts[i] != NULL ||
-		    (!gq__route_has(&t->routes[i], node->conf.node_id) &&
-		     !partition_on_disk(node, t, i)))
-			continue;
-		rv = gq__partition_open(node, t, i, &t->parts[i], errmsg);
-		if (rv != 0) {
-			gq__log(node, GQ_LOG_ERROR,
-				"cannot open partition %s/%d: %s", t->name, i,
-				errmsg[0] ? errmsg : gq_strerror(rv));
-			if (t->status == 0)
-				t->status = rv;
-			if (node->state == GQ__NODE_STARTING &&
-			    node->open_status == 0) {
-				node->open_status = rv;
-				snprintf(node->open_errmsg,
-					 sizeof(node->open_errmsg), "%s",
-					 errmsg[0] ? errmsg : gq_strerror(rv));
-			}
-		}
-	}
+	for (int32_t i = 0; i < t->n_parts; i++)
+		gq__topic_open_partition(node, t, i);
 }
 
 void
@@ -309,7 +314,7 @@ gq__node_partition_reassigned(struct gq_node *node, struct gq__topic *t,
 	if (t->parts[index] != NULL)
 		gq__partition_reassigned(t->parts[index]);
 	else
-		gq__topic_open_partitions(node, t);
+		gq__topic_open_partition(node, t, index);
 }
 
 /* The last local partition of a deleted topic closed: drop its

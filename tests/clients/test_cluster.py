@@ -71,11 +71,15 @@ class Cluster(unittest.TestCase):
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         return admin.list_topics(topic, timeout=10)
 
-    def consume(self, topic, partitions, expect, timeout=60):
+    def consume(self, topic, partitions, expect, timeout=60, rack=None):
         """Read every partition from the start until @expect messages or
-        the timeout; returns {partition: [(offset, value)]}."""
-        c = Consumer({"bootstrap.servers": self.bootstrap,
-                      "group.id": "check", "enable.auto.commit": False})
+        the timeout, as a client on broker @rack's rack if given;
+        returns {partition: [(offset, value)]}."""
+        conf = {"bootstrap.servers": self.bootstrap,
+                "group.id": "check", "enable.auto.commit": False}
+        if rack is not None:
+            conf["client.rack"] = "r%d" % rack
+        c = Consumer(conf)
         c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
         out = {p: [] for p in range(partitions)}
         got = 0
@@ -287,18 +291,8 @@ class Cluster(unittest.TestCase):
         follower = self.nodes[near - 1]
         follower.stop()
         self.start_debug(near)
-        c = Consumer({"bootstrap.servers": self.bootstrap,
-                      "group.id": "near", "enable.auto.commit": False,
-                      "client.rack": "r%d" % near})
-        c.assign([TopicPartition("near", 0, 0)])
-        values = []
-        deadline = time.time() + 60
-        while len(values) < 500 and time.time() < deadline:
-            m = c.poll(1)
-            if m is not None and not m.error():
-                values.append(int(m.value()))
-        c.close()
-        self.assertEqual(sorted(values), list(range(500)))
+        got = self.consume("near", 1, 500, rack=near)
+        self.assertEqual([int(v) for _, v in got[0]], list(range(500)))
         self.assertIn("fetch served by a follower", follower.log(full=True))
 
     def test_restart_catch_up(self):
@@ -314,18 +308,8 @@ class Cluster(unittest.TestCase):
         self.produce("behind", range(5000))
         node = self.nodes[away - 1]
         self.start_debug(away)
-        c = Consumer({"bootstrap.servers": self.bootstrap,
-                      "group.id": "behind", "enable.auto.commit": False,
-                      "client.rack": "r%d" % away})
-        c.assign([TopicPartition("behind", 0, 0)])
-        values = []
-        deadline = time.time() + 90
-        while len(values) < 5000 and time.time() < deadline:
-            m = c.poll(1)
-            if m is not None and not m.error():
-                values.append(int(m.value()))
-        c.close()
-        self.assertEqual(values, list(range(5000)))
+        got = self.consume("behind", 1, 5000, timeout=90, rack=away)
+        self.assertEqual([int(v) for _, v in got[0]], list(range(5000)))
         self.assertIn("fetch served by a follower", node.log(full=True))
 
     def test_join_and_rereplicate(self):

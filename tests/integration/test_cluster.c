@@ -234,6 +234,20 @@ produce(const char *topic, int32_t part, const char *value)
 	return -1;
 }
 
+/* Produce "<prefix>-<k>" for k from @from up to @to, each landing at
+ * offset k of @topic/@part. */
+static void
+produce_range(const char *topic, int32_t part, const char *prefix, int from,
+	      int to)
+{
+	char v[64];
+
+	for (int k = from; k < to; k++) {
+		snprintf(v, sizeof(v), "%s-%d", prefix, k);
+		cr_assert_eq(produce(topic, part, v), k);
+	}
+}
+
 /* Wait until node @id holds @n messages of @topic/@part (replication
  * reaches followers asynchronously), then check their values. */
 static void
@@ -415,21 +429,14 @@ Test(cluster, leader_failover_and_catch_up)
 {
 	int32_t leader;
 	int ids[1];
-	char v[32];
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "events", 1, 3, NULL), 0);
-	for (int k = 0; k < 50; k++) {
-		snprintf(v, sizeof(v), "e-%d", k);
-		cr_assert_eq(produce("events", 0, v), k);
-	}
+	produce_range("events", 0, "e", 0, 50);
 	leader = leader_of(1, "events", 0);
 	gq_node_close(nodes[leader]);
 	nodes[leader] = NULL;
-	for (int k = 50; k < 100; k++) {
-		snprintf(v, sizeof(v), "e-%d", k);
-		cr_assert_eq(produce("events", 0, v), k);
-	}
+	produce_range("events", 0, "e", 50, 100);
 	for (int i = 1; i <= N; i++)
 		if (nodes[i] != NULL)
 			expect_replica(i, "events", 0, 100, "e");
@@ -487,29 +494,21 @@ Test(cluster, snapshot_catch_up, .timeout = 240)
 {
 	int32_t leader;
 	int away, ids[1];
-	char v[32];
-	int k = 0;
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "deep", 1, 3, NULL), 0);
-	for (; k < 30; k++) {
-		snprintf(v, sizeof(v), "d-%d", k);
-		cr_assert_eq(produce("deep", 0, v), k);
-	}
+	produce_range("deep", 0, "d", 0, 30);
 	leader = leader_of(1, "deep", 0);
 	away = leader % N + 1;
 	gq_node_close(nodes[away]);
 	nodes[away] = NULL;
 	/* One entry each: past two snapshots (every 1024 entries), so the
 	 * log the node would need is gone from memory and disk. */
-	for (; k < 2200; k++) {
-		snprintf(v, sizeof(v), "d-%d", k);
-		cr_assert_eq(produce("deep", 0, v), k);
-	}
+	produce_range("deep", 0, "d", 30, 2200);
 	ids[0] = away;
 	atomic_store(&log_copies, 0);
 	open_nodes(ids, 1);
-	expect_replica(away, "deep", 0, k, "d");
+	expect_replica(away, "deep", 0, 2200, "d");
 	cr_assert_geq(atomic_load(&log_copies), 1,
 		      "the log came by a copy, not by Raft entries");
 	/* Take the leader away: the node that copied its log leads or
@@ -517,11 +516,8 @@ Test(cluster, snapshot_catch_up, .timeout = 240)
 	leader = leader_of(away, "deep", 0);
 	gq_node_close(nodes[leader]);
 	nodes[leader] = NULL;
-	for (int end = k + 20; k < end; k++) {
-		snprintf(v, sizeof(v), "d-%d", k);
-		cr_assert_eq(produce("deep", 0, v), k);
-	}
-	expect_replica(away, "deep", 0, k, "d");
+	produce_range("deep", 0, "d", 2200, 2220);
+	expect_replica(away, "deep", 0, 2220, "d");
 }
 
 /* The replicas of @topic/@part as node @via describes them. */
@@ -586,8 +582,6 @@ Test(cluster, reassign_moves_replicas, .timeout = 240)
 	int32_t was[GQ_REPLICAS_MAX], now[GQ_REPLICAS_MAX], target[2];
 	uint32_t n;
 	int out = 0, in = 0;
-	char v[32];
-	int k = 0;
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "moving", 1, 2, NULL), 0);
@@ -599,10 +593,7 @@ Test(cluster, reassign_moves_replicas, .timeout = 240)
 	out = was[1];
 	/* Past one snapshot (every 1024 entries): the new replica gets a
 	 * manifest and copies the log. */
-	for (; k < 1100; k++) {
-		snprintf(v, sizeof(v), "m-%d", k);
-		cr_assert_eq(produce("moving", 0, v), k);
-	}
+	produce_range("moving", 0, "m", 0, 1100);
 	atomic_store(&log_copies, 0);
 	target[0] = in;
 	target[1] = was[0];
@@ -612,16 +603,13 @@ Test(cluster, reassign_moves_replicas, .timeout = 240)
 	cr_assert_eq(n, 2);
 	cr_assert_eq(now[0], in);
 	cr_assert_eq(now[1], was[0]);
-	expect_replica(in, "moving", 0, k, "m");
+	expect_replica(in, "moving", 0, 1100, "m");
 	expect_gone(out, "moving", 2, 0);
 	cr_assert_geq(atomic_load(&log_copies), 1);
 	expect_leader("moving", 0, in);
-	for (int end = k + 20; k < end; k++) {
-		snprintf(v, sizeof(v), "m-%d", k);
-		cr_assert_eq(produce("moving", 0, v), k);
-	}
-	expect_replica(in, "moving", 0, k, "m");
-	expect_replica(was[0], "moving", 0, k, "m");
+	produce_range("moving", 0, "m", 1100, 1120);
+	expect_replica(in, "moving", 0, 1120, "m");
+	expect_replica(was[0], "moving", 0, 1120, "m");
 }
 
 /* A single replica moves (its leader hands over, then is removed);
@@ -629,15 +617,11 @@ Test(cluster, reassign_moves_replicas, .timeout = 240)
 Test(cluster, move_single_replica_and_leader)
 {
 	int32_t from, to, leader, target[3];
-	char v[32];
 	int rv;
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "solo", 1, 1, NULL), 0);
-	for (int k = 0; k < 10; k++) {
-		snprintf(v, sizeof(v), "s-%d", k);
-		cr_assert_eq(produce("solo", 0, v), k);
-	}
+	produce_range("solo", 0, "s", 0, 10);
 	from = leader_of(1, "solo", 0);
 	to = from % N + 1;
 	cr_assert_eq(gq_partition_reassign(nodes[1], "solo", 0, &to, 1), 0);
@@ -676,15 +660,11 @@ Test(cluster, removed_while_down)
 	int32_t was[GQ_REPLICAS_MAX];
 	uint32_t n;
 	int down, ids[1];
-	char v[32];
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "away", 1, 3, NULL), 0);
 	replicas_of(1, "away", 0, was, &n);
-	for (int k = 0; k < 20; k++) {
-		snprintf(v, sizeof(v), "a-%d", k);
-		cr_assert_eq(produce("away", 0, v), k);
-	}
+	produce_range("away", 0, "a", 0, 20);
 	down = was[2];
 	gq_node_close(nodes[down]);
 	nodes[down] = NULL;
@@ -711,7 +691,6 @@ Test(cluster, join_and_recreate_dead_replicas, .timeout = 180)
 	size_t nb;
 	uint32_t n;
 	int dead, ids[1] = { N_MAX };
-	char v[32];
 
 	grace = "2s";
 	open_all();
@@ -721,10 +700,7 @@ Test(cluster, join_and_recreate_dead_replicas, .timeout = 180)
 	gq_cluster_brokers_free(b);
 	cr_assert_eq(nb, N_MAX, "the new node knows %zu brokers", nb);
 	for (int32_t p = 0; p < 4; p++)
-		for (int k = 0; k < 10; k++) {
-			snprintf(v, sizeof(v), "h-%d", k);
-			cr_assert_eq(produce("heal", p, v), k);
-		}
+		produce_range("heal", p, "h", 0, 10);
 	/* The new node can take a replica by hand. */
 	replicas_of(N_MAX, "heal", 0, r, &n);
 	r[2] = N_MAX;
@@ -776,16 +752,12 @@ Test(cluster, remove_broker, .timeout = 180)
 	uint64_t until;
 	size_t nb;
 	uint32_t n;
-	char v[32];
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "drain", 3, 3, NULL), 0);
 	open_nodes(ids, 1);
 	for (int32_t p = 0; p < 3; p++)
-		for (int k = 0; k < 10; k++) {
-			snprintf(v, sizeof(v), "d-%d", k);
-			cr_assert_eq(produce("drain", p, v), k);
-		}
+		produce_range("drain", p, "d", 0, 10);
 	atomic_store(&log_drained, 0);
 	cr_assert_eq(gq_cluster_remove_broker(nodes[N_MAX], 9), GQ_EINVAL);
 	cr_assert_eq(gq_cluster_remove_broker(nodes[N_MAX], 1), 0, "%s",
