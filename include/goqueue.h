@@ -79,30 +79,40 @@ struct uv_loop_s;
  * The error table: GQ_ERRNO_MAP(X) expands X(name, value, description) once
  * per code.  The list is append-only; values never change.
  */
-#define GQ_ERRNO_MAP(X)                                                \
-	X(EINVAL, -1000, "invalid argument")                           \
-	X(ENOMEM, -1001, "out of memory")                              \
-	X(ENOTOPIC, -1002, "unknown topic")                            \
-	X(ENOPARTITION, -1003, "unknown partition")                    \
-	X(EEXIST, -1004, "topic already exists")                       \
-	X(EBADNAME, -1005, "invalid name")                             \
-	X(ETOOBIG, -1006, "message or batch too large")                \
-	X(ECORRUPT, -1007, "corrupt data")                             \
-	X(EIO, -1008, "input/output error")                            \
-	X(ENOSPC, -1009, "no space left on device")                    \
-	X(EOFFSET, -1010, "offset out of range")                       \
-	X(ENOTLEADER, -1011, "not the leader for this partition")      \
-	X(ECLOSED, -1012, "node is closing or closed")                 \
-	X(ECANCELED, -1013, "operation canceled")                      \
-	X(ETIMEDOUT, -1014, "operation timed out")                     \
-	X(EUNKNOWN, -1015,                                             \
-	  "outcome unknown: the write may or may not persist")         \
-	X(EBUSY, -1016, "resource busy")                               \
-	X(ESEQUENCE, -1017, "producer sequence out of order")          \
-	X(EFENCED, -1018, "producer epoch fenced by a newer producer") \
-	X(ENOTREADY, -1019, "not ready: partition still loading")      \
-	X(EUNSUPPORTED, -1020, "unsupported feature or format")        \
-	X(EINTERNAL, -1021, "internal error")
+#define GQ_ERRNO_MAP(X)                                                 \
+	X(EINVAL, -1000, "invalid argument")                            \
+	X(ENOMEM, -1001, "out of memory")                               \
+	X(ENOTOPIC, -1002, "unknown topic")                             \
+	X(ENOPARTITION, -1003, "unknown partition")                     \
+	X(EEXIST, -1004, "topic already exists")                        \
+	X(EBADNAME, -1005, "invalid name")                              \
+	X(ETOOBIG, -1006, "message or batch too large")                 \
+	X(ECORRUPT, -1007, "corrupt data")                              \
+	X(EIO, -1008, "input/output error")                             \
+	X(ENOSPC, -1009, "no space left on device")                     \
+	X(EOFFSET, -1010, "offset out of range")                        \
+	X(ENOTLEADER, -1011, "not the leader for this partition")       \
+	X(ECLOSED, -1012, "node is closing or closed")                  \
+	X(ECANCELED, -1013, "operation canceled")                       \
+	X(ETIMEDOUT, -1014, "operation timed out")                      \
+	X(EUNKNOWN, -1015,                                              \
+	  "outcome unknown: the write may or may not persist")          \
+	X(EBUSY, -1016, "resource busy")                                \
+	X(ESEQUENCE, -1017, "producer sequence out of order")           \
+	X(EFENCED, -1018, "producer epoch fenced by a newer producer")  \
+	X(ENOTREADY, -1019, "not ready: partition still loading")       \
+	X(EUNSUPPORTED, -1020, "unsupported feature or format")         \
+	X(EINTERNAL, -1021, "internal error")                           \
+	X(ENOTCOORD, -1022, "not the coordinator of this group")        \
+	X(EMEMBER, -1023, "unknown group member")                       \
+	X(EGENERATION, -1024, "stale group generation")                 \
+	X(EREBALANCE, -1025, "group is rebalancing: join again")        \
+	X(EMEMBERID, -1026,                                             \
+	  "member id required: join again with the id returned")        \
+	X(EGROUPPROTOCOL, -1027,                                        \
+	  "group protocol inconsistent with the group's")               \
+	X(ESESSION, -1028, "session timeout outside the allowed range") \
+	X(EINSTANCE, -1029, "static member fenced by a newer instance of it")
 
 /** Error codes returned by every fallible function (negative). */
 enum gq_error {
@@ -243,6 +253,12 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *                          controller re-creates its replicas on live
  *                          nodes and, if it voted in the controller, a
  *                          live standby votes instead ("10m"); "0" never
+ *   group_initial_rebalance_delay  how long a consumer group starting
+ *                          from no member waits for more before its first
+ *                          generation ("3s"; "0" does not wait)
+ *   group_min_session_timeout, group_max_session_timeout  the session
+ *                          timeouts group members may ask for ("6s",
+ *                          "30m")
  *
  * A cluster: start every node of initial_cluster with its own node_id.
  * Each gq_node_open() returns once a majority of them is up and the
@@ -932,6 +948,277 @@ GQ_API int gq_group_commit(struct gq_node *node, const char *group,
 GQ_API int gq_group_fetch_offset(struct gq_node *node, const char *group,
 				 const char *topic, int32_t partition,
 				 gq_offset *offset);
+
+/* ---------------------------------------------------------------------- */
+/* Group coordination (the broker side of Kafka's group protocol)         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Every node of a cluster can coordinate consumer groups.  A group belongs
+ * to one partition of the internal topic __consumer_offsets (by a hash of
+ * its name); the leader of that partition is the group's coordinator.  It
+ * keeps the members, runs rebalances (Kafka's state machine: Empty,
+ * PreparingRebalance, CompletingRebalance, Stable) and stores the offsets
+ * the group commits in that partition, so both fail over with it.
+ *
+ * These calls are for servers that speak a group protocol to remote
+ * clients (gqd answers Kafka JoinGroup, SyncGroup... with them).  They
+ * are served only by the coordinator: elsewhere they fail with
+ * GQ_ENOTCOORD, and the client asks gq_group_coordinator() where to go.
+ * While a new coordinator loads they fail with GQ_ENOTREADY.
+ */
+
+/**
+ * Which broker coordinates @group now.
+ * @param broker  Receives its id.
+ * @return 0; GQ_EBADNAME; GQ_ENOTREADY (no coordinator yet: the offsets
+ *         topic is being created or its partition elects a leader; ask
+ *         again); GQ_EINVAL.
+ * Thread safety: any thread.  Does not block.
+ */
+GQ_API int gq_group_coordinator(struct gq_node *node, const char *group,
+				int32_t *broker);
+
+/** One protocol a joining member supports (Kafka JoinGroup Protocols). */
+struct gq_group_protocol {
+	const char *name;     /**< e.g. "range", "cooperative-sticky" */
+	const void *metadata; /**< opaque to the coordinator */
+	size_t len;
+};
+
+/** A JoinGroup request; everything is borrowed for the call. */
+struct gq_group_join {
+	const char *group;
+	const char *member_id; /**< "" or NULL: a new member */
+	/** Static membership (KIP-345), or NULL/"" for a dynamic member. */
+	const char *group_instance_id;
+	const char *client_id;     /**< NULL is taken as "" */
+	const char *client_host;   /**< NULL is taken as "" */
+	const char *protocol_type; /**< e.g. "consumer" */
+	int32_t session_timeout_ms;
+	/** How long a rebalance waits for members to rejoin; <= 0: the
+	 *  session timeout. */
+	int32_t rebalance_timeout_ms;
+	/** A new dynamic member first gets its id with GQ_EMEMBERID and
+	 *  joins again with it (KIP-394; Kafka JoinGroup v4+). */
+	bool require_member_id;
+	size_t n_protocols;
+	const struct gq_group_protocol *protocols;
+	uint64_t reserved[4];
+};
+
+/** A member as the group leader's join result lists it. */
+struct gq_group_member {
+	const char *member_id;
+	const char *group_instance_id; /**< NULL for a dynamic member */
+	const void *metadata;          /**< for the chosen protocol */
+	size_t len;
+};
+
+/** The outcome of a join, lent to the callback for its duration. */
+struct gq_group_joined {
+	int32_t generation;    /**< -1 on error */
+	const char *protocol;  /**< the protocol chosen, NULL on error */
+	const char *leader;    /**< the leader's member id, maybe "" */
+	const char *member_id; /**< this member's id (with GQ_EMEMBERID:
+				    the id to join again with) */
+	size_t n_members;      /**< non-zero for the leader only */
+	const struct gq_group_member *members;
+};
+
+/**
+ * Completion of gq_group_join_async().  Runs once, on the loop thread.
+ * @param status  0, GQ_EMEMBERID, GQ_EMEMBER, GQ_EINSTANCE, GQ_EREBALANCE
+ *                (superseded by another join of the same member),
+ *                GQ_EGROUPPROTOCOL, GQ_ESESSION, GQ_EBADNAME,
+ *                GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED, GQ_ENOMEM.
+ */
+typedef void (*gq_group_join_cb)(void *arg, int status,
+				 const struct gq_group_joined *joined);
+
+/**
+ * Join @req->group, or rejoin it.  The answer may wait for a rebalance:
+ * until every known member rejoined or the rebalance timeout passed (a
+ * group starting from Empty waits group_initial_rebalance_delay more).
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_group_join_async(struct gq_node *node,
+			       const struct gq_group_join *req,
+			       gq_group_join_cb cb, void *arg);
+
+/** One member's assignment in the leader's SyncGroup. */
+struct gq_group_assignment {
+	const char *member_id;
+	const void *data; /**< opaque to the coordinator */
+	size_t len;
+};
+
+/**
+ * Completion of gq_group_sync_async(): this member's assignment (lent for
+ * the call; NULL when empty).  Runs once, on the loop thread.
+ * @param status  0, GQ_EMEMBER, GQ_EINSTANCE, GQ_EGENERATION,
+ *                GQ_EREBALANCE, GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY,
+ *                GQ_ECLOSED, GQ_ENOMEM.
+ */
+typedef void (*gq_group_sync_cb)(void *arg, int status, const void *assignment,
+				 size_t len);
+
+/**
+ * SyncGroup: the leader hands in every member's assignment (@n entries,
+ * borrowed for the call; ignored from other members); each member gets
+ * its own once the leader's arrived.
+ * @param group_instance_id  NULL for a dynamic member.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_group_sync_async(struct gq_node *node, const char *group,
+			       int32_t generation, const char *member_id,
+			       const char *group_instance_id, size_t n,
+			       const struct gq_group_assignment *assignments,
+			       gq_group_sync_cb cb, void *arg);
+
+/**
+ * Heartbeat: keeps the member's session.  @cb gets 0 (Stable), or
+ * GQ_EREBALANCE (join again), GQ_EMEMBER, GQ_EINSTANCE, GQ_EGENERATION,
+ * GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_group_heartbeat_async(struct gq_node *node, const char *group,
+				    int32_t generation, const char *member_id,
+				    gq_done_cb cb, void *arg);
+
+/**
+ * LeaveGroup: remove the member now (the group rebalances without waiting
+ * for its session to expire).  @cb gets 0, GQ_EMEMBER, GQ_EINSTANCE,
+ * GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_group_leave_async(struct gq_node *node, const char *group,
+				const char *member_id, gq_done_cb cb,
+				void *arg);
+
+/** One partition's offset in a group commit or fetch. */
+struct gq_group_offset {
+	const char *topic;
+	int32_t partition;
+	gq_offset offset;     /**< the next offset to read; -1: none */
+	const char *metadata; /**< commit: borrowed, may be NULL */
+	int status;           /**< out: 0, GQ_ENOTOPIC, GQ_ENOPARTITION... */
+};
+
+/**
+ * Completion of gq_group_commit_async().  Runs once, on the loop thread.
+ * @param status  0 when the request as a whole was valid (then each
+ *                offset's own status is set), or for every offset:
+ *                GQ_EGENERATION, GQ_EMEMBER, GQ_EINSTANCE, GQ_EREBALANCE,
+ *                GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED.
+ */
+typedef void (*gq_group_commit_cb)(void *arg, int status,
+				   struct gq_group_offset *offsets, size_t n);
+
+/**
+ * OffsetCommit: durably store @n offsets of @group, checked against the
+ * member and generation as Kafka does (@generation -1 and member "" for a
+ * group that does not use the coordinator's membership).  @offsets stays
+ * the caller's and must stay valid until @cb, which fills in each status.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_group_commit_async(struct gq_node *node, const char *group,
+				 int32_t generation, const char *member_id,
+				 struct gq_group_offset *offsets, size_t n,
+				 gq_group_commit_cb cb, void *arg);
+
+/**
+ * OffsetFetch on the coordinator: fill in each entry's offset (-1 when
+ * the group committed none) and status.
+ * @return 0; GQ_ENOTCOORD; GQ_ENOTREADY; GQ_EBADNAME; GQ_EINVAL;
+ *         GQ_ECLOSED; GQ_EIO.
+ * Thread safety: any thread.  Does not wait for the loop.
+ */
+GQ_API int gq_group_offsets(struct gq_node *node, const char *group,
+			    struct gq_group_offset *offsets, size_t n);
+
+/** A committed offset of a group, with how far behind it is. */
+struct gq_group_lag {
+	char topic[GQ_NAME_MAX + 1];
+	int32_t partition;
+	gq_offset committed;
+	/** The partition's high watermark as this node knows it, or -1
+	 *  when no replica is here. */
+	gq_offset high_watermark;
+	int64_t lag; /**< high_watermark - committed, or -1 */
+};
+
+/**
+ * Every offset @group committed, by topic and partition, with its lag.
+ * On a cluster, call it on the coordinator for current figures.
+ * @param out  Owned by the caller: free with gq_group_lag_free().
+ * @return 0, GQ_EBADNAME, GQ_EINVAL, GQ_ENOMEM, GQ_EIO.
+ * Thread safety: any thread.
+ */
+GQ_API int gq_group_lags(struct gq_node *node, const char *group,
+			 struct gq_group_lag **out, size_t *count);
+
+/** Free what gq_group_lags() returned.  NULL is a no-op. */
+GQ_API void gq_group_lag_free(struct gq_group_lag *lags);
+
+/** A member as gq_group_describe() shows it. */
+struct gq_group_member_info {
+	char *member_id;
+	char *group_instance_id; /**< NULL for a dynamic member */
+	char *client_id;
+	char *client_host;
+	/** Stable groups only: the member's metadata for the chosen
+	 *  protocol, and its assignment. */
+	void *metadata;
+	size_t metadata_len;
+	void *assignment;
+	size_t assignment_len;
+};
+
+/** A group as its coordinator knows it. */
+struct gq_group_info {
+	char *group;
+	/** "Empty", "PreparingRebalance", "CompletingRebalance", "Stable",
+	 *  or "Dead" for a group the coordinator does not know. */
+	char *state;
+	char *protocol_type; /**< "" if none yet */
+	char *protocol;      /**< "" unless Stable */
+	int32_t generation;
+	char *leader; /**< member id, or "" */
+	size_t n_members;
+	struct gq_group_member_info *members;
+};
+
+/**
+ * Describe @group (on its coordinator).
+ * @param out  Owned by the caller: free with gq_group_info_destroy().
+ * @return 0, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_EBADNAME, GQ_EINVAL,
+ *         GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: any thread but a loop thread.  Blocking (briefly).
+ */
+GQ_API int gq_group_describe(struct gq_node *node, const char *group,
+			     struct gq_group_info **out);
+
+/** Free what gq_group_describe() returned.  NULL is a no-op. */
+GQ_API void gq_group_info_destroy(struct gq_group_info *info);
+
+/**
+ * The groups this node coordinates, with their states (members are not
+ * filled in: n_members is their count, members NULL).
+ * @param out  Owned by the caller: free with gq_group_list_free().
+ * @return 0, GQ_EINVAL, GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: any thread but a loop thread.  Blocking (briefly).
+ */
+GQ_API int gq_group_list(struct gq_node *node, struct gq_group_info **out,
+			 size_t *count);
+
+/** Free what gq_group_list() returned.  NULL is a no-op. */
+GQ_API void gq_group_list_free(struct gq_group_info *groups, size_t count);
 
 #ifdef __cplusplus
 }

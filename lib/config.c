@@ -117,6 +117,20 @@ static const struct key keys[] = {
 	     "true", 0, 1, "followers serve fetches from committed data"),
 	NODE("flush_interval", KIND_DURATION, flush_interval_ms, "duration",
 	     "5s", 1, INT64_MAX, "how often segments and the index are synced"),
+	NODE("group_initial_rebalance_delay", KIND_DURATION,
+	     group_initial_rebalance_delay_ms, "duration", "3s", 0, 300000,
+	     "how long a group starting from Empty waits for more members "
+	     "before its first rebalance completes (Kafka's "
+	     "group.initial.rebalance.delay.ms); 0 completes as soon as "
+	     "everybody joined"),
+	NODE("group_max_session_timeout", KIND_DURATION,
+	     group_max_session_timeout_ms, "duration", "30m", 1, INT32_MAX,
+	     "longest session timeout a group member may ask for "
+	     "(group.max.session.timeout.ms)"),
+	NODE("group_min_session_timeout", KIND_DURATION,
+	     group_min_session_timeout_ms, "duration", "6s", 1, INT32_MAX,
+	     "shortest session timeout a group member may ask for "
+	     "(group.min.session.timeout.ms)"),
 	NODE("initial_cluster", KIND_PEERS, initial_cluster, "peers", "", 0, 0,
 	     "id@ip:port of the first controller voters, this node "
 	     "included; empty for a single node"),
@@ -704,6 +718,24 @@ err_range:
 	return GQ_EINVAL;
 }
 
+/* The canonical string of a duration of @v milliseconds, into @out
+ * (CANON_SIZE bytes): the largest unit that divides it exactly, but never
+ * days, since the documented defaults read "168h" and "1h". */
+static void
+format_duration(int64_t v, char *out)
+{
+	if (v <= 0)
+		snprintf(out, CANON_SIZE, "%" PRId64, v);
+	else if (v % 3600000 == 0)
+		snprintf(out, CANON_SIZE, "%" PRId64 "h", v / 3600000);
+	else if (v % 60000 == 0)
+		snprintf(out, CANON_SIZE, "%" PRId64 "m", v / 60000);
+	else if (v % 1000 == 0)
+		snprintf(out, CANON_SIZE, "%" PRId64 "s", v / 1000);
+	else
+		snprintf(out, CANON_SIZE, "%" PRId64 "ms", v);
+}
+
 /* The canonical string of a typed value, into @out (CANON_SIZE bytes). */
 static void
 format_value(const struct key *k, int64_t v, const char *addr, char *out)
@@ -711,18 +743,7 @@ format_value(const struct key *k, int64_t v, const char *addr, char *out)
 	switch (k->kind) {
 	case KIND_DURATION:
 	case KIND_DURATION_OR_FOREVER:
-		/* The largest unit that divides the value exactly, but never
-		 * days: the documented defaults read "168h" and "1h". */
-		if (v <= 0)
-			snprintf(out, CANON_SIZE, "%" PRId64, v);
-		else if (v % 3600000 == 0)
-			snprintf(out, CANON_SIZE, "%" PRId64 "h", v / 3600000);
-		else if (v % 60000 == 0)
-			snprintf(out, CANON_SIZE, "%" PRId64 "m", v / 60000);
-		else if (v % 1000 == 0)
-			snprintf(out, CANON_SIZE, "%" PRId64 "s", v / 1000);
-		else
-			snprintf(out, CANON_SIZE, "%" PRId64 "ms", v);
+		format_duration(v, out);
 		return;
 	case KIND_BOOL:
 		snprintf(out, CANON_SIZE, "%s", v ? "true" : "false");
@@ -851,6 +872,31 @@ gq__node_conf_defaults(struct gq__node_conf *c)
 		apply_default(&keys[i], node_base(&keys[i], c));
 }
 
+/*
+ * Check the keys of a resolved node configuration that constrain each
+ * other; each key alone was checked when it was set.  An empty session
+ * timeout range would make the coordinator refuse every group member, so
+ * it is a configuration error rather than a runtime surprise.
+ */
+static int
+node_conf_check(const struct gq__node_conf *c, char *errmsg)
+{
+	char lo[CANON_SIZE], hi[CANON_SIZE];
+
+	if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms) {
+		/* Canonical, as gq_config_get() shows the two values. */
+		format_duration(c->group_min_session_timeout_ms, lo);
+		format_duration(c->group_max_session_timeout_ms, hi);
+		seterr(errmsg,
+		       "'group_min_session_timeout' (%.32s) is above "
+		       "'group_max_session_timeout' (%.32s): no session "
+		       "timeout would be accepted",
+		       lo, hi);
+		return GQ_EINVAL;
+	}
+	return 0;
+}
+
 int
 gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
 		   char *errmsg)
@@ -869,6 +915,8 @@ gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
 			return GQ_EINVAL;
 		store(&keys[i], node_base(&keys[i], &c), v, addr);
 	}
+	if (node_conf_check(&c, errmsg) != 0)
+		return GQ_EINVAL;
 	*out = c;
 	return 0;
 }

@@ -52,6 +52,11 @@ struct gq__node_conf {
 	int64_t leader_rebalance_interval_ms; /* 0: off */
 	int64_t dead_broker_grace_ms;         /* 0: never move replicas */
 	uint64_t raft_segment_size;           /* bytes, per Raft segment */
+	/* The consumer-group coordinator.  A member's session timeout must
+	 * lie within [min, max]; gq__node_conf_from() refuses min > max. */
+	int64_t group_initial_rebalance_delay_ms; /* 0 .. 300000; 0: none */
+	int64_t group_min_session_timeout_ms;     /* 1 .. INT32_MAX */
+	int64_t group_max_session_timeout_ms;     /* 1 .. INT32_MAX */
 };
 
 /* One member of initial_cluster. */
@@ -95,9 +100,11 @@ const struct gq__config_key *gq__config_key_find(const char *name);
 void gq__topic_conf_defaults(struct gq__topic_conf *c);
 void gq__node_conf_defaults(struct gq__node_conf *c);
 
-/* Resolve a node configuration (@cfg NULL = all defaults) into @out.
- * Returns 0, or GQ_EINVAL with a sentence naming the key in @errmsg (a
- * GQ_ERRMSG_SIZE buffer, may be NULL).  @out is written only on success. */
+/* Resolve a node configuration (@cfg NULL = all defaults) into @out and
+ * check the keys that constrain each other (group_min_session_timeout at
+ * most group_max_session_timeout).  Returns 0, or GQ_EINVAL with a
+ * sentence naming the key or keys in @errmsg (a GQ_ERRMSG_SIZE buffer, may
+ * be NULL).  @out is written only on success. */
 int gq__node_conf_from(const struct gq_config *cfg, struct gq__node_conf *out,
 		       char *errmsg);
 

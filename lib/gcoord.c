@@ -56,10 +56,14 @@ static const unsigned transitions[] = {
 /* ---------------------------------------------------------------------- */
 
 static void
-set_state(struct group *g, enum gstate to)
+set_state(struct gq__gcoord *gc, struct group *g, enum gstate to)
 {
 	assert(transitions[g->state] & TO(to));
 	g->state = to;
+	/* A group that had a generation settled or went: worth saving. */
+	if ((to == GS_STABLE || to == GS_EMPTY || to == GS_DEAD) &&
+	    g->generation > 0 && !gc->destroying && gc->conf.settled != NULL)
+		gc->conf.settled(gc->conf.settled_arg, g->name);
 }
 
 static int64_t
@@ -147,19 +151,11 @@ reply_current(struct gq__gcoord *gc, struct group *g, struct member *m,
 static void
 group_maybe_reap(struct gq__gcoord *gc, struct group *g)
 {
-	bool found;
-	size_t i;
-
 	if (g == NULL || g->state != GS_EMPTY || g->generation != 0 ||
 	    g->n_members > 0 || g->n_pending > 0)
 		return;
-	i = gq__gc_group_index(gc, g->name, &found);
-	assert(found && gc->groups[i] == g);
-	set_state(g, GS_DEAD);
-	memmove(&gc->groups[i], &gc->groups[i + 1],
-		(gc->n_groups - i - 1) * sizeof(*gc->groups));
-	gc->n_groups--;
-	gq__gc_group_free(g);
+	set_state(gc, g, GS_DEAD);
+	gq__gc_group_remove(gc, g);
 }
 
 /* Take member @i out of the group; its parked requests get @error. */
@@ -195,7 +191,7 @@ prepare_rebalance(struct gq__gcoord *gc, struct group *g, int64_t now)
 	int32_t delay = gc->conf.initial_rebalance_delay_ms;
 	size_t i;
 
-	set_state(g, GS_PREPARING);
+	set_state(gc, g, GS_PREPARING);
 	g->sync_deadline = -1;
 	timeout = gq__gc_max_rebalance_ms(g);
 	if (from == GS_EMPTY && delay > 0) {
@@ -242,14 +238,14 @@ complete_join(struct gq__gcoord *gc, struct group *g, int64_t now)
 	if (g->n_members == 0) {
 		g->protocol = NULL;
 		g->leader = NULL;
-		set_state(g, GS_EMPTY);
+		set_state(gc, g, GS_EMPTY);
 		return;
 	}
 	strcpy(g->proto_buf, gq__gc_select_protocol(g));
 	g->protocol = g->proto_buf;
 	if (g->leader == NULL)
 		g->leader = g->members[0];
-	set_state(g, GS_COMPLETING);
+	set_state(gc, g, GS_COMPLETING);
 	g->sync_deadline = now + gq__gc_max_rebalance_ms(g);
 	gq__gc_fill_info(g);
 	for (i = 0; i < g->n_members; i++) {
@@ -644,7 +640,7 @@ gq__gcoord_sync(struct gq__gcoord *gc, const char *group, int32_t generation,
 	m->sync_arg = arg;
 	if (m != g->leader)
 		return;
-	set_state(g, GS_STABLE);
+	set_state(gc, g, GS_STABLE);
 	for (i = 0; i < g->n_members; i++) {
 		m = g->members[i];
 		if ((cb = m->sync_cb) == NULL)
@@ -750,11 +746,8 @@ gq__gcoord_delete_group(struct gq__gcoord *gc, const char *group)
 	g = gc->groups[i];
 	if (g->state != GS_EMPTY)
 		return GQ__GC_ERR_NON_EMPTY_GROUP;
-	set_state(g, GS_DEAD);
-	memmove(&gc->groups[i], &gc->groups[i + 1],
-		(gc->n_groups - i - 1) * sizeof(*gc->groups));
-	gc->n_groups--;
-	gq__gc_group_free(g);
+	set_state(gc, g, GS_DEAD);
+	gq__gc_group_remove(gc, g);
 	return GQ__GC_ERR_NONE;
 }
 
@@ -923,9 +916,10 @@ gq__gcoord_destroy(struct gq__gcoord *gc)
 	if (gc == NULL)
 		return;
 	assert(gc->in_cb == 0);
+	gc->destroying = true;
 	for (i = 0; i < gc->n_groups; i++) {
 		g = gc->groups[i];
-		set_state(g, GS_DEAD);
+		set_state(gc, g, GS_DEAD);
 		for (j = 0; j < g->n_members; j++) {
 			m = g->members[j];
 			if (m->join_cb != NULL)

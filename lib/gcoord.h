@@ -66,6 +66,12 @@ struct gq__gc_conf {
 	 * different seed (e.g. node id and boot time) so ids do not repeat
 	 * across a failover.  Default 0. */
 	uint64_t member_id_seed;
+	/* Called when a group that had a generation settles (enters Stable
+	 * or Empty) or goes (deleted; not at destroy): the moments to save
+	 * it with gq__gcoord_save().  It must not call the mutating
+	 * functions.  NULL: nobody is told. */
+	void (*settled)(void *arg, const char *group);
+	void *settled_arg;
 };
 
 /* Fill @conf with the defaults above. */
@@ -280,5 +286,28 @@ int gq__gcoord_group_at(struct gq__gcoord *gc, size_t i,
  * Kafka does).  NONE or INVALID_GROUP_ID. */
 int16_t gq__gcoord_describe(struct gq__gcoord *gc, const char *group,
 			    struct gq__gc_group_info *out);
+
+/* ---------------------------------------------------------------------- */
+/* Persistence (gcoord_save.c): a new coordinator resumes settled groups   */
+/* ---------------------------------------------------------------------- */
+
+struct gq__buf;
+
+/*
+ * Append what restoring @group needs to @out: for a Stable group its
+ * generation, protocol, leader and members (ids, client id and host,
+ * timeouts, protocols, assignment); for an Empty one its generation and
+ * protocol type.  Nothing is appended for a group that is gone, or in a
+ * rebalance (a rebalance is not resumed: its members join again).
+ * Returns 0, or GQ_ENOMEM.
+ */
+int gq__gcoord_save(const struct gq__gcoord *gc, const char *group,
+		    struct gq__buf *out);
+
+/* Recreate @group from what gq__gcoord_save() wrote, its members' sessions
+ * starting at @now_ms.  0; GQ_EEXIST (the group is known here already);
+ * GQ_ECORRUPT; GQ_ENOMEM; nothing changed unless 0. */
+int gq__gcoord_restore(struct gq__gcoord *gc, const char *group,
+		       const uint8_t *data, size_t len, int64_t now_ms);
 
 #endif /* GQ_GCOORD_H */

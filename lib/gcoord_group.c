@@ -241,6 +241,19 @@ gq__gc_group_create(struct gq__gcoord *gc, const char *name)
 }
 
 void
+gq__gc_group_remove(struct gq__gcoord *gc, struct group *g)
+{
+	bool found;
+	size_t i = gq__gc_group_index(gc, g->name, &found);
+
+	assert(found && gc->groups[i] == g);
+	memmove(&gc->groups[i], &gc->groups[i + 1],
+		(gc->n_groups - i - 1) * sizeof(*gc->groups));
+	gc->n_groups--;
+	gq__gc_group_free(g);
+}
+
+void
 gq__gc_group_free(struct group *g)
 {
 	size_t i;

@@ -7,6 +7,8 @@
  * assignment storage, introspection).  Only gcoord*.c include this header,
  * so its short type names stay inside the module.
  *
+ * gcoord_save.c saves a settled group and restores it.
+ *
  * Ownership: the coordinator owns its groups (sorted by name); a group
  * owns its members (in join order, which decides the fallback leader and
  * the protocol tie-break), its pending ids and one assignment blob per
@@ -113,7 +115,8 @@ struct gq__gcoord {
 	size_t n_groups;
 	size_t cap;
 	uint64_t id_counter;
-	int in_cb; /* callbacks running: mutating calls are refused */
+	int in_cb;       /* callbacks running: mutating calls are refused */
+	bool destroying; /* nothing settles any more */
 };
 
 /* NULL strings are taken as "". */
@@ -167,6 +170,9 @@ struct group *gq__gc_group_create(struct gq__gcoord *gc, const char *name);
 
 /* Free a group already taken off gc->groups, members and all. */
 void gq__gc_group_free(struct group *g);
+
+/* Take @g off gc->groups and free it. */
+void gq__gc_group_remove(struct gq__gcoord *gc, struct group *g);
 
 /* Make room for @want members (members, info, desc); 0 or GQ_ENOMEM. */
 int gq__gc_group_reserve(struct group *g, size_t want);

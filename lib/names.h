@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * names.h - validation of topic and group names, shared by every entry
- * point that takes one (Kafka's rules: 1..249 bytes of [A-Za-z0-9._-],
- * not "." or "..").
+ * point that takes one.  Topic names follow Kafka's rules: 1..249 bytes
+ * of [A-Za-z0-9._-], not "." or "..".
  */
 #ifndef GQ_NAMES_H
 #define GQ_NAMES_H
@@ -13,5 +13,9 @@
  * NULL).  Names starting with "__" are internal: allowed only with
  * @internal. */
 int gq__name_check(const char *name, bool internal, char *errmsg);
+
+/* Group ids are freer than topic names, as Kafka's: 1..GQ_NAME_MAX bytes
+ * with no control character.  0 or GQ_EBADNAME, as above. */
+int gq__group_name_check(const char *group, char *errmsg);
 
 #endif /* GQ_NAMES_H */

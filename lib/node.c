@@ -24,6 +24,7 @@
 
 #include "cluster.h"
 #include "controller.h"
+#include "coordinator.h"
 #include "error.h"
 #include "forward.h"
 #include "fsutil.h"
@@ -384,18 +385,6 @@ retry_leaderless(struct gq_node *node)
 	}
 }
 
-static uint32_t
-name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (uint8_t)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static void
 dispatch_commit(struct gq_node *node, struct gq__req *req)
 {
@@ -410,8 +399,7 @@ dispatch_commit(struct gq_node *node, struct gq__req *req)
 		gq__req_complete(req, GQ_ENOTREADY);
 		return;
 	}
-	part = (int32_t)(name_hash(req->u.commit.group) %
-			 (uint32_t)off->n_parts);
+	part = gq__coord_partition(req->u.commit.group);
 	if (off->parts[part] == NULL) {
 		gq__req_complete(req, atomic_load(&off->routes[part].leader) > 0
 					      ? GQ_ENOTLEADER
@@ -447,6 +435,15 @@ dispatch(struct gq_node *node, struct gq__req *req)
 	case GQ__REQ_SYNC:
 		if ((p = target(node, req, GQ_ENOTREADY)) != NULL)
 			gq__partition_sync(p, req);
+		break;
+	case GQ__REQ_GROUP_STATE: /* the coordinator enqueues these itself */
+		gq__req_complete(req, GQ_EINTERNAL);
+		break;
+	case GQ__REQ_GROUP:
+		if (node->coord != NULL)
+			gq__coord_dispatch(node->coord, req);
+		else
+			gq__req_complete(req, GQ_ENOTREADY);
 		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;
@@ -725,6 +722,8 @@ start(struct gq_node *node)
 	if (rv == 0)
 		rv = gq__cluster_create(node, &node->cluster);
 	if (rv == 0)
+		rv = gq__coord_create(node, &node->coord);
+	if (rv == 0)
 		rv = gq__controller_open(node, &node->ctl, errmsg);
 	if (rv != 0) {
 		node->open_status = rv;
@@ -781,6 +780,7 @@ finish_close(struct gq_node *node)
 		(uv_handle_t *)&node->cleanup_timer,
 		(uv_handle_t *)&node->flush_timer,
 		(uv_handle_t *)&node->heartbeat_timer,
+		(uv_handle_t *)&node->group_timer,
 	};
 
 	node->state = GQ__NODE_CLOSED;
@@ -830,6 +830,7 @@ start_close(struct gq_node *node)
 	node->leaderless = NULL;
 	if (node->cluster != NULL)
 		gq__cluster_close(node->cluster);
+	gq__coord_stop(node->coord);
 	uv_timer_stop(&node->cleanup_timer);
 	uv_timer_stop(&node->flush_timer);
 	uv_timer_stop(&node->heartbeat_timer);
@@ -860,6 +861,7 @@ node_free(struct gq_node *node)
 	gq__free(node->brokers);
 	gq__free(node->dirty);
 	gq__cluster_free(node->cluster);
+	gq__coord_free(node->coord);
 	pthread_rwlock_destroy(&node->meta_lock);
 	pthread_mutex_destroy(&node->queue_lock);
 	pthread_mutex_destroy(&node->log_lock);
@@ -985,6 +987,8 @@ node_start_on(struct gq_node *node, uv_loop_t *loop)
 	node->heartbeat_timer.data = node;
 	uv_timer_start(&node->heartbeat_timer, heartbeat_cb, HEARTBEAT_MS,
 		       HEARTBEAT_MS);
+	uv_timer_init(loop, &node->group_timer);
+	node->group_timer.data = node;
 	start(node);
 	/* The first check reports readiness or a failed start: make the loop
 	 * turn now rather than at its first timer. */

@@ -31,6 +31,7 @@
 struct gq__partition;
 struct gq__controller;
 struct gq__cluster;
+struct gq__coord;
 struct gq__rpc;
 
 /* Most replicas one partition may have (a replica move adds one). */
@@ -118,6 +119,19 @@ enum gq__req_type {
 	GQ__REQ_REASSIGN,
 	GQ__REQ_BROKER_REMOVE,
 	GQ__REQ_SYNC,
+	GQ__REQ_GROUP,       /* coordinator.h */
+	GQ__REQ_GROUP_STATE, /* a group's saved state, to its partition */
+};
+
+/* What a GQ__REQ_GROUP request asks the coordinator. */
+enum gq__group_op {
+	GQ__GROUP_JOIN,
+	GQ__GROUP_SYNC,
+	GQ__GROUP_HEARTBEAT,
+	GQ__GROUP_LEAVE,
+	GQ__GROUP_COMMIT,
+	GQ__GROUP_DESCRIBE,
+	GQ__GROUP_LIST,
 };
 
 /* A request posted from any thread to the loop.  Completed exactly once by
@@ -133,6 +147,9 @@ struct gq__req {
 	union {
 		gq_done_cb done;
 		gq_producer_id_cb producer_id;
+		gq_group_join_cb join;
+		gq_group_sync_cb sync;
+		gq_group_commit_cb commit;
 	} async_cb; /* the application's callback, with its argument */
 	void *async_arg;
 	struct {
@@ -169,6 +186,10 @@ struct gq__req {
 			int16_t epoch;
 		} producer;
 		struct {
+			char group[GQ_NAME_MAX + 1];
+			struct gq__buf data; /* owned; empty: the group went */
+		} state;
+		struct {
 			gq_offset offset;
 			uint32_t timeout_ms;
 			gq_wait_cb cb;
@@ -186,6 +207,24 @@ struct gq__req {
 			uint64_t asked; /* READ_INDEX in flight, or 0 */
 			uint32_t timeout_ms;
 		} sync; /* readindex.h; ctl.deadline and ctl.retry_at */
+		struct {
+			enum gq__group_op op;
+			void *blob; /* owned: the strings and arrays below */
+			const char *group;
+			const char *member_id;
+			const char *instance_id;
+			int32_t generation;
+			struct gq_group_join join; /* JOIN */
+			size_t n; /* assignments, offsets, *count */
+			const struct gq_group_assignment *assignments;
+			struct gq_group_offset *offsets; /* the caller's */
+			size_t pending; /* COMMIT: offsets still proposed */
+			/* Lent to the callback: a JOIN's or SYNC's result. */
+			const struct gq_group_joined *joined;
+			const void *assignment;
+			size_t assignment_len;
+			struct gq_group_info *info; /* DESCRIBE, LIST: out */
+		} group;                            /* group.c, coordinator.c */
 	} u;
 };
 
@@ -222,6 +261,8 @@ struct gq_node {
 	struct gq__store *store;
 	struct gq__controller *ctl;
 	struct gq__cluster *cluster;
+	struct gq__coord *coord; /* consumer groups (coordinator.h) */
+	uv_timer_t group_timer;  /* run by coord */
 	struct gq__peer peers[GQ__PEERS_MAX]; /* initial_cluster */
 	size_t n_peers;
 	bool joining; /* not in initial_cluster: the controller adds it */

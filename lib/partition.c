@@ -14,6 +14,7 @@
 
 #include "batch.h"
 #include "catchup.h"
+#include "coordinator.h"
 #include "error.h"
 #include "fsutil.h"
 #include "heap.h"
@@ -30,6 +31,7 @@
 enum entry_type {
 	ENTRY_PRODUCE = 1,
 	ENTRY_GROUP_COMMIT = 2,
+	ENTRY_GROUP_STATE = 3,
 };
 
 enum part_state {
@@ -804,49 +806,37 @@ gq__group_key(const char *group, const char *topic, int32_t partition,
 	return gl + tl + 6;
 }
 
-static void
-apply_group_commit(struct gq__partition *p, uint64_t index, const uint8_t *d,
-		   size_t len)
+size_t
+gq__group_state_key(const char *group, uint8_t *out, size_t size)
 {
-	char group[GQ_NAME_MAX + 1];
-	char topic[GQ_NAME_MAX + 1];
-	uint8_t key[2 * GQ_NAME_MAX + 8];
-	struct gq__buf val = GQ__BUF_INIT;
-	size_t gl, tl, ml, klen;
-	uint8_t off[8];
+	size_t gl = strlen(group);
+
+	if (gl + 2 > size)
+		return 0;
+	memcpy(out, group, gl + 1);
+	out[gl + 1] = 0xff; /* no topic name starts so */
+	return gl + 2;
+}
+
+/* Store @k -> @v in the groups table (delete @k when @v is NULL) with the
+ * applied @index, in one transaction: the entry's result. */
+static void
+groups_put(struct gq__partition *p, uint64_t index, MDB_val *k, MDB_val *v)
+{
 	MDB_txn *txn;
-	MDB_val k, v;
-	int rv = GQ_ECORRUPT;
+	int rv;
 
 	p->results[0].status = GQ_ECORRUPT;
 	p->results[0].base_offset = -1;
 	p->n_results = 1;
-	if (len < 2 || (gl = d[0] | (size_t)d[1] << 8) > GQ_NAME_MAX ||
-	    len < 4 + gl ||
-	    (tl = d[2 + gl] | (size_t)d[3 + gl] << 8) > GQ_NAME_MAX ||
-	    len < 4 + gl + tl + 16)
-		goto out;
-	ml = gq__le32_get(d + 4 + gl + tl + 12);
-	if (ml > len - (4 + gl + tl + 16))
-		goto out;
-	memcpy(group, d + 2, gl);
-	group[gl] = '\0';
-	memcpy(topic, d + 4 + gl, tl);
-	topic[tl] = '\0';
-	klen = gq__group_key(group, topic,
-			     (int32_t)gq__le32_get(d + 4 + gl + tl), key,
-			     sizeof(key));
-	memcpy(off, d + 8 + gl + tl, 8);
-	if ((rv = gq__buf_append(&val, off, 8)) != 0 ||
-	    (rv = gq__buf_append(&val, d + 4 + gl + tl + 16, ml)) != 0)
-		goto out;
 	if ((rv = gq__store_begin(p->node->store, true, &txn)) != 0)
 		goto out;
-	k.mv_size = klen;
-	k.mv_data = key;
-	v.mv_size = val.len;
-	v.mv_data = val.base;
-	rv = gq__err_from_mdb(mdb_put(txn, p->node->store->groups, &k, &v, 0));
+	if (v != NULL)
+		rv = mdb_put(txn, p->node->store->groups, k, v, 0);
+	else if ((rv = mdb_del(txn, p->node->store->groups, k, NULL)) ==
+		 MDB_NOTFOUND)
+		rv = 0;
+	rv = gq__err_from_mdb(rv);
 	if (rv == 0)
 		rv = gq__plog_set_applied(p->plog, txn, index);
 	if (rv == 0) {
@@ -860,8 +850,74 @@ apply_group_commit(struct gq__partition *p, uint64_t index, const uint8_t *d,
 		gq__plog_abort(p->plog);
 	}
 out:
-	gq__buf_free(&val);
 	p->results[0].status = rv;
+}
+
+static void
+apply_group_commit(struct gq__partition *p, uint64_t index, const uint8_t *d,
+		   size_t len)
+{
+	char group[GQ_NAME_MAX + 1];
+	char topic[GQ_NAME_MAX + 1];
+	uint8_t key[2 * GQ_NAME_MAX + 8];
+	struct gq__buf val = GQ__BUF_INIT;
+	size_t gl, tl, ml;
+	MDB_val k, v;
+
+	p->results[0].status = GQ_ECORRUPT;
+	p->results[0].base_offset = -1;
+	p->n_results = 1;
+	if (len < 2 || (gl = d[0] | (size_t)d[1] << 8) > GQ_NAME_MAX ||
+	    len < 4 + gl ||
+	    (tl = d[2 + gl] | (size_t)d[3 + gl] << 8) > GQ_NAME_MAX ||
+	    len < 4 + gl + tl + 16)
+		return;
+	ml = gq__le32_get(d + 4 + gl + tl + 12);
+	if (ml > len - (4 + gl + tl + 16))
+		return;
+	memcpy(group, d + 2, gl);
+	group[gl] = '\0';
+	memcpy(topic, d + 4 + gl, tl);
+	topic[tl] = '\0';
+	k.mv_size = gq__group_key(group, topic,
+				  (int32_t)gq__le32_get(d + 4 + gl + tl), key,
+				  sizeof(key));
+	k.mv_data = key;
+	if (gq__buf_append(&val, d + 8 + gl + tl, 8) != 0 ||
+	    gq__buf_append(&val, d + 4 + gl + tl + 16, ml) != 0) {
+		gq__buf_free(&val);
+		p->results[0].status = GQ_ENOMEM;
+		return;
+	}
+	v.mv_size = val.len;
+	v.mv_data = val.base;
+	groups_put(p, index, &k, &v);
+	gq__buf_free(&val);
+}
+
+/* GROUP_STATE: a group's saved coordinator state, or its removal. */
+static void
+apply_group_state(struct gq__partition *p, uint64_t index, const uint8_t *d,
+		  size_t len)
+{
+	char group[GQ_NAME_MAX + 1];
+	uint8_t key[GQ_NAME_MAX + 2];
+	size_t gl;
+	MDB_val k, v;
+
+	p->results[0].status = GQ_ECORRUPT;
+	p->results[0].base_offset = -1;
+	p->n_results = 1;
+	if (len < 2 || (gl = d[0] | (size_t)d[1] << 8) == 0 ||
+	    gl > GQ_NAME_MAX || len < 2 + gl || memchr(d + 2, 0, gl) != NULL)
+		return;
+	memcpy(group, d + 2, gl);
+	group[gl] = '\0';
+	k.mv_size = gq__group_state_key(group, key, sizeof(key));
+	k.mv_data = key;
+	v.mv_size = len - 2 - gl;
+	v.mv_data = (void *)(d + 2 + gl);
+	groups_put(p, index, &k, v.mv_size > 0 ? &v : NULL);
 }
 
 static void
@@ -889,6 +945,10 @@ part_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	case ENTRY_GROUP_COMMIT:
 		if (results_reserve(p, 1) == 0)
 			apply_group_commit(p, index, data, len);
+		break;
+	case ENTRY_GROUP_STATE:
+		if (results_reserve(p, 1) == 0)
+			apply_group_state(p, index, data, len);
 		break;
 	default:
 		gq__log(p->node, GQ_LOG_WARN,
@@ -998,6 +1058,8 @@ part_role(void *owner, bool leader, bool failed)
 		return;
 	}
 	p->state = leader && p->catchup == NULL ? PART_SERVING : PART_WAITING;
+	if (gq__partition_owns_groups(p))
+		gq__coord_role(p->node->coord, p, p->state == PART_SERVING);
 	/* Give the preferred replica a moment to connect and catch up. */
 	if (leader && prev != PART_SERVING)
 		p->rebalance_at = uv_now(p->node->loop) + REBALANCE_FIRST_MS;
@@ -1340,7 +1402,8 @@ gq__partition_flush(struct gq__partition *p)
 
 		body.len = 0;
 		if (first->type == GQ__REQ_GROUP_COMMIT) {
-			/* One commit per entry: they are small and rare. */
+			/* One commit per entry: they are small and rare; so are
+			 * group states, below. */
 			p->backlog_head = first->next;
 			first->next = NULL;
 			if (encode_commit(first, &body) != 0) {
@@ -1348,6 +1411,20 @@ gq__partition_flush(struct gq__partition *p)
 				continue;
 			}
 			propose(p, ENTRY_GROUP_COMMIT, first, body.base,
+				body.len);
+			continue;
+		}
+		if (first->type == GQ__REQ_GROUP_STATE) {
+			p->backlog_head = first->next;
+			first->next = NULL;
+			if (gq__buf_put_str16(&body, first->u.state.group) !=
+				    0 ||
+			    gq__buf_append(&body, first->u.state.data.base,
+					   first->u.state.data.len) != 0) {
+				gq__req_complete(first, GQ_ENOMEM);
+				continue;
+			}
+			propose(p, ENTRY_GROUP_STATE, first, body.base,
 				body.len);
 			continue;
 		}
@@ -1554,6 +1631,8 @@ gq__partition_close(struct gq__partition *p, bool remove)
 	if (p->state == PART_CLOSING)
 		return;
 	p->state = PART_CLOSING;
+	if (gq__partition_owns_groups(p))
+		gq__coord_role(p->node->coord, p, false);
 	p->remove_on_close = remove;
 	gq__catchup_free(p->catchup);
 	p->catchup = NULL;

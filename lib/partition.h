@@ -18,13 +18,15 @@
  *   PRODUCE       u32 n, then n x (u32 len, len bytes of RecordBatch v2)
  *   GROUP_COMMIT  u16 group len, group, u16 topic len, topic,
  *                 i32 partition, i64 offset, u32 metadata len, metadata
+ *   GROUP_STATE   u16 group len, group, the coordinator's saved state
+ *                 (gq__gcoord_save()); none: the group is gone
  *
  * LMDB `producers` layout (owned here):
  *   (be64 uid, be64 producer id) -> u8 version 1, u8 n (<= 5), i16 epoch,
  *        then n x (i32 first seq, i32 last seq, i64 base offset)
  *   (be64 uid, u8 0xff, be32 slot) -> u64 content hash, i64 base offset
  * LMDB `groups` layout: group NUL topic NUL be32 partition ->
- *        i64 offset, metadata bytes
+ *        i64 offset, metadata bytes; group NUL 0xff -> saved state
  *
  * Lifecycle: OPENING -> SERVING <-> WAITING (not leader) -> CLOSING.
  * A replica whose stored data is behind its Raft snapshot copies the
@@ -93,9 +95,11 @@ void gq__partition_request_snapshot(struct gq__partition *p);
 /* Node id of the leader as last seen by the loop, or -1.  Any thread. */
 int32_t gq__partition_leader(struct gq__partition *p);
 
-/* LMDB key for a group offset; returns its length. */
+/* LMDB keys for a group offset and a group's saved state; each returns
+ * its length (0 if @size is too small). */
 size_t gq__group_key(const char *group, const char *topic, int32_t partition,
 		     uint8_t *out, size_t size);
+size_t gq__group_state_key(const char *group, uint8_t *out, size_t size);
 
 /* The controller changed its replicas: move the group's membership, or
  * leadership to a new preferred replica, without waiting. */

@@ -485,6 +485,30 @@ bad:
 	return GQ_EBADNAME;
 }
 
+int
+gq__group_name_check(const char *group, char *errmsg)
+{
+	size_t len;
+
+	if (group == NULL || (len = strlen(group)) == 0 || len > GQ_NAME_MAX) {
+		if (errmsg != NULL)
+			gq__errmsg_set(errmsg,
+				       "group id must be 1 to %d bytes long",
+				       GQ_NAME_MAX);
+		return GQ_EBADNAME;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((uint8_t)group[i] < 0x20 || group[i] == 0x7f) {
+			if (errmsg != NULL)
+				gq__errmsg_set(errmsg,
+					       "group id with a control "
+					       "character");
+			return GQ_EBADNAME;
+		}
+	}
+	return 0;
+}
+
 /* Validate a create on the caller's thread and fill @req. */
 static int
 create_prepare(struct gq_node *node, struct gq__req *req, const char *name,

@@ -130,6 +130,14 @@ static const struct key keys[] = {
 	    "duration", "10s", NO, J_STR),
 	LIB("dead_broker_grace", "GQ_DEAD_BROKER_GRACE", "duration", "10m", NO,
 	    J_STR),
+	/* Consumer-group coordinator keys, passed to the library as they
+	 * are. */
+	LIB("group_initial_rebalance_delay", "GQ_GROUP_INITIAL_REBALANCE_DELAY",
+	    "duration", "3s", NO, J_STR),
+	LIB("group_min_session_timeout", "GQ_GROUP_MIN_SESSION_TIMEOUT",
+	    "duration", "6s", NO, J_STR),
+	LIB("group_max_session_timeout", "GQ_GROUP_MAX_SESSION_TIMEOUT",
+	    "duration", "30m", NO, J_STR),
 	/* gqd's own keys. */
 	OWN("broker_id", "GQ_BROKER_ID", "id", "1", NO, K_BROKER_ID,
 	    J_INT | J_STR, broker_id, 1, INT32_MAX),

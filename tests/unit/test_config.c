@@ -165,7 +165,7 @@ topic_conf_unusual(struct gq__topic_conf *c)
 /* Key table                                                               */
 /* ---------------------------------------------------------------------- */
 
-/* The descriptor table is strictly sorted and has the 23 documented keys. */
+/* The descriptor table is strictly sorted and has the 26 documented keys. */
 Test(config, table_sorted)
 {
 	const struct gq__config_key *k, *prev = NULL;
@@ -179,7 +179,7 @@ Test(config, table_sorted)
 			     (void *)k));
 		prev = k;
 	}
-	cr_assert(eq(sz, i, 23));
+	cr_assert(eq(sz, i, 26));
 	cr_assert(eq(ptr, (void *)gq__config_key_find("nope"), NULL));
 	cr_assert(eq(ptr, (void *)gq__config_key_find(NULL), NULL));
 }
@@ -290,6 +290,16 @@ Test(config, set_get_canonical)
 		{ "election_timeout", "250", "250ms" },
 		{ "leader_rebalance_interval", "5m", "5m" },
 		{ "leader_rebalance_interval", "0", "0" },
+		{ "group_initial_rebalance_delay", "0", "0" },
+		{ "group_initial_rebalance_delay", "500ms", "500ms" },
+		{ "group_initial_rebalance_delay", "3s", "3s" },
+		{ "group_initial_rebalance_delay", "300000", "5m" },
+		{ "group_min_session_timeout", "500ms", "500ms" },
+		{ "group_min_session_timeout", "3s", "3s" },
+		{ "group_min_session_timeout", "1", "1ms" },
+		{ "group_max_session_timeout", "500ms", "500ms" },
+		{ "group_max_session_timeout", "3s", "3s" },
+		{ "group_max_session_timeout", "2147483647", "2147483647ms" },
 	};
 	struct gq_config *cfg = config_new();
 	size_t i;
@@ -472,6 +482,18 @@ Test(config, invalid_values)
 		{ "election_timeout", "10ms" },
 		{ "election_timeout", "2m" },
 		{ "leader_rebalance_interval", "-1" },
+		{ "group_initial_rebalance_delay", "-1" },
+		{ "group_initial_rebalance_delay", "300001" },
+		{ "group_initial_rebalance_delay", "5m1ms" },
+		{ "group_initial_rebalance_delay", "1h" },
+		{ "group_min_session_timeout", "0" },
+		{ "group_min_session_timeout", "-1" },
+		{ "group_min_session_timeout", "2147483648" },
+		{ "group_min_session_timeout", "25d" },
+		{ "group_max_session_timeout", "0" },
+		{ "group_max_session_timeout", "-1" },
+		{ "group_max_session_timeout", "2147483648" },
+		{ "group_max_session_timeout", "25d" },
 	};
 	struct gq_config *cfg = config_new();
 	char errmsg[GQ_ERRMSG_SIZE];
@@ -562,6 +584,9 @@ Test(config, defaults_match_header)
 	cr_assert(eq(int, n.enable_follower_read, true));
 	cr_assert(eq(u64, n.node_id, 1));
 	cr_assert(eq(str, n.raft_address, ""));
+	cr_assert(eq(i64, n.group_initial_rebalance_delay_ms, 3000));
+	cr_assert(eq(i64, n.group_min_session_timeout_ms, 6000));
+	cr_assert(eq(i64, n.group_max_session_timeout_ms, 1800000));
 
 	gq__topic_conf_defaults(&t);
 	cr_assert(topic_conf_eq(&t, &n.topic_defaults));
@@ -605,6 +630,9 @@ Test(config, node_conf_from_keys)
 	set_ok(cfg, "enable_follower_read", "false");
 	set_ok(cfg, "node_id", "42");
 	set_ok(cfg, "raft_address", "10.0.0.7:7002");
+	set_ok(cfg, "group_initial_rebalance_delay", "0");
+	set_ok(cfg, "group_min_session_timeout", "500ms");
+	set_ok(cfg, "group_max_session_timeout", "3s");
 	cr_assert(eq(int, gq__node_conf_from(cfg, &n, NULL), 0));
 	cr_assert(eq(u64, n.topic_defaults.segment_size, 1048576));
 	cr_assert(eq(i64, n.topic_defaults.retention_ms, -1));
@@ -622,6 +650,86 @@ Test(config, node_conf_from_keys)
 	cr_assert(eq(int, n.enable_follower_read, false));
 	cr_assert(eq(u64, n.node_id, 42));
 	cr_assert(eq(str, n.raft_address, "10.0.0.7:7002"));
+	cr_assert(eq(i64, n.group_initial_rebalance_delay_ms, 0));
+	cr_assert(eq(i64, n.group_min_session_timeout_ms, 500));
+	cr_assert(eq(i64, n.group_max_session_timeout_ms, 3000));
+	gq_config_destroy(cfg);
+}
+
+/* The consumer-group keys parse into milliseconds, within their ranges. */
+Test(config, group_keys_typed)
+{
+	static const struct {
+		const char *in;
+		int64_t ms;
+	} cases[] = {
+		{ "0", 0 },
+		{ "500ms", 500 },
+		{ "3s", 3000 },
+		{ "5m", 300000 },
+	};
+	struct gq_config *cfg;
+	struct gq__node_conf n;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = config_new();
+		set_ok(cfg, "group_initial_rebalance_delay", cases[i].in);
+		/* Session timeouts start at 1ms: "0" is for the delay only. */
+		if (cases[i].ms > 0) {
+			set_ok(cfg, "group_min_session_timeout", cases[i].in);
+			set_ok(cfg, "group_max_session_timeout", cases[i].in);
+		}
+		cr_assert(eq(int, gq__node_conf_from(cfg, &n, NULL), 0), "%s",
+			  cases[i].in);
+		cr_assert(eq(i64, n.group_initial_rebalance_delay_ms,
+			     cases[i].ms));
+		if (cases[i].ms > 0) {
+			cr_assert(eq(i64, n.group_min_session_timeout_ms,
+				     cases[i].ms));
+			cr_assert(eq(i64, n.group_max_session_timeout_ms,
+				     cases[i].ms));
+		}
+		gq_config_destroy(cfg);
+	}
+}
+
+/* A minimum session timeout above the maximum is GQ_EINVAL naming both
+ * keys, whichever of the two moved, and leaves the output alone; equal
+ * bounds are accepted. */
+Test(config, group_session_timeout_min_above_max)
+{
+	struct gq_config *cfg = config_new();
+	struct gq__node_conf n, before;
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+
+	/* Above the default maximum of 30m. */
+	set_ok(cfg, "group_min_session_timeout", "1h");
+	memset(&n, 0xa5, sizeof(n));
+	memcpy(&before, &n, sizeof(n));
+	cr_assert(eq(int, gq__node_conf_from(cfg, &n, errmsg), GQ_EINVAL));
+	cr_assert(eq(str, errmsg,
+		     "'group_min_session_timeout' (1h) is above "
+		     "'group_max_session_timeout' (30m): no session timeout "
+		     "would be accepted"));
+	cr_assert(eq(int, memcmp(&n, &before, sizeof(n)), 0));
+	cr_assert(eq(int, gq__node_conf_from(cfg, &n, NULL), GQ_EINVAL));
+
+	/* Below the default minimum of 6s. */
+	gq_config_destroy(cfg);
+	cfg = config_new();
+	set_ok(cfg, "group_max_session_timeout", "500ms");
+	errmsg[0] = '\0';
+	cr_assert(eq(int, gq__node_conf_from(cfg, &n, errmsg), GQ_EINVAL));
+	cr_assert(ne(ptr, strstr(errmsg, "(6s)"), NULL), "%s", errmsg);
+	cr_assert(ne(ptr, strstr(errmsg, "(500ms)"), NULL), "%s", errmsg);
+
+	/* Equal bounds leave one allowed timeout. */
+	set_ok(cfg, "group_min_session_timeout", "500ms");
+	cr_assert(eq(int, gq__node_conf_from(cfg, &n, errmsg), 0), "%s",
+		  errmsg);
+	cr_assert(eq(i64, n.group_min_session_timeout_ms, 500));
+	cr_assert(eq(i64, n.group_max_session_timeout_ms, 500));
 	gq_config_destroy(cfg);
 }
 
@@ -674,7 +782,7 @@ Test(config, topic_conf_rejects_node_keys)
 		cr_assert(eq(u64, t.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
 		gq_config_destroy(cfg);
 	}
-	cr_assert(eq(sz, n, 14));
+	cr_assert(eq(sz, n, 17));
 }
 
 /* The configuration built from a topic conf holds every topic key in

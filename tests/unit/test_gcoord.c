@@ -18,6 +18,7 @@
 
 #include "goqueue.h"
 
+#include "buf.h"
 #include "gcoord.h"
 
 TestSuite(gcoord, .timeout = 30);
@@ -1121,6 +1122,142 @@ Test(gcoord, member_ids_deterministic)
 	cr_assert(eq(int, strncmp(j[0].member_id, "rdkafka-", 8), 0));
 }
 
+/* ---------------------------------------------------------------------- */
+/* Saving and restoring settled groups                                     */
+/* ---------------------------------------------------------------------- */
+
+struct settled_log {
+	int calls;
+	char last[64];
+};
+
+static void
+on_settled(void *arg, const char *group)
+{
+	struct settled_log *l = arg;
+
+	l->calls++;
+	snprintf(l->last, sizeof(l->last), "%s", group);
+}
+
+/* A Stable group saved and restored in another coordinator carries on:
+ * heartbeats of its generation pass, a follower's SyncGroup gets its
+ * assignment, a follower rejoining with the same protocols gets the same
+ * generation, and the leader's member list is back. */
+Test(gcoord, save_restore_stable)
+{
+	struct gq__gcoord *gc = mk(DELAY), *gc2 = mk(DELAY);
+	struct gq__buf b = GQ__BUF_INIT;
+	struct gq__gc_group_info info;
+	struct gq__gc_join_req r;
+	struct jrec j;
+	struct srec s;
+	char a[IDLEN], bb[IDLEN];
+	int64_t now = stable_pair(gc, a, bb);
+
+	cr_assert(eq(int, gq__gcoord_save(gc, "g", &b), 0));
+	cr_assert(gt(sz, b.len, 0));
+	cr_assert(eq(int, gq__gcoord_restore(gc2, "g", b.base, b.len, now), 0));
+	cr_assert(eq(int, gq__gcoord_restore(gc2, "g", b.base, b.len, now),
+		     GQ_EEXIST));
+	cr_assert(eq(i16, gq__gcoord_describe(gc2, "g", &info), 0));
+	cr_assert(eq(str, (char *)info.state, "Stable"));
+	cr_assert(eq(i32, info.generation, 1));
+	cr_assert(eq(str, (char *)info.protocol, "range"));
+	cr_assert(eq(str, (char *)info.leader, a));
+	cr_assert(eq(sz, info.n_members, 2));
+	cr_assert(eq(str, (char *)info.members[1].client_host, "/127.0.0.1"));
+	cr_assert(eq(sz, info.members[1].assignment_len, 5));
+	cr_assert(eq(i16, gq__gcoord_heartbeat(gc2, "g", 1, a, now), 0));
+	cr_assert(eq(i16, gq__gcoord_heartbeat(gc2, "g", 1, bb, now), 0));
+	cr_assert(eq(i16, gq__gcoord_heartbeat(gc2, "g", 0, bb, now),
+		     GQ__GC_ERR_ILLEGAL_GENERATION));
+	memset(&s, 0, sizeof(s));
+	gq__gcoord_sync(gc2, "g", 1, bb, NULL, 0, NULL, now, on_sync, &s);
+	cr_assert(eq(int, s.calls, 1));
+	cr_assert(eq(str, s.data, "asg-b"));
+	memset(&j, 0, sizeof(j));
+	r = req("g", bb);
+	gq__gcoord_join(gc2, &r, now, on_join, &j);
+	cr_assert(eq(int, j.calls, 1), "no rebalance for the same protocols");
+	cr_assert(eq(i32, j.generation, 1));
+	/* Sessions run from the restore: a silent member goes. */
+	cr_assert(eq(i16, gq__gcoord_heartbeat(gc2, "g", 1, a, now + 5000), 0));
+	gq__gcoord_tick(gc2, now + 10001);
+	cr_assert(eq(str, state_of(gc2, "g"), "PreparingRebalance"));
+	gq__buf_free(&b);
+	gq__gcoord_destroy(gc);
+	gq__gcoord_destroy(gc2);
+}
+
+/* The settled hook fires on Stable and Empty; an Empty group keeps its
+ * generation across a restore; a group in a rebalance saves nothing. */
+Test(gcoord, settled_and_empty)
+{
+	struct settled_log log = { 0, "" };
+	struct gq__gc_conf conf;
+	struct gq__gcoord *gc, *gc2 = mk(0);
+	struct gq__buf b = GQ__BUF_INIT;
+	struct gq__gc_group_info info;
+	struct jrec j;
+	char a[IDLEN], bb[IDLEN];
+	int64_t now;
+
+	gq__gcoord_conf_init(&conf);
+	conf.initial_rebalance_delay_ms = DELAY;
+	conf.settled = on_settled;
+	conf.settled_arg = &log;
+	cr_assert(eq(int, gq__gcoord_create(&conf, &gc), 0));
+	now = stable_pair(gc, a, bb);
+	cr_assert(eq(int, log.calls, 1));
+	cr_assert(eq(str, log.last, "g"));
+	memset(&j, 0, sizeof(j));
+	join_fresh(gc, req("g", NULL), now, &j);
+	cr_assert(eq(int, gq__gcoord_save(gc, "g", &b), 0));
+	cr_assert(eq(sz, b.len, 0), "nothing saved mid-rebalance");
+	cr_assert(eq(i16, gq__gcoord_leave(gc, "g", a, now), 0));
+	cr_assert(eq(i16, gq__gcoord_leave(gc, "g", bb, now), 0));
+	cr_assert(eq(i16, gq__gcoord_leave(gc, "g", j.member_id, now), 0));
+	gq__gcoord_tick(gc, now + 60000);
+	cr_assert(eq(str, state_of(gc, "g"), "Empty"));
+	cr_assert(eq(int, log.calls, 2));
+	cr_assert(eq(int, gq__gcoord_save(gc, "g", &b), 0));
+	cr_assert(eq(int, gq__gcoord_restore(gc2, "g", b.base, b.len, now), 0));
+	cr_assert(eq(str, state_of(gc2, "g"), "Empty"));
+	/* The next generation follows the saved one. */
+	cr_assert(eq(i16, gq__gcoord_describe(gc, "g", &info), 0));
+	memset(&j, 0, sizeof(j));
+	join_fresh(gc2, req("g", NULL), now, &j);
+	cr_assert(eq(int, j.calls, 1));
+	cr_assert(eq(i32, j.generation, info.generation + 1));
+	gq__buf_free(&b);
+	gq__gcoord_destroy(gc);
+	gq__gcoord_destroy(gc2);
+}
+
+/* Every truncation and a flipped version are refused, leaving nothing. */
+Test(gcoord, restore_corrupt)
+{
+	struct gq__gcoord *gc = mk(DELAY), *gc2 = mk(DELAY);
+	struct gq__buf b = GQ__BUF_INIT;
+	char a[IDLEN], bb[IDLEN];
+	int64_t now = stable_pair(gc, a, bb);
+
+	cr_assert(eq(int, gq__gcoord_save(gc, "g", &b), 0));
+	for (size_t len = 0; len < b.len; len++) {
+		int rv = gq__gcoord_restore(gc2, "g", b.base, len, now);
+
+		cr_assert(eq(int, rv, GQ_ECORRUPT), "length %zu", len);
+		cr_assert(eq(sz, gq__gcoord_group_count(gc2), 0));
+	}
+	b.base[0] = 9;
+	cr_assert(eq(int, gq__gcoord_restore(gc2, "g", b.base, b.len, now),
+		     GQ_ECORRUPT));
+	gq__buf_free(&b);
+	gq__gcoord_destroy(gc);
+	gq__gcoord_destroy(gc2);
+}
+
 /* Bad configurations are refused. */
 Test(gcoord, create_conf)
 {
@@ -1383,6 +1520,44 @@ Test(gcoord, alloc_failures)
 		cr_assert(lt(long, n, 10000));
 	}
 	cr_assert(gt(long, n, 20));
+}
+
+/* Restoring under allocation failure at every point: GQ_ENOMEM, no group
+ * left half made, nothing leaked; then it succeeds. */
+Test(gcoord, restore_alloc_failures)
+{
+	struct gq__gcoord *gc = mk(DELAY), *gc2;
+	struct gq__buf b = GQ__BUF_INIT;
+	char a[IDLEN], bb[IDLEN];
+	int64_t now = stable_pair(gc, a, bb);
+	long n;
+	int rv;
+
+	cr_assert(eq(int, gq__gcoord_save(gc, "g", &b), 0));
+	for (n = 0;; n++) {
+		/* The coordinator's own allocation (mk) never fails; every
+		 * later one is tried, and the count checked after destroy. */
+		memset(&th, 0, sizeof(th));
+		th.fail_at = n + 1;
+		cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+		gc2 = mk(DELAY);
+		rv = gq__gcoord_restore(gc2, "g", b.base, b.len, now);
+		if (rv != 0) {
+			cr_assert(eq(int, rv, GQ_ENOMEM), "alloc %ld", n);
+			cr_assert(eq(sz, gq__gcoord_group_count(gc2), 0));
+		} else {
+			cr_assert(eq(str, state_of(gc2, "g"), "Stable"));
+		}
+		gq__gcoord_destroy(gc2);
+		cr_assert(eq(int, gq_heap_set(NULL), 0));
+		cr_assert(eq(long, th.live, 0), "alloc %ld leaked", n);
+		if (rv == 0)
+			break;
+		cr_assert(lt(long, n, 1000));
+	}
+	cr_assert(gt(long, n, 10));
+	gq__buf_free(&b);
+	gq__gcoord_destroy(gc);
 }
 
 /* ---------------------------------------------------------------------- */
