@@ -3,7 +3,8 @@
  * test_cluster.c - three nodes in one process on loopback ports: the
  * cluster forms from initial_cluster, places replicas, replicates, routes
  * (produce calls forwarded to the leader), fails over when a leader or
- * the controller leader goes, and a returning node catches up.
+ * the controller leader goes, and a returning node catches up; the
+ * group coordinator moves with its offsets partition.
  */
 #include <criterion/criterion.h>
 #include <goqueue.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/gcall.h"
 #include "../lib/tmpdir.h"
 
 #define N     3 /* the initial members */
@@ -101,6 +103,9 @@ open_thread(void *arg)
 		cr_assert_eq(gq_config_set(cfg, "raft_address", addr, NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "election_timeout", "300ms", NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "dead_broker_grace", grace, NULL), 0);
+	cr_assert_eq(
+		gq_config_set(cfg, "group_initial_rebalance_delay", "0", NULL),
+		0);
 	gq_config_set_log_cb(cfg, log_cb, NULL, GQ_LOG_INFO);
 	o->rv = gq_node_open(dir, cfg, &nodes[o->id]);
 	if (o->rv != 0)
@@ -835,4 +840,82 @@ Test(cluster, linearizable_follower_reads)
 	cr_assert_eq(gq_partition_sync(nodes[leader], "one", 0, 1000), 0);
 	cr_assert_eq(gq_partition_sync(nodes[leader], "none", 0, 1000),
 		     GQ_ENOTOPIC);
+}
+
+/* The coordinator of @group as node @via sees it, waiting up to 10 s for
+ * one that is open. */
+static int32_t
+coordinator_of(int via, const char *group)
+{
+	uint64_t until = now_ms() + 10000;
+	int32_t c = -1;
+
+	while (now_ms() < until) {
+		if (gq_group_coordinator(nodes[via], group, &c) == 0 && c > 0 &&
+		    c <= N && nodes[c] != NULL)
+			return c;
+		usleep(20 * 1000);
+	}
+	cr_assert_fail("no coordinator for %s", group);
+	return -1;
+}
+
+/* A group's member, generation and committed offsets outlive its
+ * coordinator: the next one resumes the group, the member heartbeats on
+ * in its generation, and offsets read back there.  Other nodes answer
+ * GQ_ENOTCOORD. */
+Test(cluster, group_coordinator_failover, .timeout = 180)
+{
+	struct gqt_call j, s;
+	struct gq_group_assignment as;
+	struct gq_group_offset o = { .topic = "t",
+				     .partition = 0,
+				     .offset = 7 };
+	struct gq_group_info *info;
+	char id[256];
+	int32_t c, c2, other;
+	int rv;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "t", 1, 3, NULL), 0);
+	c = coordinator_of(1, "g");
+	other = c % N + 1;
+	gqt_join_new(nodes[c], &j, "g", 6000);
+	cr_assert_eq(gqt_call_wait(&j), 0);
+	snprintf(id, sizeof(id), "%s", j.member_id);
+	as = (struct gq_group_assignment){ id, "t-0", 3 };
+	gqt_sync_start(nodes[c], &s, "g", id, j.generation, 1, &as);
+	cr_assert_eq(gqt_call_wait(&s), 0);
+	cr_assert_eq(gqt_commit(nodes[c], "g", id, j.generation, &o, 1), 0);
+	cr_assert_eq(o.status, 0);
+	cr_assert_eq(gqt_heartbeat(nodes[other], "g", id, j.generation),
+		     GQ_ENOTCOORD);
+	cr_assert_eq(gq_group_offsets(nodes[other], "g", &o, 1), GQ_ENOTCOORD);
+
+	gq_node_close(nodes[c]);
+	nodes[c] = NULL;
+	c2 = coordinator_of(other, "g");
+	cr_assert_neq(c2, c);
+	/* It serves once its barrier applied and the saved group is back. */
+	for (int i = 0; i < 500; i++) {
+		rv = gqt_heartbeat(nodes[c2], "g", id, j.generation);
+		if (rv != GQ_ENOTREADY && rv != GQ_ENOTCOORD)
+			break;
+		usleep(20 * 1000);
+	}
+	cr_assert_eq(rv, 0, "heartbeat: %s", gq_strerror(rv));
+	o.offset = -1;
+	cr_assert_eq(gq_group_offsets(nodes[c2], "g", &o, 1), 0);
+	cr_assert_eq(o.offset, 7);
+	cr_assert_eq(gq_group_describe(nodes[c2], "g", &info), 0);
+	cr_assert_str_eq(info->state, "Stable");
+	cr_assert_eq(info->n_members, 1);
+	cr_assert_str_eq(info->members[0].member_id, id);
+	cr_assert_eq(info->members[0].assignment_len, 3);
+	gq_group_info_destroy(info);
+	/* The resumed group takes commits of its generation. */
+	o.offset = 9;
+	cr_assert_eq(gqt_commit(nodes[c2], "g", id, j.generation, &o, 1), 0);
+	cr_assert_eq(gqt_commit(nodes[c2], "g", id, j.generation + 1, &o, 1),
+		     GQ_EGENERATION);
 }
