@@ -225,10 +225,17 @@ produce(const char *topic, int32_t part, const char *value)
 			return off;
 		/* Proposed, but the leader changed before it knew the
 		 * outcome: the message may be stored.  Each value is unique,
-		 * so look at the end of the log before sending it again. */
-		if (rv == GQ_EUNKNOWN &&
-		    (off = stored_at(via, topic, part, value)) >= 0)
-			return off;
+		 * so look at the end of the log before sending it again, once
+		 * a new leader is published (its barrier committed whatever
+		 * it holds; the old one may still show it uncommitted). */
+		if (rv == GQ_EUNKNOWN) {
+			for (int i = 0;
+			     i < 100 && leader_of(via, topic, part) == leader;
+			     i++)
+				usleep(20 * 1000);
+			if ((off = stored_at(via, topic, part, value)) >= 0)
+				return off;
+		}
 		cr_assert(rv == GQ_ENOTLEADER || rv == GQ_EUNKNOWN ||
 				  rv == GQ_ENOTREADY || rv == GQ_ECLOSED,
 			  "produce: %s", gq_strerror(rv));
