@@ -962,10 +962,14 @@ GQ_API int gq_group_fetch_offset(struct gq_node *node, const char *group,
  * the group commits in that partition, so both fail over with it.
  *
  * These calls are for servers that speak a group protocol to remote
- * clients (gqd answers Kafka JoinGroup, SyncGroup... with them).  They
- * are served only by the coordinator: elsewhere they fail with
- * GQ_ENOTCOORD, and the client asks gq_group_coordinator() where to go.
- * While a new coordinator loads they fail with GQ_ENOTREADY.
+ * clients (gqd answers Kafka JoinGroup, SyncGroup... with them) and for
+ * consumers embedded in an application.  Any node takes the asynchronous
+ * ones: a node that does not coordinate the group sends the call to the
+ * one that does, once; GQ_ENOTCOORD means the coordinator moved or could
+ * not be reached, and gq_group_coordinator() tells where it is now.
+ * gq_group_offsets() and gq_group_describe() answer only on the
+ * coordinator (GQ_ENOTCOORD elsewhere).  While a new coordinator loads,
+ * calls fail with GQ_ENOTREADY.
  */
 
 /**

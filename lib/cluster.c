@@ -21,6 +21,7 @@
 #include "controller.h"
 #include "error.h"
 #include "forward.h"
+#include "group_forward.h"
 #include "heap.h"
 #include "membership.h"
 #include "node.h"
@@ -928,6 +929,9 @@ gq__cluster_on_rpc(void *arg, struct gq__rpc_call *call, uint64_t sender_id,
 		return;
 	case GQ__RPC_READ_INDEX:
 		gq__read_index_serve(node, call, body, len);
+		return;
+	case GQ__RPC_GROUP:
+		gq__group_forward_serve(node, call, body, len);
 		return;
 	default:
 		gq__rpc_reply(call, GQ_EUNSUPPORTED, NULL, 0);

@@ -59,6 +59,7 @@ enum gq__rpc_type {
 	GQ__RPC_PRODUCE = 4,    /* forward.h */
 	GQ__RPC_PART_STATE = 5, /* membership.h */
 	GQ__RPC_READ_INDEX = 6, /* readindex.h */
+	GQ__RPC_GROUP = 7,      /* group_forward.h */
 };
 
 /* Create the node's cluster state (the node's rpc and controller exist). */

@@ -12,6 +12,8 @@
 
 #include "buf.h"
 #include "gcoord.h"
+#include "group.h"
+#include "group_forward.h"
 #include "heap.h"
 #include "node.h"
 #include "partition.h"
@@ -337,10 +339,11 @@ gq__coord_role(struct gq__coord *c, const struct gq__partition *p, bool serving)
 /* ---- requests ---------------------------------------------------------- */
 
 /* The gcoord that owns @group here, or NULL with *status telling whether
- * another node coordinates it (GQ_ENOTCOORD) or nobody yet
- * (GQ_ENOTREADY). */
+ * another node coordinates it (GQ_ENOTCOORD, that node in *elsewhere) or
+ * nobody yet (GQ_ENOTREADY). */
 static struct gq__gcoord *
-gcoord_of(struct gq__coord *c, const char *group, int *status)
+gcoord_of(struct gq__coord *c, const char *group, int *status,
+	  int32_t *elsewhere)
 {
 	struct gq_node *node = c->node;
 	int32_t i = gq__coord_partition(group);
@@ -356,6 +359,7 @@ gcoord_of(struct gq__coord *c, const char *group, int *status)
 	*status = leader > 0 && (uint64_t)leader != node->conf.node_id
 			  ? GQ_ENOTCOORD
 			  : GQ_ENOTREADY;
+	*elsewhere = leader;
 	return NULL;
 }
 
@@ -407,7 +411,7 @@ static void
 join(struct gq__gcoord *gc, struct gq__req *req, int64_t now)
 {
 	const struct gq_group_join *in = &req->u.group.join;
-	struct gq__gc_protocol protos[64];
+	struct gq__gc_protocol protos[GQ__GROUP_PROTOCOLS_MAX];
 	struct gq__gc_join_req r = {
 		.group = in->group,
 		.member_id = in->member_id,
@@ -480,9 +484,12 @@ commit(struct gq__coord *c, struct gq__req *req)
 	req->u.group.pending = 1; /* until every offset is on its way */
 	for (size_t i = 0; i < req->u.group.n; i++) {
 		struct gq_group_offset *o = &req->u.group.offsets[i];
-		struct gq__topic *t = gq__node_topic_find(node, o->topic);
+		struct gq__topic *t;
 		struct gq__req *sub;
 
+		if (o->status != 0) /* refused by gq__group_check_offsets() */
+			continue;
+		t = gq__node_topic_find(node, o->topic);
 		if (t == NULL || t->deleting) {
 			o->status = GQ_ENOTOPIC;
 			continue;
@@ -625,6 +632,7 @@ void
 gq__coord_dispatch(struct gq__coord *c, struct gq__req *req)
 {
 	struct gq__gcoord *gc = NULL;
+	int32_t elsewhere = -1;
 	int64_t now;
 	int status = 0;
 
@@ -637,8 +645,15 @@ gq__coord_dispatch(struct gq__coord *c, struct gq__req *req)
 		list(c, req);
 		return;
 	}
-	if ((gc = gcoord_of(c, req->u.group.group, &status)) == NULL) {
-		gq__req_complete(req, status);
+	if ((gc = gcoord_of(c, req->u.group.group, &status, &elsewhere)) ==
+	    NULL) {
+		/* The embedded API works on any node: the call goes to the
+		 * coordinator, once. */
+		if (status == GQ_ENOTCOORD && !req->u.group.forwarded &&
+		    req->u.group.op != GQ__GROUP_DESCRIBE)
+			gq__group_forward(c->node, req, elsewhere);
+		else
+			gq__req_complete(req, status);
 		return;
 	}
 	now = now_ms(c);

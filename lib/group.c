@@ -13,6 +13,7 @@
 
 #include "coordinator.h"
 #include "error.h"
+#include "group.h"
 #include "heap.h"
 #include "names.h"
 #include "node.h"
@@ -56,7 +57,7 @@ gq_group_commit(struct gq_node *node, const char *group, const char *topic,
 		gq__node_set_errmsg(node, req.errmsg);
 		return rv;
 	}
-	if (metadata != NULL && strlen(metadata) > 4096) {
+	if (metadata != NULL && strlen(metadata) > GQ__GROUP_METADATA_MAX) {
 		gq__node_set_errmsg(node, "metadata longer than 4096 bytes");
 		return GQ_EINVAL;
 	}
@@ -254,8 +255,7 @@ group_done(struct gq__req *req)
 		req->async_cb.done(arg, status, msg);
 		break;
 	}
-	gq__free(req->u.group.blob);
-	gq__free(req);
+	gq__group_req_free(req);
 }
 
 /* A new asynchronous request of @op; NULL when out of memory. */
@@ -278,10 +278,8 @@ group_post(struct gq_node *node, struct gq__req *req)
 {
 	int rv = gq__node_post(node, req);
 
-	if (rv != 0) {
-		gq__free(req->u.group.blob);
-		gq__free(req);
-	}
+	if (rv != 0)
+		gq__group_req_free(req);
 	return rv;
 }
 
@@ -323,16 +321,15 @@ fill_join(struct pack *pk, void *arg)
 }
 
 int
-gq_group_join_async(struct gq_node *node, const struct gq_group_join *join,
-		    gq_group_join_cb cb, void *arg)
+gq__group_join_req(const struct gq_group_join *join, struct gq__req **out)
 {
 	struct join_args a = { NULL, join };
 	struct gq__req *req;
 	int rv;
 
-	if (node == NULL || join == NULL || cb == NULL ||
+	if (join == NULL ||
 	    (join->n_protocols > 0 && join->protocols == NULL) ||
-	    join->n_protocols > 64)
+	    join->n_protocols > GQ__GROUP_PROTOCOLS_MAX)
 		return GQ_EINVAL;
 	for (size_t i = 0; i < join->n_protocols; i++)
 		if (join->protocols[i].name == NULL ||
@@ -348,6 +345,21 @@ gq_group_join_async(struct gq_node *node, const struct gq_group_join *join,
 		return GQ_ENOMEM;
 	}
 	req->u.group.group = req->u.group.join.group;
+	*out = req;
+	return 0;
+}
+
+int
+gq_group_join_async(struct gq_node *node, const struct gq_group_join *join,
+		    gq_group_join_cb cb, void *arg)
+{
+	struct gq__req *req;
+	int rv;
+
+	if (node == NULL || cb == NULL)
+		return GQ_EINVAL;
+	if ((rv = gq__group_join_req(join, &req)) != 0)
+		return rv;
 	req->async_cb.join = cb;
 	req->async_arg = arg;
 	return group_post(node, req);
@@ -388,22 +400,24 @@ fill_member(struct pack *pk, void *arg)
 	req->u.group.instance_id = pack_str(pk, a->instance_id);
 }
 
-/* A request of @op for a member, posted; see gq_group_*_async(). */
-static int
-member_call(struct gq_node *node, enum gq__group_op op,
-	    const struct member_args *args, int32_t generation,
-	    struct gq__req **out)
+int
+gq__group_member_req(enum gq__group_op op, const char *group,
+		     const char *member_id, const char *instance_id,
+		     int32_t generation, size_t n,
+		     const struct gq_group_assignment *assignments,
+		     struct gq__req **out)
 {
-	struct member_args a = *args;
+	struct member_args a = { NULL,        group, member_id,
+				 instance_id, n,     assignments };
 	int rv;
 
-	if (node == NULL)
-		return GQ_EINVAL;
-	if ((rv = gq__group_name_check(args->group, NULL)) != 0)
+	if ((rv = gq__group_name_check(group, NULL)) != 0)
 		return rv;
-	for (size_t i = 0; i < a.n; i++)
-		if (a.assignments[i].member_id == NULL ||
-		    (a.assignments[i].len > 0 && a.assignments[i].data == NULL))
+	if (n > 0 && assignments == NULL)
+		return GQ_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (assignments[i].member_id == NULL ||
+		    (assignments[i].len > 0 && assignments[i].data == NULL))
 			return GQ_EINVAL;
 	if ((a.req = group_req(op)) == NULL)
 		return GQ_ENOMEM;
@@ -412,9 +426,29 @@ member_call(struct gq_node *node, enum gq__group_op op,
 		return GQ_ENOMEM;
 	}
 	a.req->u.group.generation = generation;
-	a.req->u.group.n = a.n;
+	a.req->u.group.n = n;
 	*out = a.req;
 	return 0;
+}
+
+void
+gq__group_check_offsets(struct gq_group_offset *offsets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		offsets[i].status = 0;
+		if (gq__name_check(offsets[i].topic, true, NULL) != 0)
+			offsets[i].status = GQ_ENOTOPIC;
+		else if (offsets[i].metadata != NULL &&
+			 strlen(offsets[i].metadata) > GQ__GROUP_METADATA_MAX)
+			offsets[i].status = GQ_ETOOBIG;
+	}
+}
+
+void
+gq__group_req_free(struct gq__req *req)
+{
+	gq__free(req->u.group.blob);
+	gq__free(req);
 }
 
 int
@@ -423,14 +457,14 @@ gq_group_sync_async(struct gq_node *node, const char *group, int32_t generation,
 		    size_t n, const struct gq_group_assignment *assignments,
 		    gq_group_sync_cb cb, void *arg)
 {
-	struct member_args a = { NULL, group,      member_id, group_instance_id,
-				 n,    assignments };
 	struct gq__req *req;
 	int rv;
 
-	if (cb == NULL || (n > 0 && assignments == NULL))
+	if (node == NULL || cb == NULL)
 		return GQ_EINVAL;
-	if ((rv = member_call(node, GQ__GROUP_SYNC, &a, generation, &req)))
+	if ((rv = gq__group_member_req(GQ__GROUP_SYNC, group, member_id,
+				       group_instance_id, generation, n,
+				       assignments, &req)))
 		return rv;
 	req->async_cb.sync = cb;
 	req->async_arg = arg;
@@ -442,13 +476,13 @@ gq_group_heartbeat_async(struct gq_node *node, const char *group,
 			 int32_t generation, const char *member_id,
 			 gq_done_cb cb, void *arg)
 {
-	struct member_args a = { NULL, group, member_id, NULL, 0, NULL };
 	struct gq__req *req;
 	int rv;
 
-	if (cb == NULL)
+	if (node == NULL || cb == NULL)
 		return GQ_EINVAL;
-	if ((rv = member_call(node, GQ__GROUP_HEARTBEAT, &a, generation, &req)))
+	if ((rv = gq__group_member_req(GQ__GROUP_HEARTBEAT, group, member_id,
+				       NULL, generation, 0, NULL, &req)))
 		return rv;
 	req->async_cb.done = cb;
 	req->async_arg = arg;
@@ -459,13 +493,13 @@ int
 gq_group_leave_async(struct gq_node *node, const char *group,
 		     const char *member_id, gq_done_cb cb, void *arg)
 {
-	struct member_args a = { NULL, group, member_id, NULL, 0, NULL };
 	struct gq__req *req;
 	int rv;
 
-	if (cb == NULL)
+	if (node == NULL || cb == NULL)
 		return GQ_EINVAL;
-	if ((rv = member_call(node, GQ__GROUP_LEAVE, &a, -1, &req)))
+	if ((rv = gq__group_member_req(GQ__GROUP_LEAVE, group, member_id, NULL,
+				       -1, 0, NULL, &req)))
 		return rv;
 	req->async_cb.done = cb;
 	req->async_arg = arg;
@@ -478,21 +512,14 @@ gq_group_commit_async(struct gq_node *node, const char *group,
 		      struct gq_group_offset *offsets, size_t n,
 		      gq_group_commit_cb cb, void *arg)
 {
-	struct member_args a = { NULL, group, member_id, NULL, 0, NULL };
 	struct gq__req *req;
 	int rv;
 
-	if (cb == NULL || (n > 0 && offsets == NULL))
+	if (node == NULL || cb == NULL || (n > 0 && offsets == NULL))
 		return GQ_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		offsets[i].status = 0;
-		if (gq__name_check(offsets[i].topic, true, NULL) != 0)
-			offsets[i].status = GQ_ENOTOPIC;
-		else if (offsets[i].metadata != NULL &&
-			 strlen(offsets[i].metadata) > 4096)
-			offsets[i].status = GQ_ETOOBIG;
-	}
-	if ((rv = member_call(node, GQ__GROUP_COMMIT, &a, generation, &req)))
+	gq__group_check_offsets(offsets, n);
+	if ((rv = gq__group_member_req(GQ__GROUP_COMMIT, group, member_id, NULL,
+				       generation, 0, NULL, &req)))
 		return rv;
 	req->u.group.offsets = offsets;
 	req->u.group.n = n;

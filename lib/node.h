@@ -224,7 +224,10 @@ struct gq__req {
 			const void *assignment;
 			size_t assignment_len;
 			struct gq_group_info *info; /* DESCRIBE, LIST: out */
-		} group;                            /* group.c, coordinator.c */
+			/* Sent by another node (group_forward.h): answered
+			 * here, never sent on. */
+			bool forwarded;
+		} group; /* group.c, coordinator.c */
 	} u;
 };
 

@@ -867,62 +867,89 @@ coordinator_of(int via, const char *group)
 	return -1;
 }
 
-/* A group's member, generation and committed offsets outlive its
- * coordinator: the next one resumes the group, the member heartbeats on
- * in its generation, and offsets read back there.  Other nodes answer
- * GQ_ENOTCOORD. */
+/* Group calls work on any node (they go to the coordinator), and a
+ * group's members, generation and committed offsets outlive its
+ * coordinator: the next one resumes the group, members heartbeat on in
+ * their generation, and offsets read back there. */
 Test(cluster, group_coordinator_failover, .timeout = 180)
 {
-	struct gqt_call j, s;
-	struct gq_group_assignment as;
+	struct gqt_call ja, jb, sa, sb;
+	struct gq_group_assignment as[2];
 	struct gq_group_offset o = { .topic = "t",
 				     .partition = 0,
 				     .offset = 7 };
 	struct gq_group_info *info;
-	char id[256];
+	char a[256], b[256];
 	int32_t c, c2, other;
-	int rv;
+	int rv = 0;
 
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "t", 1, 3, NULL), 0);
 	c = coordinator_of(1, "g");
 	other = c % N + 1;
-	gqt_join_new(nodes[c], &j, "g", 6000);
-	cr_assert_eq(gqt_call_wait(&j), 0);
-	snprintf(id, sizeof(id), "%s", j.member_id);
-	as = (struct gq_group_assignment){ id, "t-0", 3 };
-	gqt_sync_start(nodes[c], &s, "g", id, j.generation, 1, &as);
-	cr_assert_eq(gqt_call_wait(&s), 0);
-	cr_assert_eq(gqt_commit(nodes[c], "g", id, j.generation, &o, 1), 0);
+	gqt_join_new(nodes[c], &ja, "g", 6000);
+	cr_assert_eq(gqt_call_wait(&ja), 0);
+	snprintf(a, sizeof(a), "%s", ja.member_id);
+	as[0] = (struct gq_group_assignment){ a, "all", 3 };
+	gqt_sync_start(nodes[c], &sa, "g", a, 1, 1, as);
+	cr_assert_eq(gqt_call_wait(&sa), 0);
+
+	/* B joins through another node; its call waits there for the
+	 * rebalance A learns of from its heartbeat. */
+	gqt_join_new(nodes[other], &jb, "g", 6000);
+	for (int i = 0; i < 100 && rv != GQ_EREBALANCE; i++) {
+		rv = gqt_heartbeat(nodes[c], "g", a, 1);
+		cr_assert(rv == 0 || rv == GQ_EREBALANCE, "%s",
+			  gq_strerror(rv));
+		usleep(10 * 1000);
+	}
+	cr_assert_eq(rv, GQ_EREBALANCE);
+	gqt_join_start(nodes[c], &ja, "g", a, 6000);
+	cr_assert_eq(gqt_call_wait(&ja), 0);
+	cr_assert_eq(gqt_call_wait(&jb), 0);
+	snprintf(b, sizeof(b), "%s", jb.member_id);
+	cr_assert_eq(jb.generation, 2);
+	cr_assert_str_eq(jb.leader, a);
+	cr_assert_eq(ja.n_members, 2);
+	gqt_sync_start(nodes[other], &sb, "g", b, 2, 0, NULL);
+	as[0] = (struct gq_group_assignment){ a, "t-0", 3 };
+	as[1] = (struct gq_group_assignment){ b, "none", 4 };
+	gqt_sync_start(nodes[c], &sa, "g", a, 2, 2, as);
+	cr_assert_eq(gqt_call_wait(&sa), 0);
+	cr_assert_eq(gqt_call_wait(&sb), 0);
+	cr_assert_str_eq(sb.assignment, "none");
+	cr_assert_eq(gqt_commit(nodes[other], "g", a, 2, &o, 1), 0);
 	cr_assert_eq(o.status, 0);
-	cr_assert_eq(gqt_heartbeat(nodes[other], "g", id, j.generation),
-		     GQ_ENOTCOORD);
+	cr_assert_eq(gqt_commit(nodes[other], "g", a, 1, &o, 1),
+		     GQ_EGENERATION);
+	cr_assert_eq(gqt_heartbeat(nodes[other], "g", b, 2), 0);
+	/* Offsets are read where they are current: on the coordinator. */
 	cr_assert_eq(gq_group_offsets(nodes[other], "g", &o, 1), GQ_ENOTCOORD);
 
 	gq_node_close(nodes[c]);
 	nodes[c] = NULL;
 	c2 = coordinator_of(other, "g");
 	cr_assert_neq(c2, c);
-	/* It serves once its barrier applied and the saved group is back. */
+	/* It serves once its barrier applied and the saved group is back;
+	 * B's calls keep going through its own node. */
 	for (int i = 0; i < 500; i++) {
-		rv = gqt_heartbeat(nodes[c2], "g", id, j.generation);
+		rv = gqt_heartbeat(nodes[other], "g", b, 2);
 		if (rv != GQ_ENOTREADY && rv != GQ_ENOTCOORD)
 			break;
 		usleep(20 * 1000);
 	}
 	cr_assert_eq(rv, 0, "heartbeat: %s", gq_strerror(rv));
+	cr_assert_eq(gqt_heartbeat(nodes[c2], "g", a, 2), 0);
 	o.offset = -1;
 	cr_assert_eq(gq_group_offsets(nodes[c2], "g", &o, 1), 0);
 	cr_assert_eq(o.offset, 7);
 	cr_assert_eq(gq_group_describe(nodes[c2], "g", &info), 0);
 	cr_assert_str_eq(info->state, "Stable");
-	cr_assert_eq(info->n_members, 1);
-	cr_assert_str_eq(info->members[0].member_id, id);
-	cr_assert_eq(info->members[0].assignment_len, 3);
+	cr_assert_eq(info->generation, 2);
+	cr_assert_eq(info->n_members, 2);
 	gq_group_info_destroy(info);
-	/* The resumed group takes commits of its generation. */
+	/* The resumed group takes commits of its generation only. */
 	o.offset = 9;
-	cr_assert_eq(gqt_commit(nodes[c2], "g", id, j.generation, &o, 1), 0);
-	cr_assert_eq(gqt_commit(nodes[c2], "g", id, j.generation + 1, &o, 1),
-		     GQ_EGENERATION);
+	cr_assert_eq(gqt_commit(nodes[c2], "g", b, 2, &o, 1), 0);
+	cr_assert_eq(gqt_commit(nodes[c2], "g", b, 3, &o, 1), GQ_EGENERATION);
 }
