@@ -967,8 +967,8 @@ GQ_API int gq_group_fetch_offset(struct gq_node *node, const char *group,
  * ones: a node that does not coordinate the group sends the call to the
  * one that does, once; GQ_ENOTCOORD means the coordinator moved or could
  * not be reached, and gq_group_coordinator() tells where it is now.
- * gq_group_offsets() and gq_group_describe() answer only on the
- * coordinator (GQ_ENOTCOORD elsewhere).  While a new coordinator loads,
+ * gq_group_describe() answers only on the coordinator (GQ_ENOTCOORD
+ * elsewhere).  While a new coordinator loads,
  * calls fail with GQ_ENOTREADY.
  */
 
@@ -1137,11 +1137,12 @@ GQ_API int gq_group_commit_async(struct gq_node *node, const char *group,
 				 gq_group_commit_cb cb, void *arg);
 
 /**
- * OffsetFetch on the coordinator: fill in each entry's offset (-1 when
- * the group committed none) and status.
- * @return 0; GQ_ENOTCOORD; GQ_ENOTREADY; GQ_EBADNAME; GQ_EINVAL;
- *         GQ_ECLOSED; GQ_EIO.
- * Thread safety: any thread.  Does not wait for the loop.
+ * OffsetFetch: fill in each entry's offset (-1 when the group committed
+ * none) and status, as the coordinator has them.  On the coordinator it
+ * reads them at once; elsewhere it asks the coordinator and waits.
+ * @return 0; GQ_ENOTCOORD (the coordinator moved or did not answer);
+ *         GQ_ENOTREADY; GQ_EBADNAME; GQ_EINVAL; GQ_ECLOSED; GQ_EIO.
+ * Thread safety: any thread but a loop thread.
  */
 GQ_API int gq_group_offsets(struct gq_node *node, const char *group,
 			    struct gq_group_offset *offsets, size_t n);

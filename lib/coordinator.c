@@ -689,6 +689,12 @@ gq__coord_dispatch(struct gq__coord *c, struct gq__req *req)
 		else
 			commit(c, req);
 		break;
+	case GQ__GROUP_OFFSETS:
+		gq__req_complete(
+			req, gq__group_read_offsets(c->node, req->u.group.group,
+						    req->u.group.offsets,
+						    req->u.group.n));
+		break;
 	case GQ__GROUP_DESCRIBE:
 		describe(gc, req);
 		break;

@@ -529,17 +529,13 @@ gq_group_commit_async(struct gq_node *node, const char *group,
 }
 
 int
-gq_group_offsets(struct gq_node *node, const char *group,
-		 struct gq_group_offset *offsets, size_t n)
+gq__group_read_offsets(struct gq_node *node, const char *group,
+		       struct gq_group_offset *offsets, size_t n)
 {
 	char errmsg[GQ_ERRMSG_SIZE];
 	MDB_txn *txn;
 	int rv;
 
-	if (node == NULL || (n > 0 && offsets == NULL))
-		return GQ_EINVAL;
-	if ((rv = coordinating(node, group)) != 0)
-		return rv;
 	if ((rv = gq__store_begin(node->store, false, &txn)) != 0)
 		return rv;
 	for (size_t i = 0; i < n; i++) {
@@ -554,6 +550,31 @@ gq_group_offsets(struct gq_node *node, const char *group,
 	}
 	gq__store_abort(txn);
 	return 0;
+}
+
+int
+gq_group_offsets(struct gq_node *node, const char *group,
+		 struct gq_group_offset *offsets, size_t n)
+{
+	struct gq__req req;
+	int rv;
+
+	if (node == NULL || (n > 0 && offsets == NULL))
+		return GQ_EINVAL;
+	if ((rv = coordinating(node, group)) == 0)
+		return gq__group_read_offsets(node, group, offsets, n);
+	if (rv != GQ_ENOTCOORD)
+		return rv;
+	/* Ask the coordinator, through the loop. */
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_GROUP;
+	req.u.group.op = GQ__GROUP_OFFSETS;
+	req.u.group.group = group;
+	req.u.group.member_id = "";
+	req.u.group.generation = -1;
+	req.u.group.offsets = offsets;
+	req.u.group.n = n;
+	return gq__node_call(node, &req);
 }
 
 /* Every record of @group in the groups table, as lags without figures. */

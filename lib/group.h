@@ -34,6 +34,11 @@ int gq__group_member_req(enum gq__group_op op, const char *group,
  * GQ_ETOOBIG (metadata too long), which the commit then skips. */
 void gq__group_check_offsets(struct gq_group_offset *offsets, size_t n);
 
+/* Read @group's committed offsets into @offsets (each gets its offset, -1
+ * when none, and status) from this node's LMDB.  0, or an LMDB error. */
+int gq__group_read_offsets(struct gq_node *node, const char *group,
+			   struct gq_group_offset *offsets, size_t n);
+
 /* Free a request made above (not the offsets of a COMMIT). */
 void gq__group_req_free(struct gq__req *req);
 

@@ -124,6 +124,14 @@ encode_request(const struct gq__req *req, struct gq__buf *b)
 			      put_nstr(b, o->metadata);
 		}
 		break;
+	case GQ__GROUP_OFFSETS:
+		rv |= gq__buf_put_le32(b, (uint32_t)req->u.group.n);
+		for (size_t i = 0; i < req->u.group.n; i++)
+			rv |= put_nstr(b, req->u.group.offsets[i].topic) |
+			      gq__buf_put_le32(b,
+					       (uint32_t)req->u.group.offsets[i]
+						       .partition);
+		break;
 	default:
 		break;
 	}
@@ -192,12 +200,17 @@ forward_replied(void *arg, int status, const uint8_t *body, size_t len)
 	if (status == 0 && op == GQ__GROUP_SYNC) {
 		req->u.group.assignment =
 			rd_bytes(&r, &req->u.group.assignment_len);
-	} else if (status == 0 && op == GQ__GROUP_COMMIT) {
+	} else if (status == 0 &&
+		   (op == GQ__GROUP_COMMIT || op == GQ__GROUP_OFFSETS)) {
 		if (gq__rd_le32(&r) != req->u.group.n)
 			r.bad = true;
-		for (size_t i = 0; i < req->u.group.n && !r.bad; i++)
-			req->u.group.offsets[i].status =
-				(int)(int32_t)gq__rd_le32(&r);
+		for (size_t i = 0; i < req->u.group.n && !r.bad; i++) {
+			struct gq_group_offset *o = &req->u.group.offsets[i];
+
+			if (op == GQ__GROUP_OFFSETS)
+				o->offset = (gq_offset)gq__rd_le64(&r);
+			o->status = (int)(int32_t)gq__rd_le32(&r);
+		}
 	}
 	gq__req_complete(req, r.bad ? GQ_EIO : status);
 }
@@ -306,13 +319,19 @@ served_done(struct gq__req *req)
 				       req->u.group.assignment_len);
 		break;
 	case GQ__GROUP_COMMIT:
+	case GQ__GROUP_OFFSETS:
 		if (status != 0)
 			break;
 		rv = gq__buf_put_le32(&reply, (uint32_t)req->u.group.n);
-		for (size_t i = 0; i < req->u.group.n; i++)
-			rv |= gq__buf_put_le32(
-				&reply,
-				(uint32_t)req->u.group.offsets[i].status);
+		for (size_t i = 0; i < req->u.group.n; i++) {
+			const struct gq_group_offset *o =
+				&req->u.group.offsets[i];
+
+			if (req->u.group.op == GQ__GROUP_OFFSETS)
+				rv |= gq__buf_put_le64(&reply,
+						       (uint64_t)o->offset);
+			rv |= gq__buf_put_le32(&reply, (uint32_t)o->status);
+		}
 		break;
 	default:
 		break;
@@ -419,6 +438,33 @@ serve_commit(struct gq__rd *r, struct arena *a, struct served *s,
 	return 0;
 }
 
+/* Decode an OFFSETS list into @s and make its request. */
+static int
+serve_offsets(struct gq__rd *r, struct arena *a, struct served *s,
+	      const char *group, struct gq__req **out)
+{
+	size_t n = gq__rd_le32(r);
+	int rv;
+
+	/* Each takes six bytes at least. */
+	if (r->bad || n > r->left / 6)
+		return GQ_EINVAL;
+	if (n > 0 && (s->offsets = gq__calloc(n, sizeof(*s->offsets))) == NULL)
+		return GQ_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		s->offsets[i].topic = rd_nstr(r, a);
+		s->offsets[i].partition = (int32_t)gq__rd_le32(r);
+	}
+	if (r->bad || r->left != 0)
+		return GQ_EINVAL;
+	if ((rv = gq__group_member_req(GQ__GROUP_OFFSETS, group, "", NULL, -1,
+				       0, NULL, out)) != 0)
+		return rv;
+	(*out)->u.group.offsets = s->offsets;
+	(*out)->u.group.n = n;
+	return 0;
+}
+
 void
 gq__group_forward_serve(struct gq_node *node, struct gq__rpc_call *call,
 			const uint8_t *body, size_t len)
@@ -454,6 +500,8 @@ gq__group_forward_serve(struct gq_node *node, struct gq__rpc_call *call,
 	} else if (op == GQ__GROUP_COMMIT) {
 		rv = serve_commit(&r, &a, s, group, member_id, generation,
 				  &req);
+	} else if (op == GQ__GROUP_OFFSETS) {
+		rv = serve_offsets(&r, &a, s, group, &req);
 	} else if ((op == GQ__GROUP_HEARTBEAT || op == GQ__GROUP_LEAVE) &&
 		   r.left == 0) {
 		rv = gq__group_member_req((enum gq__group_op)op, group,

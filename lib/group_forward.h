@@ -15,11 +15,13 @@
  *          u16 n x (nstr name, u32 len, metadata)
  *   SYNC   u32 n x (nstr member id, u32 len, assignment)
  *   COMMIT u32 n x (nstr topic, i32 partition, i64 offset, nstr metadata)
+ *   OFFSETS u32 n x (nstr topic, i32 partition)
  * Reply, for JOIN also with an error status:
  *   JOIN   i32 generation, nstr protocol, nstr leader, nstr member id,
  *          u32 n x (nstr id, nstr instance id, u32 len, metadata)
  *   SYNC   u32 len, assignment
  *   COMMIT u32 n x i32 status
+ *   OFFSETS u32 n x (i64 offset, i32 status)
  *   others nothing
  * A coordinator that cannot be reached is reported as GQ_ENOTCOORD (look
  * it up again), or GQ_EUNKNOWN for a commit (it may have been stored).
