@@ -56,8 +56,8 @@ struct gq__subscription {
 void gq__subscription_free(struct gq__subscription *s);
 
 /* Append a version 0 subscription of @topics (@n, any order, duplicates
- * allowed) to @out.  0, GQ_EINVAL (a topic longer than 32767 bytes) or
- * GQ_ENOMEM. */
+ * allowed) to @out.  0, GQ_EINVAL (a NULL topic, or one longer than
+ * GQ_NAME_MAX) or GQ_ENOMEM (@out as it was). */
 int gq__subscription_encode(const char *const *topics, size_t n,
 			    struct gq__buf *out);
 
@@ -67,13 +67,15 @@ int gq__subscription_decode(const uint8_t *p, size_t len,
 			    struct gq__subscription *out);
 
 /* Append a version 0 assignment of @parts (sorted or not) to @out, grouped
- * by topic.  0, GQ_EINVAL or GQ_ENOMEM. */
+ * by topic.  0, GQ_EINVAL (a NULL or too long topic, a negative
+ * partition) or GQ_ENOMEM (@out as it was). */
 int gq__assignment_encode(const struct gq__tp_list *parts,
 			  struct gq__buf *out);
 
-/* Decode one (versions 0 to 3) into @out (sorted).  An empty input (a
- * member the leader gave nothing) is an empty assignment.  0,
- * GQ_ECORRUPT or GQ_ENOMEM. */
+/* Decode one (versions 0 to 3) into @out (sorted), which is overwritten:
+ * pass an empty list; it is empty on error.  An empty input (a member
+ * the leader gave nothing) is an empty assignment.  0, GQ_ECORRUPT or
+ * GQ_ENOMEM. */
 int gq__assignment_decode(const uint8_t *p, size_t len,
 			  struct gq__tp_list *out);
 
@@ -95,7 +97,10 @@ typedef int32_t (*gq__partition_count_fn)(void *arg, const char *topic);
  *   "roundrobin": every (topic, partition) of all subscribed topics in
  *     sorted order dealt in turn to the members sorted by id, skipping
  *     members not subscribed to its topic.
- * Topics that do not exist are skipped.  0, GQ_EINVAL (unknown assignor)
+ * Subscriptions must be sorted and distinct, as decoded; a NULL one is
+ * empty.  Static members are ordered by member id like the others (Kafka
+ * puts them first, by instance id).  Topics that do not exist are
+ * skipped.  0, GQ_EINVAL (unknown assignor, NULL arguments or member id)
  * or GQ_ENOMEM (then @out may be partly filled; the caller frees).
  */
 int gq__assign(const char *assignor, const struct gq__assign_member *members,

@@ -256,6 +256,23 @@ gq__rd_le64(struct gq__rd *r)
 	return p != NULL ? gq__le64_get(p) : 0;
 }
 
+/* Big-endian reads, for Kafka's formats. */
+static inline uint16_t
+gq__rd_be16(struct gq__rd *r)
+{
+	const uint8_t *p = gq__rd_take(r, 2);
+
+	return p != NULL ? gq__be16_get(p) : 0;
+}
+
+static inline uint32_t
+gq__rd_be32(struct gq__rd *r)
+{
+	const uint8_t *p = gq__rd_take(r, 4);
+
+	return p != NULL ? gq__be32_get(p) : 0;
+}
+
 /* A u16-length string into @out (@size bytes, NUL added); a string that
  * does not fit makes the reader bad. */
 static inline void
