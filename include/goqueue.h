@@ -1225,6 +1225,172 @@ GQ_API int gq_group_list(struct gq_node *node, struct gq_group_info **out,
 /** Free what gq_group_list() returned.  NULL is a no-op. */
 GQ_API void gq_group_list_free(struct gq_group_info *groups, size_t count);
 
+/* ---------------------------------------------------------------------- */
+/* Group consumers                                                         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A consumer in a consumer group, embedded: the partitions of the topics
+ * the group's members subscribe to are divided among them, re-divided
+ * when a member joins, leaves or dies, and each member reads its share
+ * from the positions the group committed.  It speaks Kafka's "consumer"
+ * protocol (range and roundrobin assignors, eager rebalancing), so Kafka
+ * clients served by gqd can be members of the same group.
+ *
+ * A background thread keeps the membership (joins, heartbeats, automatic
+ * commits); messages, and the assignment callbacks, come from
+ * gq_consumer_poll() on the application's thread.  On a cluster the
+ * consumer may run on any node; it reads partitions that have a replica
+ * on its node.
+ */
+
+/** Where a consumer starts in a partition its group never committed. */
+enum gq_offset_reset {
+	GQ_RESET_LATEST = 0,   /**< only new messages (Kafka's default) */
+	GQ_RESET_EARLIEST = 1, /**< from the log start */
+};
+
+/** A partition of a topic. */
+struct gq_topic_partition {
+	const char *topic;
+	int32_t partition;
+};
+
+struct gq_consumer;
+
+/**
+ * The consumer's assignment changed: @parts (lent for the call) were
+ * revoked, or assigned.  Runs inside gq_consumer_poll(), on its thread;
+ * it may call gq_consumer_commit(), gq_consumer_seek() and the other
+ * calls, but not gq_consumer_poll() or gq_consumer_close().
+ */
+typedef void (*gq_rebalance_cb)(void *arg, struct gq_consumer *consumer,
+				const struct gq_topic_partition *parts,
+				size_t n);
+
+/** Consumer settings; gq_consumer_options_init() fills the defaults. */
+struct gq_consumer_options {
+	const char *group;     /**< required */
+	const char *client_id; /**< "goqueue" */
+	const char *assignor;  /**< "range" (default) or "roundrobin" */
+	uint32_t session_timeout_ms;      /**< 10000 */
+	uint32_t rebalance_timeout_ms;    /**< 30000 */
+	uint32_t heartbeat_interval_ms;   /**< 1000 */
+	bool auto_commit;                 /**< true */
+	uint32_t auto_commit_interval_ms; /**< 5000 */
+	enum gq_offset_reset offset_reset; /**< GQ_RESET_LATEST */
+	gq_rebalance_cb on_assign;         /**< NULL: none */
+	gq_rebalance_cb on_revoke;         /**< NULL: none */
+	void *cb_arg;
+	uint64_t reserved[8];
+};
+
+/** Fill @opts with the defaults above (group NULL). */
+GQ_API void gq_consumer_options_init(struct gq_consumer_options *opts);
+
+/**
+ * Create a consumer of group @opts->group on @node (@opts and its strings
+ * are copied).  It joins the group at gq_consumer_subscribe().
+ * @param out  Free with gq_consumer_close().
+ * @return 0, GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM.
+ * Thread safety: any thread.
+ */
+GQ_API int gq_consumer_create(struct gq_node *node,
+			      const struct gq_consumer_options *opts,
+			      struct gq_consumer **out);
+
+/**
+ * Subscribe to @n topics (replacing any earlier subscription) and join
+ * the group.  Topics that do not exist get no partitions until they do.
+ * @return 0, GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM.
+ * Thread safety: the consumer's thread (the one that polls).
+ */
+GQ_API int gq_consumer_subscribe(struct gq_consumer *consumer,
+				 const char *const *topics, size_t n);
+
+/** A message gq_consumer_poll() returned. */
+struct gq_consumer_message {
+	const char *topic; /**< lent until the next poll */
+	int32_t partition;
+	struct gq_record record; /**< its pointers lent likewise */
+};
+
+/**
+ * Wait up to @timeout_ms for the next message of the assignment.
+ * Rebalance callbacks run from here, and with auto_commit, positions are
+ * committed before partitions are revoked.
+ * @return 1 (@out filled), 0 (none in time), GQ_EINVAL, GQ_ECLOSED,
+ *         GQ_ECORRUPT, GQ_EIO, GQ_ENOMEM.
+ * Thread safety: one thread, the consumer's.
+ */
+GQ_API int gq_consumer_poll(struct gq_consumer *consumer, uint32_t timeout_ms,
+			    struct gq_consumer_message *out);
+
+/**
+ * Commit the position (the offset after the last message polled, or
+ * where it was sought) of every assigned partition, and wait until the
+ * coordinator stored them.
+ * @return 0, GQ_EREBALANCE / GQ_EGENERATION / GQ_EMEMBER (the group moved
+ *         on: these partitions may belong to another member now),
+ *         GQ_ENOTCOORD, GQ_ENOTREADY, GQ_EUNKNOWN, GQ_ECLOSED, GQ_ENOMEM.
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_commit(struct gq_consumer *consumer);
+
+/**
+ * Commit as gq_consumer_commit() but without waiting: @cb (may be NULL)
+ * reports the outcome, on the node's loop thread.
+ * @return 0, GQ_ENOMEM, GQ_ECLOSED.
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_commit_async(struct gq_consumer *consumer,
+				    gq_done_cb cb, void *arg);
+
+/**
+ * Make the next poll of an assigned partition read from @offset (or
+ * GQ_OFFSET_EARLIEST / GQ_OFFSET_LATEST).
+ * @return 0, GQ_EINVAL (not assigned), GQ_ECLOSED.
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_seek(struct gq_consumer *consumer, const char *topic,
+			    int32_t partition, gq_offset offset);
+
+/**
+ * Stop (pause) or restart (resume) reading an assigned partition; the
+ * member keeps it.  A new assignment starts unpaused.
+ * @return 0, GQ_EINVAL (not assigned).
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_pause(struct gq_consumer *consumer, const char *topic,
+			     int32_t partition);
+GQ_API int gq_consumer_resume(struct gq_consumer *consumer, const char *topic,
+			      int32_t partition);
+
+/**
+ * The current assignment with each partition's position (-1 until it is
+ * known), sorted by topic and partition.
+ * @param parts      Owned by the caller: free with
+ *                   gq_consumer_assignment_free().
+ * @param positions  Owned likewise (NULL: not wanted).
+ * @return 0, GQ_ENOMEM.
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_assignment(struct gq_consumer *consumer,
+				  struct gq_topic_partition **parts,
+				  gq_offset **positions, size_t *n);
+
+/** Free what gq_consumer_assignment() returned.  NULLs are no-ops. */
+GQ_API void gq_consumer_assignment_free(struct gq_topic_partition *parts,
+					gq_offset *positions, size_t n);
+
+/**
+ * Leave the group promptly (with auto_commit, after committing the
+ * positions) and free the consumer.  The others take its partitions
+ * without waiting for its session to expire.  NULL is a no-op.
+ * Thread safety: the consumer's thread; not from a callback.
+ */
+GQ_API void gq_consumer_close(struct gq_consumer *consumer);
+
 #ifdef __cplusplus
 }
 #endif
