@@ -1044,7 +1044,8 @@ typedef void (*gq_group_join_cb)(void *arg, int status,
  * Join @req->group, or rejoin it.  The answer may wait for a rebalance:
  * until every known member rejoined or the rebalance timeout passed (a
  * group starting from Empty waits group_initial_rebalance_delay more).
- * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM, GQ_ECLOSED
+ *         (cb will not).
  * Thread safety: any thread, including from inside a callback.
  */
 GQ_API int gq_group_join_async(struct gq_node *node,
@@ -1073,7 +1074,8 @@ typedef void (*gq_group_sync_cb)(void *arg, int status, const void *assignment,
  * borrowed for the call; ignored from other members); each member gets
  * its own once the leader's arrived.
  * @param group_instance_id  NULL for a dynamic member.
- * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM, GQ_ECLOSED
+ *         (cb will not).
  * Thread safety: any thread, including from inside a callback.
  */
 GQ_API int gq_group_sync_async(struct gq_node *node, const char *group,
@@ -1083,10 +1085,12 @@ GQ_API int gq_group_sync_async(struct gq_node *node, const char *group,
 			       gq_group_sync_cb cb, void *arg);
 
 /**
- * Heartbeat: keeps the member's session.  @cb gets 0 (Stable), or
+ * Heartbeat: keeps the member's session.  @cb gets 0 (Stable, or waiting
+ * for the leader's SyncGroup), or
  * GQ_EREBALANCE (join again), GQ_EMEMBER, GQ_EINSTANCE, GQ_EGENERATION,
  * GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED.
- * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM, GQ_ECLOSED
+ *         (cb will not).
  * Thread safety: any thread, including from inside a callback.
  */
 GQ_API int gq_group_heartbeat_async(struct gq_node *node, const char *group,
@@ -1097,7 +1101,8 @@ GQ_API int gq_group_heartbeat_async(struct gq_node *node, const char *group,
  * LeaveGroup: remove the member now (the group rebalances without waiting
  * for its session to expire).  @cb gets 0, GQ_EMEMBER, GQ_EINSTANCE,
  * GQ_EBADNAME, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_ECLOSED.
- * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM, GQ_ECLOSED
+ *         (cb will not).
  * Thread safety: any thread, including from inside a callback.
  */
 GQ_API int gq_group_leave_async(struct gq_node *node, const char *group,
@@ -1126,9 +1131,13 @@ typedef void (*gq_group_commit_cb)(void *arg, int status,
 /**
  * OffsetCommit: durably store @n offsets of @group, checked against the
  * member and generation as Kafka does (@generation -1 and member "" for a
- * group that does not use the coordinator's membership).  @offsets stays
- * the caller's and must stay valid until @cb, which fills in each status.
- * @return 0 (cb will run), GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED (cb will not).
+ * group that does not use the coordinator's membership).  @offsets, and
+ * the topic and metadata strings it points to, stay the caller's and
+ * must stay valid until @cb, which fills in each status.  Offsets are
+ * stored as given (Kafka does not check them either).  Sent from another
+ * node, a commit whose answer was lost ends with GQ_EUNKNOWN.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM, GQ_ECLOSED
+ *         (cb will not).
  * Thread safety: any thread, including from inside a callback.
  */
 GQ_API int gq_group_commit_async(struct gq_node *node, const char *group,
