@@ -956,3 +956,65 @@ Test(cluster, group_coordinator_failover, .timeout = 180)
 	cr_assert_eq(gqt_commit(nodes[c2], "g", b, 2, &o, 1), 0);
 	cr_assert_eq(gqt_commit(nodes[c2], "g", b, 3, &o, 1), GQ_EGENERATION);
 }
+
+/* Embedded group consumers on two different nodes share a topic: the
+ * group's calls go to its coordinator from wherever they are made, and
+ * every message is read once. */
+Test(cluster, consumers_on_two_nodes, .timeout = 180)
+{
+	const char *topics[] = { "shared" };
+	struct gq_consumer *c[2];
+	int got[400] = { 0 };
+	int read = 0, owners = 0;
+	uint64_t until;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "shared", 4, 3, NULL), 0);
+	for (int k = 0; k < 400; k++) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", k);
+		cr_assert_geq(produce("shared", k % 4, v), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct gq_consumer_options o;
+
+		gq_consumer_options_init(&o);
+		o.group = "across";
+		o.offset_reset = GQ_RESET_EARLIEST;
+		o.heartbeat_interval_ms = 200;
+		cr_assert_eq(gq_consumer_create(nodes[i + 1], &o, &c[i]), 0);
+		cr_assert_eq(gq_consumer_subscribe(c[i], topics, 1), 0);
+	}
+	/* Poll both in turns until everything is read. */
+	until = now_ms() + 60000;
+	while (read < 400 && now_ms() < until) {
+		for (int i = 0; i < 2; i++) {
+			struct gq_consumer_message m;
+			int rv = gq_consumer_poll(c[i], 50, &m);
+			char v[16];
+
+			cr_assert_geq(rv, 0, "poll: %s", gq_strerror(rv));
+			if (rv == 0)
+				continue;
+			snprintf(v, sizeof(v), "%.*s", (int)m.record.value_len,
+				 (const char *)m.record.value);
+			got[atoi(v)]++;
+			read++;
+		}
+	}
+	cr_assert_eq(read, 400);
+	for (int k = 0; k < 400; k++)
+		cr_assert_eq(got[k], 1, "message %d read %d times", k, got[k]);
+	for (int i = 0; i < 2; i++) {
+		struct gq_topic_partition *parts;
+		size_t n;
+
+		cr_assert_eq(gq_consumer_assignment(c[i], &parts, NULL, &n), 0);
+		owners += n > 0;
+		gq_consumer_assignment_free(parts, NULL, n);
+	}
+	cr_assert_eq(owners, 2, "both members hold partitions");
+	gq_consumer_close(c[0]);
+	gq_consumer_close(c[1]);
+}
