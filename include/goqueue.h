@@ -1309,8 +1309,9 @@ GQ_API int gq_consumer_create(struct gq_node *node,
 			      struct gq_consumer **out);
 
 /**
- * Subscribe to @n topics (replacing any earlier subscription) and join
- * the group.  Topics that do not exist get no partitions until they do.
+ * Subscribe to @n >= 1 topics (replacing any earlier subscription) and
+ * join the group.  Topics that do not exist get partitions at the first
+ * rebalance after they do.
  * @return 0, GQ_EINVAL, GQ_EBADNAME, GQ_ENOMEM.
  * Thread safety: the consumer's thread (the one that polls).
  */
@@ -1327,9 +1328,13 @@ struct gq_consumer_message {
 /**
  * Wait up to @timeout_ms for the next message of the assignment.
  * Rebalance callbacks run from here, and with auto_commit, positions are
- * committed before partitions are revoked.
+ * committed before partitions are revoked.  A partition whose next batch
+ * cannot be read returns the error at each poll until the application
+ * seeks past it.
  * @return 1 (@out filled), 0 (none in time), GQ_EINVAL, GQ_ECLOSED,
- *         GQ_ECORRUPT, GQ_EIO, GQ_ENOMEM.
+ *         GQ_ECORRUPT, GQ_EUNSUPPORTED, GQ_ENOMEM, or the error that
+ *         stopped the membership for good (GQ_EGROUPPROTOCOL,
+ *         GQ_ESESSION...).
  * Thread safety: one thread, the consumer's.
  */
 GQ_API int gq_consumer_poll(struct gq_consumer *consumer, uint32_t timeout_ms,
@@ -1338,10 +1343,12 @@ GQ_API int gq_consumer_poll(struct gq_consumer *consumer, uint32_t timeout_ms,
 /**
  * Commit the position (the offset after the last message polled, or
  * where it was sought) of every assigned partition, and wait until the
- * coordinator stored them.
+ * coordinator stored them.  Positions are committed only in the
+ * generation that assigned the partitions.
  * @return 0, GQ_EREBALANCE / GQ_EGENERATION / GQ_EMEMBER (the group moved
  *         on: these partitions may belong to another member now),
- *         GQ_ENOTCOORD, GQ_ENOTREADY, GQ_EUNKNOWN, GQ_ECLOSED, GQ_ENOMEM.
+ *         GQ_ENOTCOORD, GQ_ENOTREADY, GQ_EUNKNOWN, GQ_ECLOSED, GQ_ENOMEM,
+ *         GQ_EINVAL, or a partition's own error (GQ_ENOTOPIC...).
  * Thread safety: the consumer's thread.
  */
 GQ_API int gq_consumer_commit(struct gq_consumer *consumer);
@@ -1349,7 +1356,8 @@ GQ_API int gq_consumer_commit(struct gq_consumer *consumer);
 /**
  * Commit as gq_consumer_commit() but without waiting: @cb (may be NULL)
  * reports the outcome, on the node's loop thread.
- * @return 0, GQ_ENOMEM, GQ_ECLOSED.
+ * @return 0 (cb will run), GQ_EINVAL, GQ_EREBALANCE, GQ_ENOMEM,
+ *         GQ_ECLOSED (cb will not).
  * Thread safety: the consumer's thread.
  */
 GQ_API int gq_consumer_commit_async(struct gq_consumer *consumer,
@@ -1393,9 +1401,11 @@ GQ_API void gq_consumer_assignment_free(struct gq_topic_partition *parts,
 					gq_offset *positions, size_t n);
 
 /**
- * Leave the group promptly (with auto_commit, after committing the
- * positions) and free the consumer.  The others take its partitions
- * without waiting for its session to expire.  NULL is a no-op.
+ * Leave the group promptly (on_revoke runs, and with auto_commit the
+ * positions are committed first) and free the consumer.  The others take
+ * its partitions without waiting for its session to expire.  A join in
+ * progress is finished first (at most the rebalance timeout).  NULL is a
+ * no-op.
  * Thread safety: the consumer's thread; not from a callback.
  */
 GQ_API void gq_consumer_close(struct gq_consumer *consumer);

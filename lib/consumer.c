@@ -60,6 +60,10 @@ struct gq_consumer {
 	struct part *parts;
 	size_t n_parts;
 	size_t cursor; /* the partition poll reads next */
+	/* The generation that gave them: positions are committed in it
+	 * only, so a member that fell behind a rebalance cannot overwrite
+	 * the offsets of partitions another member owns now. */
+	int32_t parts_generation;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* any change below */
@@ -279,14 +283,12 @@ commit_positions(struct gq_consumer *c)
 	rv = offsets_snapshot(c, &o, &n);
 	generation = c->generation;
 	memcpy(member, c->member_id, sizeof(member));
+	if (rv == 0 && n > 0 && generation != c->parts_generation)
+		rv = GQ_EREBALANCE;
 	pthread_mutex_unlock(&c->mu);
-	if (rv != 0)
-		return rv;
-	if (n == 0)
-		return 0;
-	if (generation < 0) {
+	if (rv != 0 || n == 0) {
 		offsets_free(o, n);
-		return GQ_EREBALANCE;
+		return rv;
 	}
 	rv = gq_group_commit_async(c->node, c->group, generation, member, o, n,
 				   on_commit, &k);
@@ -586,7 +588,7 @@ gq_consumer_create(struct gq_node *node, const struct gq_consumer_options *o,
 
 	if (node == NULL || o == NULL || out == NULL || o->client_id == NULL ||
 	    o->assignor == NULL || o->session_timeout_ms == 0 ||
-	    o->heartbeat_interval_ms == 0 ||
+	    o->heartbeat_interval_ms == 0 || o->rebalance_timeout_ms == 0 ||
 	    o->heartbeat_interval_ms >= o->session_timeout_ms ||
 	    o->auto_commit_interval_ms == 0 ||
 	    (strcmp(o->assignor, "range") != 0 &&
@@ -634,12 +636,13 @@ gq_consumer_subscribe(struct gq_consumer *c, const char *const *topics,
 	char **copy;
 	int rv;
 
-	if (c == NULL || (n > 0 && topics == NULL))
+	/* No topics is no membership: gq_consumer_close() leaves. */
+	if (c == NULL || n == 0 || topics == NULL)
 		return GQ_EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if ((rv = gq__name_check(topics[i], true, NULL)) != 0)
 			return rv;
-	if ((copy = gq__calloc(n > 0 ? n : 1, sizeof(*copy))) == NULL)
+	if ((copy = gq__calloc(n, sizeof(*copy))) == NULL)
 		return GQ_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		if ((copy[i] = gq__strdup(topics[i])) == NULL) {
@@ -792,6 +795,7 @@ apply_assignment(struct gq_consumer *c)
 	c->parts = parts;
 	c->n_parts = n;
 	c->cursor = 0;
+	c->parts_generation = c->generation;
 	pthread_mutex_unlock(&c->mu);
 	resolve_positions(c);
 	callback(c, c->opts.on_assign);
@@ -982,6 +986,8 @@ gq_consumer_commit_async(struct gq_consumer *c, gq_done_cb cb, void *arg)
 	rv = offsets_snapshot(c, &a->offsets, &a->n);
 	generation = c->generation;
 	memcpy(member, c->member_id, sizeof(member));
+	if (rv == 0 && generation != c->parts_generation)
+		rv = GQ_EREBALANCE;
 	pthread_mutex_unlock(&c->mu);
 	if (rv == 0)
 		rv = gq_group_commit_async(c->node, c->group, generation,
