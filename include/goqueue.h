@@ -1279,14 +1279,14 @@ typedef void (*gq_rebalance_cb)(void *arg, struct gq_consumer *consumer,
 
 /** Consumer settings; gq_consumer_options_init() fills the defaults. */
 struct gq_consumer_options {
-	const char *group;     /**< required */
-	const char *client_id; /**< "goqueue" */
-	const char *assignor;  /**< "range" (default) or "roundrobin" */
-	uint32_t session_timeout_ms;      /**< 10000 */
-	uint32_t rebalance_timeout_ms;    /**< 30000 */
-	uint32_t heartbeat_interval_ms;   /**< 1000 */
-	bool auto_commit;                 /**< true */
-	uint32_t auto_commit_interval_ms; /**< 5000 */
+	const char *group;             /**< required */
+	const char *client_id;         /**< "goqueue" */
+	const char *assignor;          /**< "range" (default) or "roundrobin" */
+	uint32_t session_timeout_ms;   /**< 10000 */
+	uint32_t rebalance_timeout_ms; /**< 30000 */
+	uint32_t heartbeat_interval_ms;    /**< 1000 */
+	bool auto_commit;                  /**< true */
+	uint32_t auto_commit_interval_ms;  /**< 5000 */
 	enum gq_offset_reset offset_reset; /**< GQ_RESET_LATEST */
 	gq_rebalance_cb on_assign;         /**< NULL: none */
 	gq_rebalance_cb on_revoke;         /**< NULL: none */
@@ -1360,8 +1360,8 @@ GQ_API int gq_consumer_commit(struct gq_consumer *consumer);
  *         GQ_ECLOSED (cb will not).
  * Thread safety: the consumer's thread.
  */
-GQ_API int gq_consumer_commit_async(struct gq_consumer *consumer,
-				    gq_done_cb cb, void *arg);
+GQ_API int gq_consumer_commit_async(struct gq_consumer *consumer, gq_done_cb cb,
+				    void *arg);
 
 /**
  * Make the next poll of an assigned partition read from @offset (or

@@ -69,8 +69,7 @@ int gq__subscription_decode(const uint8_t *p, size_t len,
 /* Append a version 0 assignment of @parts (sorted or not) to @out, grouped
  * by topic.  0, GQ_EINVAL (a NULL or too long topic, a negative
  * partition) or GQ_ENOMEM (@out as it was). */
-int gq__assignment_encode(const struct gq__tp_list *parts,
-			  struct gq__buf *out);
+int gq__assignment_encode(const struct gq__tp_list *parts, struct gq__buf *out);
 
 /* Decode one (versions 0 to 3) into @out (sorted), which is overwritten:
  * pass an empty list; it is empty on error.  An empty input (a member

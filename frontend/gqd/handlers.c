@@ -3,7 +3,8 @@
  * handlers.c - one function per Kafka API, serving a decoded request with
  * libgoqueue's public API and encoding the response: the shared helpers,
  * the metadata and admin APIs and the dispatch here, the data path
- * (Produce, Fetch, ListOffsets, InitProducerId) in handlers_data.c.
+ * (Produce, Fetch, ListOffsets, InitProducerId) in handlers_data.c, the
+ * consumer-group APIs in handlers_group.c.
  *
  * Produce goes through gq_produce_records_async() (batches stored as sent,
  * only base offset and leader epoch rewritten); its acknowledgements come
@@ -133,8 +134,8 @@ async_main(void *arg)
 	gqd_req_op_done(req);
 }
 
-static void
-async_post(struct gqd_async *a)
+void
+gqd_async_post(struct gqd_async *a)
 {
 	if (gqd_server_post(gqd_req_server(a->req), async_main, a) != 0)
 		gqd_log(GQ_LOG_ERROR, "mailbox full: completion lost", "%s",
@@ -148,7 +149,7 @@ gqd_async_done(void *arg, int status, const char *errmsg)
 
 	a->status = status;
 	snprintf(a->errmsg, sizeof(a->errmsg), "%s", errmsg);
-	async_post(a);
+	gqd_async_post(a);
 }
 
 void
@@ -159,7 +160,7 @@ gqd_async_producer_id(void *arg, int status, int64_t id, int16_t epoch)
 	a->status = status;
 	a->id = id;
 	a->epoch = epoch;
-	async_post(a);
+	gqd_async_post(a);
 }
 
 struct gqd_async *
@@ -180,10 +181,12 @@ gqd_async_new(struct gqd_req *req, void (*fn)(struct gqd_async *), void *data,
 void
 gqd_async_started(struct gqd_async *a, int rv)
 {
-	if (rv == 0)
-		gqd_req_op_start(a->req);
-	else
+	if (rv != 0)
 		free(a);
+	else if (a->parked)
+		gqd_req_op_start_parked(a->req);
+	else
+		gqd_req_op_start(a->req);
 }
 
 /* ---- ApiVersions ------------------------------------------------------ */
@@ -198,52 +201,13 @@ handle_api_versions(struct gqd_req *req)
 		resp.error_code = GQK_ERR_INVALID_REQUEST;
 	gqd_resp_begin(req);
 	gqk_api_versions_resp_encode(&req->resp, req->hdr.api_version, &resp,
-				     false);
+				     true);
 	gqd_req_finish(req);
-}
-
-/* FindCoordinator is advertised from the start (librdkafka gates LZ4 and
- * its group support on it) while groups are not served yet (#5): answer
- * COORDINATOR_NOT_AVAILABLE, which clients retry, instead of dropping the
- * connection.  Layout: KAFKA-PROTOCOL.md 1.5. */
-static bool
-answer_find_coordinator(struct gqd_req *req)
-{
-	struct gqk_reader r;
-	struct gqk_header h;
-	struct gqk_str key;
-	int16_t v = req->hdr.api_version;
-
-	if (req->hdr.api_key != GQK_FIND_COORDINATOR || v < 0 || v > 2)
-		return false;
-	gqk_reader_init(&r, req->frame, req->frame_len);
-	if (gqk_header_decode(&r, &h) != 0)
-		return false;
-	gqk_read_string(&r, &key);
-	if (v >= 1)
-		gqk_read_i8(&r); /* key type */
-	if (r.err != 0 || gqk_reader_remaining(&r) != 0)
-		return false;
-	gqd_resp_begin(req);
-	if (v >= 1)
-		gqk_put_i32(&req->resp, 0); /* throttle */
-	gqk_put_i16(&req->resp, GQK_ERR_COORDINATOR_NOT_AVAILABLE);
-	if (v >= 1)
-		gqk_put_nullable_string(
-			&req->resp, GQK_STR("consumer groups are not served "
-					    "yet"));
-	gqk_put_i32(&req->resp, -1);
-	gqk_put_string(&req->resp, GQK_STR(""));
-	gqk_put_i32(&req->resp, -1);
-	gqd_req_finish(req);
-	return true;
 }
 
 void
 gqd_handle_undecodable(struct gqd_req *req, int err)
 {
-	if (err == GQK_EUNSUPPORTED && answer_find_coordinator(req))
-		return;
 	if (err == GQK_EUNSUPPORTED && req->hdr.api_key == GQK_API_VERSIONS) {
 		/* A version we do not know: answer in the v0 format so the
 		 * client retries with v0 (KAFKA-PROTOCOL.md 1.4). */
@@ -260,6 +224,33 @@ gqd_handle_undecodable(struct gqd_req *req, int err)
 }
 
 /* ---- Metadata --------------------------------------------------------- */
+
+bool
+gqd_broker_endpoint(struct gqd_req *req, const struct gq_broker_info *reg,
+		    struct gqk_metadata_broker *out)
+{
+	const struct gqd_config *cfg = gqd_req_config(req);
+	char host[256];
+	const char *colon;
+
+	if (reg == NULL) {
+		out->node_id = cfg->broker_id;
+		out->host = gqd_arena_str(req, cfg->advertised.host);
+		out->port = cfg->advertised.port;
+		out->rack = cfg->rack[0] ? gqd_arena_str(req, cfg->rack)
+					 : GQK_STR_NULL;
+		return true;
+	}
+	if (!reg->alive || (colon = strrchr(reg->client_address, ':')) == NULL)
+		return false;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - reg->client_address),
+		 reg->client_address);
+	out->node_id = reg->id;
+	out->host = gqd_arena_str(req, host);
+	out->port = (int32_t)strtol(colon + 1, NULL, 10);
+	out->rack = reg->rack[0] ? gqd_arena_str(req, reg->rack) : GQK_STR_NULL;
+	return true;
+}
 
 static void
 auto_create_done(struct gqd_async *a)
@@ -378,30 +369,12 @@ handle_metadata(struct gqd_req *req)
 		goto nomem;
 	/* This node as it listens, then every other live node as it
 	 * registered with the controller. */
-	brokers[0].node_id = cfg->broker_id;
-	brokers[0].host = gqd_arena_str(req, cfg->advertised.host);
-	brokers[0].port = cfg->advertised.port;
-	brokers[0].rack =
-		cfg->rack[0] ? gqd_arena_str(req, cfg->rack) : GQK_STR_NULL;
+	gqd_broker_endpoint(req, NULL, &brokers[0]);
 	n_brokers = 1;
-	for (size_t i = 0; i < n_reg; i++) {
-		struct gqk_metadata_broker *b = &brokers[n_brokers];
-		char host[256];
-		char *colon;
-
-		if (reg[i].id == cfg->broker_id || !reg[i].alive ||
-		    (colon = strrchr(reg[i].client_address, ':')) == NULL)
-			continue;
-		snprintf(host, sizeof(host), "%.*s",
-			 (int)(colon - reg[i].client_address),
-			 reg[i].client_address);
-		b->node_id = reg[i].id;
-		b->host = gqd_arena_str(req, host);
-		b->port = (int32_t)strtol(colon + 1, NULL, 10);
-		b->rack = reg[i].rack[0] ? gqd_arena_str(req, reg[i].rack)
-					 : GQK_STR_NULL;
-		n_brokers++;
-	}
+	for (size_t i = 0; i < n_reg; i++)
+		if (reg[i].id != cfg->broker_id &&
+		    gqd_broker_endpoint(req, &reg[i], &brokers[n_brokers]))
+			n_brokers++;
 	gq_cluster_brokers_free(reg);
 	reg = NULL;
 	if (m->all_topics) {
@@ -852,8 +825,35 @@ gqd_handle(struct gqd_req *req)
 	case GQK_DESCRIBE_CONFIGS:
 		handle_describe_configs(req);
 		break;
+	case GQK_FIND_COORDINATOR:
+		gqd_handle_find_coordinator(req);
+		break;
+	case GQK_JOIN_GROUP:
+		gqd_handle_join_group(req);
+		break;
+	case GQK_SYNC_GROUP:
+		gqd_handle_sync_group(req);
+		break;
+	case GQK_HEARTBEAT:
+		gqd_handle_heartbeat(req);
+		break;
+	case GQK_LEAVE_GROUP:
+		gqd_handle_leave_group(req);
+		break;
+	case GQK_OFFSET_COMMIT:
+		gqd_handle_offset_commit(req);
+		break;
+	case GQK_OFFSET_FETCH:
+		gqd_handle_offset_fetch(req);
+		break;
+	case GQK_DESCRIBE_GROUPS:
+		gqd_handle_describe_groups(req);
+		break;
+	case GQK_LIST_GROUPS:
+		gqd_handle_list_groups(req);
+		break;
 	default:
-		/* Decoded but not served here (group APIs come with #5). */
+		/* Every key the decoder accepts is served above. */
 		gqd_handle_undecodable(req, GQK_EUNSUPPORTED);
 		break;
 	}

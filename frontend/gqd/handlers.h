@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * handlers.h - what the Kafka API handlers share (private to gqd): error
- * mapping, request-arena helpers, blocking library calls run in the
- * threadpool, and the handlers that live in handlers_data.c.
+ * mapping, request-arena helpers, library completions handed back to
+ * gqd's loop, and the handlers that live in handlers_data.c and
+ * handlers_group.c.
  */
 #ifndef GQD_HANDLERS_H
 #define GQD_HANDLERS_H
@@ -27,6 +28,13 @@ void *gqd_arena(struct gqd_req *req, size_t n, size_t size);
 /* A copy of @s in the request's arena ("" when out of memory). */
 struct gqk_str gqd_arena_str(struct gqd_req *req, const char *s);
 
+/* Where Kafka clients reach a broker, as Metadata lists it: this node as
+ * it listens (@reg NULL), or another as it registered with the controller
+ * (@reg, borrowed).  Strings go to the request's arena.  False when @reg is
+ * not alive or registered no client address. */
+bool gqd_broker_endpoint(struct gqd_req *req, const struct gq_broker_info *reg,
+			 struct gqk_metadata_broker *out);
+
 /* Nothing sensible can be answered (out of memory): drop the connection;
  * clients reconnect and retry. */
 void gqd_fail_close(struct gqd_req *req);
@@ -42,6 +50,9 @@ struct gqd_async {
 	char errmsg[GQ_ERRMSG_SIZE];
 	int64_t id;
 	int16_t epoch;
+	/* Set before gqd_async_started() for a call that may stay parked in
+	 * a group rebalance (gqd_req_op_start_parked()). */
+	bool parked;
 };
 
 /* A completion record for @req, or NULL when out of memory. */
@@ -50,8 +61,14 @@ struct gqd_async *gqd_async_new(struct gqd_req *req,
 				int index);
 
 /* The library call given @a returned @rv: on 0 the completion is counted
- * as an operation of the request; otherwise @a is freed. */
+ * as an operation of the request (a parked one if @a->parked); otherwise
+ * @a is freed. */
 void gqd_async_started(struct gqd_async *a, int rv);
+
+/* Hand @a, its outcome recorded, to gqd's loop (from the node's loop
+ * thread, where library callbacks run): @a->fn runs there, then @a is
+ * freed and the operation counted done. */
+void gqd_async_post(struct gqd_async *a);
 
 /* Library callbacks (gq_done_cb, gq_producer_id_cb) taking a gqd_async. */
 void gqd_async_done(void *arg, int status, const char *errmsg);
@@ -62,5 +79,18 @@ void gqd_handle_produce(struct gqd_req *req);
 void gqd_handle_fetch(struct gqd_req *req);
 void gqd_handle_list_offsets(struct gqd_req *req);
 void gqd_handle_init_producer_id(struct gqd_req *req);
+
+/* The consumer-group handlers (handlers_group.c): FindCoordinator,
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+ * DescribeGroups and ListGroups, served by the node's group coordinator. */
+void gqd_handle_find_coordinator(struct gqd_req *req);
+void gqd_handle_join_group(struct gqd_req *req);
+void gqd_handle_sync_group(struct gqd_req *req);
+void gqd_handle_heartbeat(struct gqd_req *req);
+void gqd_handle_leave_group(struct gqd_req *req);
+void gqd_handle_offset_commit(struct gqd_req *req);
+void gqd_handle_offset_fetch(struct gqd_req *req);
+void gqd_handle_describe_groups(struct gqd_req *req);
+void gqd_handle_list_groups(struct gqd_req *req);
 
 #endif /* GQD_HANDLERS_H */

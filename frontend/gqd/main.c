@@ -10,6 +10,10 @@
  *	RUNNING --signal--> STOPPING_SERVER --server stopped--> CLOSING_NODE
  *	        --node closed (closer thread)--> DONE (loop ends, exit 0)
  *
+ * Requests parked in a group rebalance do not hold the server's stop:
+ * they complete (GQ_ECLOSED) while the node closes, through the server's
+ * mailbox, which outlives the stop report until then.
+ *
  * gq_node_close() blocks, so it runs on a short-lived thread while the
  * loop keeps serving signals: a second SIGTERM/SIGINT in any shutdown
  * state logs one line and exits at once with status 1.

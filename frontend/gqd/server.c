@@ -10,6 +10,11 @@
  * after whatever response the protocol asks for.  A request is freed only
  * once its response was written (or dropped with the connection) and no
  * asynchronous operation of it is outstanding.
+ *
+ * Shutdown waits for every in-flight request except those parked in a
+ * group rebalance (gqd_req_op_start_parked()): their connections close at
+ * once, the stop is reported, and the mailbox alone stays open until the
+ * node, closing, completed them.
  */
 #include "server.h"
 
@@ -41,11 +46,13 @@ struct gqd_server {
 	struct mail *mail_tail;
 	struct gqd_conn *conns;
 	unsigned n_conns;
-	unsigned open_handles; /* listener + mailbox */
-	unsigned pending_ops;  /* node callbacks still owed to requests */
+	unsigned pending_ops; /* node callbacks still owed to requests */
+	unsigned parked_ops;  /* of which parked in a group rebalance */
 	bool listener_closing;
+	bool listener_closed;
 	bool mailbox_closing;
 	bool stopping;
+	bool stop_reported; /* stop_cb ran */
 	void (*stop_cb)(void *arg);
 	void *stop_arg;
 };
@@ -101,6 +108,12 @@ struct gqd_server *
 gqd_req_server(const struct gqd_req *req)
 {
 	return req->srv;
+}
+
+const char *
+gqd_req_peer(const struct gqd_req *req)
+{
+	return req->conn != NULL ? req->conn->peer : "";
 }
 
 void
@@ -524,12 +537,21 @@ accept_cb(uv_stream_t *listener, int status)
 /* ---- start and stop ------------------------------------------------- */
 
 static void
-server_handle_closed(uv_handle_t *h)
+on_listener_closed(uv_handle_t *h)
 {
 	struct gqd_server *srv = h->data;
 
-	srv->open_handles--;
+	srv->listener_closed = true;
 	maybe_finish_stop(srv);
+}
+
+static void
+on_mailbox_closed(uv_handle_t *h)
+{
+	struct gqd_server *srv = h->data;
+
+	pthread_mutex_destroy(&srv->mail_lock);
+	free(srv);
 }
 
 static void
@@ -537,8 +559,19 @@ close_listener(struct gqd_server *srv)
 {
 	if (!srv->listener_closing) {
 		srv->listener_closing = true;
-		uv_close((uv_handle_t *)&srv->listener, server_handle_closed);
+		uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
 	}
+}
+
+/* True when every request still being served on @c is parked in a group
+ * rebalance (those behind it that are done cannot be written before it). */
+static bool
+conn_only_parked(const struct gqd_conn *c)
+{
+	for (const struct gqd_req *r = c->head; r != NULL; r = r->next)
+		if (!r->done && !r->parked)
+			return false;
+	return true;
 }
 
 static void
@@ -549,27 +582,30 @@ maybe_finish_stop(struct gqd_server *srv)
 	if (!srv->stopping)
 		return;
 	/* Finish in-flight requests first: close a connection once its
-	 * queue has drained. */
+	 * queue has drained, or holds only requests parked in a rebalance,
+	 * which may last minutes. */
 	for (struct gqd_conn *c = srv->conns; c != NULL; c = c->next) {
-		if (!c->closing && c->head == NULL)
+		if (!c->closing && conn_only_parked(c))
 			conn_close(c, "shutdown");
 		busy = true; /* until its handles are closed */
 	}
-	/* Node callbacks still owed to requests post to the mailbox: keep it
-	 * open until the last one arrived. */
-	if (busy || srv->pending_ops > 0)
+	if (busy || srv->pending_ops > srv->parked_ops)
 		return;
 	close_listener(srv);
-	if (!srv->mailbox_closing) {
-		srv->mailbox_closing = true;
-		uv_close((uv_handle_t *)&srv->mailbox, server_handle_closed);
-	}
-	if (srv->open_handles > 0)
+	if (!srv->listener_closed)
 		return;
-	pthread_mutex_destroy(&srv->mail_lock);
-	if (srv->stop_cb != NULL)
-		srv->stop_cb(srv->stop_arg);
-	free(srv);
+	if (!srv->stop_reported) {
+		srv->stop_reported = true;
+		if (srv->stop_cb != NULL)
+			srv->stop_cb(srv->stop_arg);
+	}
+	/* Node callbacks still owed to requests post to the mailbox: keep it
+	 * open until the last one arrived (parked ones come when the node
+	 * closes, after stop_cb). */
+	if (srv->pending_ops > 0 || srv->mailbox_closing)
+		return;
+	srv->mailbox_closing = true;
+	uv_close((uv_handle_t *)&srv->mailbox, on_mailbox_closed);
 }
 
 int
@@ -601,7 +637,6 @@ gqd_server_start(uv_loop_t *loop, struct gq_node *node,
 	srv->listener.data = srv;
 	uv_async_init(loop, &srv->mailbox, mailbox_cb);
 	srv->mailbox.data = srv;
-	srv->open_handles = 2;
 	if ((rv = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0)) ||
 	    (rv = uv_listen((uv_stream_t *)&srv->listener, 1024, accept_cb))) {
 		gqd_log(GQ_LOG_ERROR, "cannot listen", "addr=%s error=\"%s\"",
@@ -638,10 +673,22 @@ gqd_req_op_start(struct gqd_req *req)
 }
 
 void
+gqd_req_op_start_parked(struct gqd_req *req)
+{
+	gqd_req_op_start(req);
+	req->parked = true;
+	req->srv->parked_ops++;
+}
+
+void
 gqd_req_op_done(struct gqd_req *req)
 {
 	struct gqd_server *srv = req->srv;
 
+	if (req->parked) {
+		req->parked = false;
+		srv->parked_ops--;
+	}
 	req->pending--;
 	srv->pending_ops--;
 	if (req->conn == NULL && req->pending == 0)

@@ -38,6 +38,7 @@ struct gqd_req {
 	bool done;              /* resp is complete */
 	bool silent;            /* acks=0 produce: no response */
 	bool close_after;       /* close the connection after this one */
+	bool parked;            /* its operation waits on a group rebalance */
 	void *state;            /* the handler's own, freed by its cleanup */
 	void (*cleanup)(struct gqd_req *req);
 };
@@ -48,7 +49,10 @@ int gqd_server_start(uv_loop_t *loop, struct gq_node *node,
 		     const struct gqd_config *cfg, struct gqd_server **out);
 
 /* Stop accepting, finish in-flight requests, close connections; @cb runs
- * on the loop when everything is closed, and the server is freed. */
+ * on the loop when everything is closed but the mailbox, which stays open
+ * (the server with it) until every parked operation (see
+ * gqd_req_op_start_parked()) completed; then the server is freed.  So the
+ * node is closed after @cb, and the loop runs until it ends. */
 void gqd_server_stop(struct gqd_server *srv, void (*cb)(void *arg), void *arg);
 
 /* Handlers: the node and configuration the request is served with. */
@@ -73,6 +77,19 @@ int gqd_server_post(struct gqd_server *srv, void (*fn)(void *arg), void *arg);
  * kept until every operation completed, even if its connection closes. */
 void gqd_req_op_start(struct gqd_req *req);
 void gqd_req_op_done(struct gqd_req *req);
+
+/* Count the one asynchronous operation of @req that may wait without
+ * bound (a JoinGroup or SyncGroup parked for a rebalance, which can last
+ * the members' rebalance timeout, minutes).  Shutdown does not wait for
+ * it: gqd_server_stop() closes the connection holding it, reports the
+ * server stopped, and keeps only its mailbox open until the operation
+ * completed (GQ_ECLOSED, once the node closes).  Completes through
+ * gqd_req_op_done() like any other. */
+void gqd_req_op_start_parked(struct gqd_req *req);
+
+/* The peer of the connection @req arrived on, "ip:port", or "" once that
+ * connection closed. */
+const char *gqd_req_peer(const struct gqd_req *req);
 
 /* The server a request belongs to. */
 struct gqd_server *gqd_req_server(const struct gqd_req *req);

@@ -416,5 +416,61 @@ class Cluster(unittest.TestCase):
         self.assertIn("t%d" % last, topics)
 
 
+    def coordinator(self):
+        """The broker coordinating every group: the leader of the offsets
+        topic's partition."""
+        deadline = time.time() + 30
+        while True:
+            md = self.metadata("__consumer_offsets")
+            t = md.topics.get("__consumer_offsets")
+            if t is not None and t.error is None and 0 in t.partitions:
+                leader = t.partitions[0].leader
+                if leader > 0 and self.nodes[leader - 1].proc is not None:
+                    return leader
+            self.assertLess(time.time(), deadline, "no coordinator")
+            time.sleep(0.2)
+
+    def test_group_coordinator_failover(self):
+        """A consumer group keeps its members and committed offsets when
+        its coordinator is SIGKILLed: the member carries on with the next
+        coordinator, nothing is read twice, and a new member resumes from
+        the committed offsets."""
+        self.create("gfo", 4)
+        self.produce("gfo", range(400))
+        conf = {"bootstrap.servers": self.bootstrap, "group.id": "gfo",
+                "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                "session.timeout.ms": 10000}
+        c = Consumer(conf)
+        c.subscribe(["gfo"])
+        seen = []
+
+        def consume(n, timeout):
+            """Poll until @n values in all, committing every 50."""
+            deadline = time.time() + timeout
+            while len(seen) < n and time.time() < deadline:
+                m = c.poll(0.5)
+                if m is not None and not m.error():
+                    seen.append(int(m.value()))
+                    if len(seen) % 50 == 0:
+                        c.commit(asynchronous=False)
+
+        consume(200, 60)
+        self.assertEqual(len(seen), 200)
+        coord = self.coordinator()
+        self.kill(coord)
+        consume(400, 90)
+        c.close()
+        self.assertEqual(sorted(seen), list(range(400)))
+        # The group's offsets survived: a new member reads only what is
+        # new.
+        self.produce("gfo", range(400, 410))
+        c = Consumer(conf)
+        c.subscribe(["gfo"])
+        seen = []
+        consume(11, 20)
+        c.close()
+        self.assertEqual(sorted(seen), list(range(400, 410)))
+
+
 if __name__ == "__main__":
     unittest.main()
