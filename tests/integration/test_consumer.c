@@ -31,15 +31,10 @@ TestSuite(consumer, .init = setup, .fini = gqt_node_teardown, .timeout = 120);
 static void
 open_node(void)
 {
-	struct gq_config *cfg;
+	static const char *const kv[] = { "group_initial_rebalance_delay", "0",
+					  NULL };
 
-	cr_assert_eq(gq_config_create(&cfg), 0);
-	cr_assert_eq(
-		gq_config_set(cfg, "group_initial_rebalance_delay", "0", NULL),
-		0);
-	cr_assert_eq(gq_node_open(dir, cfg, &node), 0, "%s",
-		     gq_node_errmsg(NULL));
-	gq_config_destroy(cfg);
+	gqt_open_with(&node, kv);
 }
 
 static uint64_t

@@ -29,18 +29,11 @@ TestSuite(groups, .init = setup, .fini = gqt_node_teardown, .timeout = 60);
 static void
 open_node(void)
 {
-	struct gq_config *cfg;
+	static const char *const kv[] = { "group_min_session_timeout", "100ms",
+					  "group_initial_rebalance_delay", "0",
+					  NULL };
 
-	cr_assert_eq(gq_config_create(&cfg), 0);
-	cr_assert_eq(
-		gq_config_set(cfg, "group_min_session_timeout", "100ms", NULL),
-		0);
-	cr_assert_eq(
-		gq_config_set(cfg, "group_initial_rebalance_delay", "0", NULL),
-		0);
-	cr_assert_eq(gq_node_open(dir, cfg, &node), 0, "%s",
-		     gq_node_errmsg(NULL));
-	gq_config_destroy(cfg);
+	gqt_open_with(&node, kv);
 }
 
 /* One member joins, gets its assignment, heartbeats; describe and list

@@ -46,6 +46,23 @@ gqt_open(struct gq_node **node)
 }
 
 void
+gqt_open_with(struct gq_node **node, const char *const *kv)
+{
+	struct gq_config *cfg;
+	char err[GQ_ERRMSG_SIZE] = "";
+	int rv;
+
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	for (; kv[0] != NULL; kv += 2)
+		cr_assert_eq(gq_config_set(cfg, kv[0], kv[1], err), 0, "%s: %s",
+			     kv[0], err);
+	rv = gq_node_open(dir, cfg, node);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "open: %s: %s", gq_strerror(rv),
+		     gq_node_errmsg(NULL));
+}
+
+void
 gqt_reopen(struct gq_node **node)
 {
 	gq_node_close(*node);

@@ -17,6 +17,8 @@ const char *gqt_node_setup(struct gq_node **node);
 void gqt_node_teardown(void);
 /* Open *@node on the scratch dir with the default config, or fail the test. */
 void gqt_open(struct gq_node **node);
+/* Open *@node on the scratch dir with config @kv: key, value, ..., NULL. */
+void gqt_open_with(struct gq_node **node, const char *const *kv);
 /* Close *@node and open it again with gqt_open(). */
 void gqt_reopen(struct gq_node **node);
 

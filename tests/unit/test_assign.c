@@ -18,6 +18,8 @@
 
 #include "goqueue.h"
 
+#include "../lib/failheap.h"
+
 #include "assign.h"
 #include "buf.h"
 
@@ -899,78 +901,6 @@ Test(assign, unknown_assignor)
 /* Allocation failure at every point                                       */
 /* ---------------------------------------------------------------------- */
 
-struct theap {
-	long live;    /* allocations not freed */
-	long calls;   /* allocation calls so far */
-	long fail_at; /* fail this call; -1: never */
-	long failed;
-};
-
-static struct theap th;
-
-static bool
-t_fail(void)
-{
-	bool fail = th.calls++ == th.fail_at;
-
-	if (fail)
-		th.failed++;
-	return fail;
-}
-
-static void *
-t_malloc(void *data, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = malloc(size)) == NULL)
-		return NULL;
-	th.live++;
-	return p;
-}
-
-static void *
-t_calloc(void *data, size_t nmemb, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = calloc(nmemb, size)) == NULL)
-		return NULL;
-	th.live++;
-	return p;
-}
-
-static void *
-t_realloc(void *data, void *ptr, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = realloc(ptr, size)) == NULL)
-		return NULL;
-	if (ptr == NULL)
-		th.live++;
-	return p;
-}
-
-static void
-t_free(void *data, void *ptr)
-{
-	(void)data;
-	if (ptr != NULL)
-		th.live--;
-	free(ptr);
-}
-
-static const struct gq_heap test_heap = {
-	.malloc = t_malloc,
-	.calloc = t_calloc,
-	.realloc = t_realloc,
-	.free = t_free,
-};
-
 /* One call under test: does its work with the test heap installed,
  * checks its own results, frees everything, and returns the call's
  * result.  The first @setup allocations are its own and never fail. */
@@ -986,19 +916,19 @@ every_failure(op_fn op, long setup)
 	int rv;
 
 	for (n = 0;; n++) {
-		memset(&th, 0, sizeof(th));
-		th.fail_at = setup + n;
-		cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+		memset(&gqt_fh, 0, sizeof(gqt_fh));
+		gqt_fh.fail_at = setup + n;
+		cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 		rv = op();
 		cr_assert(eq(int, gq_heap_set(NULL), 0));
-		cr_assert(eq(long, th.live, 0), "alloc %ld leaked", n);
+		cr_assert(eq(long, gqt_fh.live, 0), "alloc %ld leaked", n);
 		if (rv == 0)
 			break;
 		cr_assert(eq(int, rv, GQ_ENOMEM), "alloc %ld", n);
-		cr_assert(eq(long, th.failed, 1));
+		cr_assert(eq(long, gqt_fh.failed, 1));
 		cr_assert(lt(long, n, 10000));
 	}
-	cr_assert(eq(long, th.failed, 0));
+	cr_assert(eq(long, gqt_fh.failed, 0));
 	return n;
 }
 
@@ -1149,13 +1079,13 @@ Test(assign, corrupt_count_allocates_nothing)
 	static const uint8_t p[] = { 0x00, 0x00, 0x7f, 0xff, 0xff,
 				     0xff, 0x00, 0x01, 'a' };
 
-	memset(&th, 0, sizeof(th));
-	th.fail_at = -1;
-	cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+	memset(&gqt_fh, 0, sizeof(gqt_fh));
+	gqt_fh.fail_at = -1;
+	cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 	check_sub_corrupt(p, sizeof(p));
 	check_asg_corrupt(p, sizeof(p));
 	cr_assert(eq(int, gq_heap_set(NULL), 0));
-	cr_assert(eq(long, th.calls, 0));
+	cr_assert(eq(long, gqt_fh.calls, 0));
 }
 
 /* gq__tp_list_sort orders by topic then partition and drops repeats,
@@ -1165,9 +1095,9 @@ Test(assign, tp_list_sort)
 	struct gq__tp_list l = { NULL, 0, 0 };
 	char got[RES];
 
-	memset(&th, 0, sizeof(th));
-	th.fail_at = -1;
-	cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+	memset(&gqt_fh, 0, sizeof(gqt_fh));
+	gqt_fh.fail_at = -1;
+	cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 	gq__tp_list_sort(&l);
 	cr_assert(eq(int, gq__tp_list_add(&l, "b", 10), 0));
 	cr_assert(eq(int, gq__tp_list_add(&l, "b", 2), 0));
@@ -1180,7 +1110,7 @@ Test(assign, tp_list_sort)
 	gq__tp_list_free(&l);
 	gq__tp_list_free(&l); /* an empty list frees again */
 	cr_assert(eq(int, gq_heap_set(NULL), 0));
-	cr_assert(eq(long, th.live, 0));
+	cr_assert(eq(long, gqt_fh.live, 0));
 }
 
 /* Assignors: GQ_ENOMEM with the outputs freeable, no leak. */

@@ -18,6 +18,8 @@
 
 #include "goqueue.h"
 
+#include "../lib/failheap.h"
+
 #include "buf.h"
 #include "gcoord.h"
 
@@ -1272,20 +1274,7 @@ Test(gcoord, create_conf)
 	gq__gcoord_destroy(gc);
 }
 
-/* ---------------------------------------------------------------------- */
-/* A counting, failure-injecting heap                                      */
-/* ---------------------------------------------------------------------- */
-
-struct theap {
-	long live;    /* allocations not freed */
-	long calls;   /* allocation calls so far */
-	long fail_at; /* fail this call; -1: never */
-	uint64_t rng; /* when non-zero: fail 1 in 16 at random */
-	long failed;
-};
-
-static struct theap th;
-
+/* splitmix64: the randomized model check's generator. */
 static uint64_t
 rnd(uint64_t *s)
 {
@@ -1295,71 +1284,6 @@ rnd(uint64_t *s)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
-
-static bool
-t_fail(void)
-{
-	bool fail = th.calls++ == th.fail_at;
-
-	if (th.rng != 0 && rnd(&th.rng) % 16 == 0)
-		fail = true;
-	if (fail)
-		th.failed++;
-	return fail;
-}
-
-static void *
-t_malloc(void *data, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = malloc(size)) == NULL)
-		return NULL;
-	th.live++;
-	return p;
-}
-
-static void *
-t_calloc(void *data, size_t nmemb, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = calloc(nmemb, size)) == NULL)
-		return NULL;
-	th.live++;
-	return p;
-}
-
-static void *
-t_realloc(void *data, void *ptr, size_t size)
-{
-	void *p;
-
-	(void)data;
-	if (t_fail() || (p = realloc(ptr, size)) == NULL)
-		return NULL;
-	if (ptr == NULL)
-		th.live++;
-	return p;
-}
-
-static void
-t_free(void *data, void *ptr)
-{
-	(void)data;
-	if (ptr != NULL)
-		th.live--;
-	free(ptr);
-}
-
-static const struct gq_heap test_heap = {
-	.malloc = t_malloc,
-	.calloc = t_calloc,
-	.realloc = t_realloc,
-	.free = t_free,
-};
 
 /* ---------------------------------------------------------------------- */
 /* Scripted scenario under allocation failure                              */
@@ -1500,10 +1424,10 @@ Test(gcoord, alloc_failures)
 	int rv;
 
 	for (n = 0;; n++) {
-		memset(&th, 0, sizeof(th));
-		th.fail_at = n;
+		memset(&gqt_fh, 0, sizeof(gqt_fh));
+		gqt_fh.fail_at = n;
 		memset(&sc, 0, sizeof(sc));
-		cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+		cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 		gc = NULL;
 		rv = gq__gcoord_create(NULL, &gc);
 		if (rv == 0)
@@ -1511,9 +1435,9 @@ Test(gcoord, alloc_failures)
 		else
 			cr_assert(eq(int, rv, GQ_ENOMEM));
 		gq__gcoord_destroy(gc);
-		total = th.calls;
+		total = gqt_fh.calls;
 		cr_assert(eq(int, gq_heap_set(NULL), 0));
-		cr_assert(eq(long, th.live, 0), "alloc %ld leaked", n);
+		cr_assert(eq(long, gqt_fh.live, 0), "alloc %ld leaked", n);
 		check_script(&sc);
 		if (n >= total)
 			break; /* nothing failed: every point was tried */
@@ -1537,9 +1461,9 @@ Test(gcoord, restore_alloc_failures)
 	for (n = 0;; n++) {
 		/* The coordinator's own allocation (mk) never fails; every
 		 * later one is tried, and the count checked after destroy. */
-		memset(&th, 0, sizeof(th));
-		th.fail_at = n + 1;
-		cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+		memset(&gqt_fh, 0, sizeof(gqt_fh));
+		gqt_fh.fail_at = n + 1;
+		cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 		gc2 = mk(DELAY);
 		rv = gq__gcoord_restore(gc2, "g", b.base, b.len, now);
 		if (rv != 0) {
@@ -1550,7 +1474,7 @@ Test(gcoord, restore_alloc_failures)
 		}
 		gq__gcoord_destroy(gc2);
 		cr_assert(eq(int, gq_heap_set(NULL), 0));
-		cr_assert(eq(long, th.live, 0), "alloc %ld leaked", n);
+		cr_assert(eq(long, gqt_fh.live, 0), "alloc %ld leaked", n);
 		if (rv == 0)
 			break;
 		cr_assert(lt(long, n, 1000));
@@ -2006,12 +1930,12 @@ run_random(uint64_t seed, bool faults)
 	sm->rq = calloc(MAXREQ, sizeof(*sm->rq));
 	sm->ids = calloc(MAXIDS, sizeof(*sm->ids));
 	cr_assert(sm != NULL && sm->rq != NULL && sm->ids != NULL);
-	memset(&th, 0, sizeof(th));
-	th.fail_at = -1;
-	cr_assert(eq(int, gq_heap_set(&test_heap), 0));
+	memset(&gqt_fh, 0, sizeof(gqt_fh));
+	gqt_fh.fail_at = -1;
+	cr_assert(eq(int, gq_heap_set(&gqt_failing_heap), 0));
 	sm->gc = mk(DELAY);
 	if (faults)
-		th.rng = seed * 31 + 7;
+		gqt_fh.rng = seed * 31 + 7;
 	sm->rng = seed;
 	sm->now = T0;
 	for (i = 0; i < NC; i++)
@@ -2027,10 +1951,10 @@ run_random(uint64_t seed, bool faults)
 		sim_client(sm, (int)(rnd(&sm->rng) % NC));
 		sim_check(sm);
 	}
-	th.rng = 0;
+	gqt_fh.rng = 0;
 	gq__gcoord_destroy(sm->gc);
 	cr_assert(eq(int, gq_heap_set(NULL), 0));
-	cr_assert(eq(long, th.live, 0));
+	cr_assert(eq(long, gqt_fh.live, 0));
 	/* Exactly one callback per request, even across destroy. */
 	for (i = 0; i < sm->nrq; i++)
 		cr_assert(eq(int, sm->rq[i].calls, 1), "request %d", i);
@@ -2039,7 +1963,7 @@ run_random(uint64_t seed, bool faults)
 	cr_assert(gt(long, sm->stable_seen, 100));
 	cr_assert(gt(long, sm->syncs_ok, 20));
 	if (faults)
-		cr_assert(gt(long, th.failed, 10));
+		cr_assert(gt(long, gqt_fh.failed, 10));
 	free(sm->ids);
 	free(sm->rq);
 	free(sm);
