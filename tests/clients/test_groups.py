@@ -233,6 +233,16 @@ class ConfluentGroups(GroupTestCase):
         """Eager range: a second member joining splits the partitions."""
         self.share("range", 2, 0.005)
 
+    def test_eager_roundrobin_three_members(self):
+        """Eager roundrobin: three members joining 5 s apart."""
+        members = self.share("roundrobin", 3, 0.005)
+        self.assertEqual(sum(len(m.owned) for m in members), 4)
+
+    def test_cooperative_sticky_two_members(self):
+        """Cooperative-sticky: a second member takes half the partitions
+        after the first gave them up."""
+        self.share("cooperative-sticky", 2, 0.01)
+
     def test_cooperative_sticky_three_members(self):
         """Cooperative-sticky: members join 5 s apart; partitions move
         only once their previous owner gave them up."""
