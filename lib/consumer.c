@@ -709,13 +709,18 @@ revoke_assignment(struct gq_consumer *c)
 		if (c->opts.auto_commit)
 			commit_positions(c);
 	}
-	/* Waits outstanding point at no partition: they just end. */
+	/* Waits outstanding point at no partition: they just end.  An
+	 * assignment not taken yet is superseded by the coming rebalance. */
 	pthread_mutex_lock(&c->mu);
 	old = c->parts;
 	n = c->n_parts;
 	c->parts = NULL;
 	c->n_parts = 0;
 	c->cursor = 0;
+	if (c->revoke_needed) {
+		gq__tp_list_free(&c->pending_parts);
+		c->pending = false;
+	}
 	c->revoke_needed = false;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
