@@ -215,6 +215,20 @@ pack_request(struct gq__req *req, void (*fill)(struct pack *, void *),
 	return 0;
 }
 
+const struct gq_group_joined *
+gq__group_joined(const struct gq__req *req, struct gq_group_joined *none)
+{
+	if (req->u.group.joined != NULL)
+		return req->u.group.joined;
+	memset(none, 0, sizeof(*none));
+	none->generation = -1;
+	none->leader = "";
+	none->member_id = req->u.group.join.member_id != NULL
+				  ? req->u.group.join.member_id
+				  : "";
+	return none;
+}
+
 /* The request's completion: the caller's callback, then the request goes. */
 static void
 group_done(struct gq__req *req)
@@ -225,18 +239,9 @@ group_done(struct gq__req *req)
 
 	switch (req->u.group.op) {
 	case GQ__GROUP_JOIN: {
-		struct gq_group_joined none = {
-			.generation = -1,
-			.leader = "",
-			.member_id = req->u.group.join.member_id != NULL
-					     ? req->u.group.join.member_id
-					     : "",
-		};
+		struct gq_group_joined none;
 
-		req->async_cb.join(arg, status,
-				   req->u.group.joined != NULL
-					   ? req->u.group.joined
-					   : &none);
+		req->async_cb.join(arg, status, gq__group_joined(req, &none));
 		break;
 	}
 	case GQ__GROUP_SYNC:

@@ -39,6 +39,12 @@ void gq__group_check_offsets(struct gq_group_offset *offsets, size_t n);
 int gq__group_read_offsets(struct gq_node *node, const char *group,
 			   struct gq_group_offset *offsets, size_t n);
 
+/* A completed JOIN's result: what the coordinator answered, or, when the
+ * request failed before it got there, @none filled as the error answer
+ * (generation -1, the request's member id). */
+const struct gq_group_joined *gq__group_joined(const struct gq__req *req,
+					       struct gq_group_joined *none);
+
 /* Free a request made above (not the offsets of a COMMIT). */
 void gq__group_req_free(struct gq__req *req);
 

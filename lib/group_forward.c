@@ -297,22 +297,12 @@ served_done(struct gq__req *req)
 	int rv = 0;
 
 	switch (req->u.group.op) {
-	case GQ__GROUP_JOIN:
-		if (req->u.group.joined != NULL) {
-			rv = encode_joined(req->u.group.joined, &reply);
-		} else {
-			struct gq_group_joined none = {
-				.generation = -1,
-				.leader = "",
-				.member_id =
-					req->u.group.join.member_id != NULL
-						? req->u.group.join.member_id
-						: "",
-			};
+	case GQ__GROUP_JOIN: {
+		struct gq_group_joined none;
 
-			rv = encode_joined(&none, &reply);
-		}
+		rv = encode_joined(gq__group_joined(req, &none), &reply);
 		break;
+	}
 	case GQ__GROUP_SYNC:
 		if (status == 0)
 			rv = put_bytes(&reply, req->u.group.assignment,
