@@ -16,7 +16,8 @@ import time
 import unittest
 from collections import Counter
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import (Consumer, KafkaError, KafkaException, Producer,
+                             TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness
@@ -640,18 +641,31 @@ class ThreeNodes(unittest.TestCase):
             self.assertEqual((r.error_code, r.topics), (16, []))
         create_topic(other.addr, "remote", 2)
         produce(other.addr, "remote", 100, 2)
+        # No auto-commit: librdkafka answers a commit with nothing new
+        # since its last (timer) commit as _NO_OFFSET, so commit the
+        # positions explicitly and read them back from the coordinator.
         c = Consumer({"bootstrap.servers": other.addr, "group.id": remote,
-                      "auto.offset.reset": "earliest"})
+                      "auto.offset.reset": "earliest",
+                      "enable.auto.commit": False})
         c.subscribe(["remote"])
         got = set()
+        ends = {}
         deadline = time.time() + 60
         while len(got) < 100 and time.time() < deadline:
             m = c.poll(0.5)
             if m is not None and not m.error():
                 got.add(int(m.value()))
-        c.commit(asynchronous=False)
+                ends[m.partition()] = m.offset() + 1
+        self.assertEqual(got, set(range(100)), "%d read, assignment %s\n%s"
+                         % (len(got), c.assignment(), "\n".join(
+                             "---- node %d ----\n%s" % (i + 1, n.log())
+                             for i, n in enumerate(self.nodes))))
+        tps = [TopicPartition("remote", p, o) for p, o in ends.items()]
+        c.commit(offsets=tps, asynchronous=False)
+        committed = c.committed(
+            [TopicPartition("remote", p) for p in ends], 10)
         c.close()
-        self.assertEqual(got, set(range(100)))
+        self.assertEqual({t.partition: t.offset for t in committed}, ends)
 
 
 if __name__ == "__main__":
