@@ -645,6 +645,74 @@ GQ_API int gq_partition_move_leader(struct gq_node *node, const char *topic,
 				    int32_t partition, int32_t broker);
 
 /* ---------------------------------------------------------------------- */
+/* Statistics                                                              */
+/* ---------------------------------------------------------------------- */
+
+/** This node's part in one Raft group. */
+enum gq_raft_role {
+	GQ_RAFT_UNAVAILABLE = 0, /**< Opening, closing or not started. */
+	GQ_RAFT_FOLLOWER = 1,
+	GQ_RAFT_CANDIDATE = 2,
+	GQ_RAFT_LEADER = 3,
+};
+
+/** One Raft group hosted on this node: a partition replica, or the
+ *  controller (topic "", partition -1). */
+struct gq_replica_stats {
+	char topic[GQ_NAME_MAX + 1];
+	int32_t partition;
+	int32_t role;   /**< enum gq_raft_role. */
+	int32_t leader; /**< Node id of the leader as seen here, or -1. */
+	/** Leader that passed its first barrier: it answers produce (and,
+	 *  for the controller, topic changes).  False on followers. */
+	bool serving;
+	/** Copying data it misses from another replica (catch-up); it does
+	 *  not serve reads until done. */
+	bool catching_up;
+	uint32_t voters; /**< Voting members of the group's configuration. */
+	uint64_t term;
+	uint64_t last_index;    /**< Last entry in its Raft log. */
+	uint64_t commit_index;  /**< Last entry known committed. */
+	uint64_t applied_index; /**< Last entry applied here. */
+	/** Partitions only (-1 / 0 for the controller): as in
+	 *  struct gq_partition_info. */
+	gq_offset log_start;
+	gq_offset high_watermark;
+	uint64_t size_bytes;
+	uint32_t segments;
+	uint64_t reserved[4];
+};
+
+/** A snapshot of a node's state, for monitoring. */
+struct gq_node_stats {
+	int32_t node_id;
+	int32_t controller;  /**< As gq_cluster_controller(). */
+	uint64_t uptime_ms;  /**< Since gq_node_open(). */
+	uint32_t topics;     /**< Topics in the cluster's metadata. */
+	uint32_t leaders;    /**< Groups in @replicas this node leads. */
+	uint64_t disk_bytes; /**< Bytes of files in the data directory. */
+	uint64_t disk_free;  /**< Bytes free for it on its file system. */
+	size_t replica_count;
+	/** The controller first, then partition replicas by topic and
+	 *  partition. */
+	struct gq_replica_stats *replicas;
+	uint64_t reserved[8];
+};
+
+/**
+ * Take a snapshot of the node's Raft groups and storage, for monitoring:
+ * one pass over the groups on the loop thread, then a walk of the data
+ * directory on the caller's.
+ * @param out  Owned by the caller: free with gq_node_stats_free().
+ * @return 0, GQ_EINVAL, GQ_ENOMEM, GQ_ECLOSED.
+ * Thread safety: any thread but the node's loop (blocks).
+ */
+GQ_API int gq_node_stats(struct gq_node *node, struct gq_node_stats **out);
+
+/** Free what gq_node_stats() returned.  NULL is a no-op. */
+GQ_API void gq_node_stats_free(struct gq_node_stats *stats);
+
+/* ---------------------------------------------------------------------- */
 /* Produce                                                                 */
 /* ---------------------------------------------------------------------- */
 

@@ -32,6 +32,7 @@
 #include "partition.h"
 #include "plog.h"
 #include "rpc.h"
+#include "stats.h"
 #include "transport.h"
 
 #define SNAPSHOT_BUDGET (32u << 20)
@@ -444,6 +445,9 @@ dispatch(struct gq_node *node, struct gq__req *req)
 			gq__coord_dispatch(node->coord, req);
 		else
 			gq__req_complete(req, GQ_ENOTREADY);
+		break;
+	case GQ__REQ_STATS:
+		gq__stats_collect(node, req);
 		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;
@@ -929,6 +933,7 @@ node_create(const char *dir, const struct gq_config *config,
 	}
 	if ((node = gq__calloc(1, sizeof(*node))) == NULL)
 		return GQ_ENOMEM;
+	node->opened_ms = gq__monotonic_ms();
 	snprintf(node->dir, sizeof(node->dir), "%s", dir);
 	node->lock_fd = -1;
 	pthread_mutex_init(&node->queue_lock, NULL);

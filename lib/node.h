@@ -121,6 +121,7 @@ enum gq__req_type {
 	GQ__REQ_SYNC,
 	GQ__REQ_GROUP,       /* coordinator.h */
 	GQ__REQ_GROUP_STATE, /* a group's saved state, to its partition */
+	GQ__REQ_STATS,       /* stats.h */
 };
 
 /* What a GQ__REQ_GROUP request asks the coordinator. */
@@ -202,7 +203,8 @@ struct gq__req {
 			uint8_t n;      /* 0: keep the replicas */
 			int32_t replicas[GQ__REPLICAS_MAX];
 		} reassign;
-		int32_t broker; /* GQ__REQ_BROKER_REMOVE */
+		int32_t broker;              /* GQ__REQ_BROKER_REMOVE */
+		struct gq_node_stats *stats; /* GQ__REQ_STATS: filled in */
 		struct {
 			uint64_t index; /* to reach here; 0 until known */
 			uint64_t asked; /* READ_INDEX in flight, or 0 */
@@ -237,6 +239,7 @@ struct gq_node {
 	struct gq__node_conf conf;
 	enum gq__node_state state;
 	int open_status;
+	uint64_t opened_ms; /* gq__monotonic_ms() at open */
 	char open_errmsg[GQ_ERRMSG_SIZE];
 
 	uv_loop_t own_loop;

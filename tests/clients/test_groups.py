@@ -662,8 +662,21 @@ class ThreeNodes(unittest.TestCase):
                              for i, n in enumerate(self.nodes))))
         tps = [TopicPartition("remote", p, o) for p, o in ends.items()]
         c.commit(offsets=tps, asynchronous=False)
-        committed = c.committed(
-            [TopicPartition("remote", p) for p in ends], 10)
+        # Leader rebalancing may move the coordinator meanwhile, and
+        # librdkafka hands NOT_COORDINATOR to the caller of committed().
+        deadline = time.time() + 30
+        while True:
+            try:
+                committed = c.committed(
+                    [TopicPartition("remote", p) for p in ends], 10)
+                break
+            except KafkaException as e:
+                if (e.args[0].code() not in (
+                        KafkaError.NOT_COORDINATOR,
+                        KafkaError.COORDINATOR_LOAD_IN_PROGRESS) or
+                        time.time() > deadline):
+                    raise
+                time.sleep(0.2)
         c.close()
         self.assertEqual({t.partition: t.offset for t in committed}, ends)
 

@@ -401,6 +401,77 @@ expect_preferred_leaders(const char *topic, int32_t parts)
 	}
 }
 
+/* Whether gq_node_stats() on every node agrees with @info: one controller
+ * leader, which all name; each partition of @topic led by its preferred
+ * replica and by no other node, which the others name; 3 voters
+ * everywhere.  If not, @why says what differs. */
+static bool
+stats_agree(const char *topic, int32_t parts, const struct gq_topic_info *info,
+	    char *why, size_t size)
+{
+	int ctl_leaders = 0, part_leaders[16] = { 0 };
+
+	for (int id = 1; id <= N; id++) {
+		struct gq_node_stats *st;
+
+		cr_assert_eq(gq_node_stats(nodes[id], &st), 0);
+		cr_assert_eq(st->node_id, id);
+		cr_assert_eq(st->replicas[0].partition, -1);
+		cr_assert_eq(st->replicas[0].voters, 3);
+		if (st->controller != gq_cluster_controller(nodes[1]))
+			snprintf(why, size, "node %d: controller %d", id,
+				 st->controller);
+		if (st->replicas[0].role == GQ_RAFT_LEADER &&
+		    st->replicas[0].serving && st->controller == id)
+			ctl_leaders++;
+		for (size_t i = 1; i < st->replica_count; i++) {
+			const struct gq_replica_stats *r = &st->replicas[i];
+			struct gq_partition_info pi;
+
+			if (strcmp(r->topic, topic) != 0)
+				continue;
+			cr_assert_eq(r->voters, 3);
+			cr_assert_eq(gq_topic_info_partition(info, r->partition,
+							     &pi),
+				     0);
+			if (r->role == GQ_RAFT_LEADER)
+				part_leaders[r->partition] +=
+					pi.replicas[0] == id ? 1 : 100;
+			else if (r->serving || r->leader != pi.replicas[0])
+				snprintf(why, size,
+					 "node %d: partition %d follows %d", id,
+					 r->partition, r->leader);
+		}
+		gq_node_stats_free(st);
+	}
+	if (ctl_leaders != 1)
+		snprintf(why, size, "%d controller leaders", ctl_leaders);
+	for (int32_t p = 0; p < parts; p++)
+		if (part_leaders[p] != 1)
+			snprintf(why, size, "partition %d: leaders %d", p,
+				 part_leaders[p]);
+	return why[0] == 0;
+}
+
+static void
+expect_stats_agree(const char *topic, int32_t parts)
+{
+	uint64_t until = now_ms() + 10000;
+	struct gq_topic_info *info;
+	char why[200];
+
+	cr_assert_leq(parts, 16);
+	cr_assert_eq(gq_topic_describe(nodes[1], topic, &info), 0);
+	for (;;) {
+		why[0] = 0;
+		if (stats_agree(topic, parts, info, why, sizeof(why)))
+			break;
+		cr_assert_lt(now_ms(), until, "%s", why);
+		usleep(50000);
+	}
+	gq_topic_info_destroy(info);
+}
+
 Test(cluster, preferred_leaders)
 {
 	int ids[1];
@@ -408,6 +479,7 @@ Test(cluster, preferred_leaders)
 	open_all();
 	cr_assert_eq(gq_topic_create(nodes[1], "spread", 6, 3, NULL), 0);
 	expect_preferred_leaders("spread", 6);
+	expect_stats_agree("spread", 6);
 	ids[0] = 2;
 	gq_node_close(nodes[2]);
 	nodes[2] = NULL;

@@ -537,3 +537,75 @@ Test(node, async_admin_calls)
 	cr_assert_gt(p1.id, 0);
 	cr_assert_neq(p1.id, p2.id);
 }
+
+/* gq_node_stats(): the controller first, then each partition replica by
+ * topic and partition, all led and serving on a lone node, with indexes
+ * that move as messages are produced and offsets that match them. */
+Test(node, stats)
+{
+	struct gq_node_stats *st, *st2;
+	const struct gq_replica_stats *r;
+	char value[100];
+
+	gqt_open(&node);
+	cr_assert_eq(gq_topic_create(node, "beta", 2, 1, NULL), 0);
+	cr_assert_eq(gq_topic_create(node, "alpha", 1, 1, NULL), 0);
+	for (int i = 0; i < 30; i++) {
+		snprintf(value, sizeof(value), "message %d", i);
+		produce_str("beta", i % 2, NULL, value);
+	}
+	produce_str("alpha", 0, NULL, "one");
+	cr_assert_eq(gq_node_stats(node, &st), 0, "%s", gq_node_errmsg(node));
+	cr_assert_eq(st->node_id, gq_node_id(node));
+	cr_assert_eq(st->controller, gq_node_id(node));
+	cr_assert_eq(st->topics, 3); /* with __consumer_offsets */
+	/* controller, __consumer_offsets/0, alpha/0, beta/0, beta/1 */
+	cr_assert_eq(st->replica_count, 5);
+	cr_assert_eq(st->leaders, 5);
+	cr_assert_str_eq(st->replicas[0].topic, "");
+	cr_assert_eq(st->replicas[0].partition, -1);
+	cr_assert_str_eq(st->replicas[1].topic, "__consumer_offsets");
+	cr_assert_str_eq(st->replicas[2].topic, "alpha");
+	cr_assert_str_eq(st->replicas[3].topic, "beta");
+	cr_assert_eq(st->replicas[3].partition, 0);
+	cr_assert_eq(st->replicas[4].partition, 1);
+	for (size_t i = 0; i < st->replica_count; i++) {
+		r = &st->replicas[i];
+		cr_assert_eq(r->role, GQ_RAFT_LEADER, "%zu", i);
+		cr_assert(r->serving, "%zu", i);
+		cr_assert_not(r->catching_up);
+		cr_assert_eq(r->leader, gq_node_id(node));
+		cr_assert_eq(r->voters, 1);
+		cr_assert_geq(r->term, 1);
+		cr_assert_geq(r->last_index, r->commit_index);
+		cr_assert_geq(r->commit_index, r->applied_index);
+		cr_assert_gt(r->applied_index, 0);
+	}
+	cr_assert_eq(st->replicas[0].high_watermark, -1);
+	cr_assert_eq(st->replicas[2].high_watermark, 1);
+	cr_assert_eq(st->replicas[3].high_watermark, 15);
+	cr_assert_eq(st->replicas[4].high_watermark, 15);
+	cr_assert_eq(st->replicas[3].log_start, 0);
+	cr_assert_gt(st->replicas[3].size_bytes, 0);
+	cr_assert_eq(st->replicas[3].segments, 1);
+	cr_assert_gt(st->disk_bytes, st->replicas[3].size_bytes);
+	cr_assert_gt(st->disk_free, 0);
+
+	/* Ten more messages: beta/0's log grows by ten entries or fewer
+	 * (coalesced), and its offsets by exactly ten. */
+	for (int i = 0; i < 10; i++)
+		produce_str("beta", 0, NULL, "more");
+	cr_assert_eq(gq_node_stats(node, &st2), 0);
+	cr_assert_eq(st2->replicas[3].high_watermark, 25);
+	cr_assert_gt(st2->replicas[3].applied_index,
+		     st->replicas[3].applied_index);
+	cr_assert_leq(st2->replicas[3].applied_index,
+		      st->replicas[3].applied_index + 10);
+	cr_assert_gt(st2->replicas[3].size_bytes, st->replicas[3].size_bytes);
+	cr_assert_geq(st2->uptime_ms, st->uptime_ms);
+	gq_node_stats_free(st2);
+	gq_node_stats_free(st);
+	gq_node_stats_free(NULL);
+	cr_assert_eq(gq_node_stats(NULL, &st), GQ_EINVAL);
+	cr_assert_eq(gq_node_stats(node, NULL), GQ_EINVAL);
+}
