@@ -206,10 +206,19 @@ oom:
 static void
 state_saved(struct gq__req *req)
 {
+	struct gq_node *node = req->owner;
+	struct gq__coord *c = node->coord;
+	const char *group = req->u.state.group;
+	int32_t part = gq__coord_partition(group);
+
 	if (req->status != 0 && req->status != GQ_ECLOSED)
-		gq__log(req->owner, GQ_LOG_WARN,
-			"group %s: state not saved: %s", req->u.state.group,
-			req->errmsg);
+		gq__log(node, GQ_LOG_WARN, "group %s: state not saved: %s",
+			group, req->errmsg);
+	/* The coordinator may have stopped, or restarted with a new gcoord
+	 * that ignores a generation it does not hold at Stable. */
+	if (c != NULL && c->gc[part] != NULL)
+		gq__gcoord_saved(c->gc[part], group, req->u.state.generation,
+				 req->status, now_ms(c));
 	gq__buf_free(&req->u.state.data);
 	gq__free(req);
 }
@@ -220,20 +229,37 @@ save_settled(struct gq__coord *c)
 {
 	struct gq_node *node = c->node;
 	struct gq__topic *off = gq__node_topic_find(node, GQ__OFFSETS_TOPIC);
+	/* Taken out first: a failed save starts a rebalance, and gcoord's
+	 * hook may add to the list while this walks it. */
+	char **settled = c->settled;
+	size_t n = c->n_settled;
 
-	for (size_t i = 0; i < c->n_settled; i++) {
-		char *group = c->settled[i];
+	c->settled = NULL;
+	c->n_settled = c->cap_settled = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *group = settled[i];
 		int32_t part = gq__coord_partition(group);
 		struct gq__req *req;
 
-		if (c->gc[part] != NULL && off != NULL &&
-		    off->parts[part] != NULL &&
-		    (req = gq__calloc(1, sizeof(*req))) != NULL) {
+		if (c->gc[part] == NULL) {
+			gq__free(group);
+			continue;
+		}
+		if (off == NULL || off->parts[part] == NULL ||
+		    (req = gq__calloc(1, sizeof(*req))) == NULL) {
+			/* Its SyncGroup answers must not wait forever. */
+			gq__gcoord_saved(
+				c->gc[part], group,
+				gq__gcoord_generation(c->gc[part], group),
+				GQ_ENOMEM, now_ms(c));
+		} else {
 			req->type = GQ__REQ_GROUP_STATE;
 			req->done = state_saved;
 			req->owner = node;
 			snprintf(req->u.state.group, sizeof(req->u.state.group),
 				 "%s", group);
+			req->u.state.generation =
+				gq__gcoord_generation(c->gc[part], group);
 			if (gq__gcoord_save(c->gc[part], group,
 					    &req->u.state.data) == 0)
 				gq__partition_enqueue(off->parts[part], req);
@@ -242,7 +268,7 @@ save_settled(struct gq__coord *c)
 		}
 		gq__free(group);
 	}
-	c->n_settled = 0;
+	gq__free(settled);
 }
 
 /* Restore the saved groups of offsets partition @i into its new gcoord:

@@ -591,6 +591,40 @@ lookup(struct gq__gcoord *gc, const char *group, int32_t generation,
 	return GQ__GC_ERR_NONE;
 }
 
+/* Park @m's SyncGroup; one it parked before is superseded. */
+static void
+park_sync(struct gq__gcoord *gc, struct member *m, gq__gc_sync_cb cb, void *arg)
+{
+	gq__gc_sync_cb old = m->sync_cb;
+
+	m->sync_cb = cb;
+	if (old != NULL)
+		reply_sync(gc, old, m->sync_arg,
+			   GQ__GC_ERR_REBALANCE_IN_PROGRESS, NULL, 0);
+	m->sync_arg = arg;
+}
+
+/* Answer every parked SyncGroup of @g: its assignment, or @error. */
+static void
+answer_syncs(struct gq__gcoord *gc, struct group *g, int16_t error,
+	     int64_t now_ms)
+{
+	for (size_t i = 0; i < g->n_members; i++) {
+		struct member *m = g->members[i];
+		gq__gc_sync_cb cb = m->sync_cb;
+
+		if (cb == NULL)
+			continue;
+		m->sync_cb = NULL;
+		m->last_heard = now_ms;
+		if (error == GQ__GC_ERR_NONE)
+			reply_sync(gc, cb, m->sync_arg, error, m->assignment,
+				   m->assignment_len);
+		else
+			reply_sync(gc, cb, m->sync_arg, error, NULL, 0);
+	}
+}
+
 void
 gq__gcoord_sync(struct gq__gcoord *gc, const char *group, int32_t generation,
 		const char *member_id, const char *group_instance_id, size_t n,
@@ -599,9 +633,7 @@ gq__gcoord_sync(struct gq__gcoord *gc, const char *group, int32_t generation,
 {
 	struct group *g;
 	struct member *m;
-	gq__gc_sync_cb old;
 	int16_t err;
-	size_t i;
 
 	err = lookup(gc, group, generation, member_id, group_instance_id, &g,
 		     &m);
@@ -610,10 +642,15 @@ gq__gcoord_sync(struct gq__gcoord *gc, const char *group, int32_t generation,
 		return;
 	}
 	m->last_heard = now_ms;
-	if (g->state == GS_STABLE) {
+	if (g->state == GS_STABLE && g->saving == 0) {
 		m->pending_sync = false;
 		reply_sync(gc, cb, arg, GQ__GC_ERR_NONE, m->assignment,
 			   m->assignment_len);
+		return;
+	}
+	if (g->state == GS_STABLE) {
+		/* Answered with the others once the generation is saved. */
+		park_sync(gc, m, cb, arg);
 		return;
 	}
 	if (g->state != GS_COMPLETING) {
@@ -632,24 +669,45 @@ gq__gcoord_sync(struct gq__gcoord *gc, const char *group, int32_t generation,
 		try_complete_join(gc, g, now_ms);
 		return;
 	}
-	old = m->sync_cb;
-	m->sync_cb = cb;
-	if (old != NULL)
-		reply_sync(gc, old, m->sync_arg,
-			   GQ__GC_ERR_REBALANCE_IN_PROGRESS, NULL, 0);
-	m->sync_arg = arg;
+	park_sync(gc, m, cb, arg);
 	if (m != g->leader)
 		return;
 	set_state(gc, g, GS_STABLE);
-	for (i = 0; i < g->n_members; i++) {
-		m = g->members[i];
-		if ((cb = m->sync_cb) == NULL)
-			continue;
-		m->sync_cb = NULL;
-		m->last_heard = now_ms;
-		reply_sync(gc, cb, m->sync_arg, GQ__GC_ERR_NONE, m->assignment,
-			   m->assignment_len);
+	/* As Kafka, answer once the assignment is stored: a coordinator
+	 * elected after the answers must know the generation the members
+	 * were told, or their commits fail as fenced. */
+	if (gc->conf.settled != NULL && !gc->destroying) {
+		g->saving = g->generation;
+		return;
 	}
+	answer_syncs(gc, g, GQ__GC_ERR_NONE, now_ms);
+}
+
+void
+gq__gcoord_saved(struct gq__gcoord *gc, const char *group, int32_t generation,
+		 int status, int64_t now_ms)
+{
+	struct group *g = gq__gc_group_find(gc, group);
+
+	if (g == NULL || g->state != GS_STABLE || g->saving == 0 ||
+	    g->saving != generation)
+		return;
+	g->saving = 0;
+	if (status == 0) {
+		answer_syncs(gc, g, GQ__GC_ERR_NONE, now_ms);
+		return;
+	}
+	/* Kafka resetAndPropagateAssignmentError: everyone starts over. */
+	answer_syncs(gc, g, GQ__GC_ERR_COORDINATOR_NOT_AVAILABLE, now_ms);
+	prepare_rebalance(gc, g, now_ms);
+}
+
+int32_t
+gq__gcoord_generation(const struct gq__gcoord *gc, const char *group)
+{
+	const struct group *g = gq__gc_group_find(gc, group);
+
+	return g != NULL ? g->generation : -1;
 }
 
 int16_t

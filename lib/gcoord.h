@@ -304,6 +304,18 @@ struct gq__buf;
 int gq__gcoord_save(const struct gq__gcoord *gc, const char *group,
 		    struct gq__buf *out);
 
+/* What gq__gcoord_save() wrote for @group at @generation is stored
+ * (@status 0) or could not be.  With a settled hook, a new generation's
+ * SyncGroup answers wait for this, as Kafka's wait for the assignment to
+ * reach the log: a coordinator elected after the answers must know the
+ * generation the members were told.  A failure sends every member back to
+ * join.  Ignored unless @group is still Stable at @generation. */
+void gq__gcoord_saved(struct gq__gcoord *gc, const char *group,
+		      int32_t generation, int status, int64_t now_ms);
+
+/* @group's generation, or -1 when it is not known here. */
+int32_t gq__gcoord_generation(const struct gq__gcoord *gc, const char *group);
+
 /* Recreate @group from what gq__gcoord_save() wrote, its members' sessions
  * starting at @now_ms.  0; GQ_EEXIST (the group is known here already);
  * GQ_ECORRUPT; GQ_ENOMEM; nothing changed unless 0. */

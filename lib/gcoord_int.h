@@ -84,6 +84,9 @@ struct group {
 	char *name;
 	enum gstate state;
 	int32_t generation;
+	/* The generation whose Stable state is being saved: its SyncGroup
+	 * answers wait for gq__gcoord_saved().  0: none. */
+	int32_t saving;
 	char *protocol_type; /* NULL until a member joins */
 	char *protocol;      /* NULL, or proto_buf: the chosen protocol */
 	char *proto_buf;     /* reserved for the longest protocol name */

@@ -190,6 +190,7 @@ struct gq__req {
 		struct {
 			char group[GQ_NAME_MAX + 1];
 			struct gq__buf data; /* owned; empty: the group went */
+			int32_t generation;  /* the one saved */
 		} state;
 		struct {
 			gq_offset offset;

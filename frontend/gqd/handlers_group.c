@@ -110,6 +110,26 @@ topic_cstr(struct gqd_req *req, struct gqk_str name, bool *oom)
 	return gqd_name_of(name, buf) ? cstr(req, name, oom) : NULL;
 }
 
+/*
+ * Kafka clients send group calls to the node FindCoordinator named; one that
+ * reaches another node (a stale answer, or leadership moved since) is told
+ * NOT_COORDINATOR so that the client asks again, as Kafka does.  The
+ * library would forward the call, but then the node a client takes for its
+ * coordinator and the one that answers drift apart: librdkafka 2.0.2 goes
+ * on joining through the old node and, once an OffsetFetch there is
+ * refused, never asks for its committed offsets again.
+ */
+static bool
+coordinated_elsewhere(struct gqd_req *req, const char *group)
+{
+	int32_t coordinator;
+
+	return gq_group_coordinator(gqd_req_node(req),
+				    group != NULL ? group : "",
+				    &coordinator) == 0 &&
+	       coordinator != gqd_req_config(req)->broker_id;
+}
+
 /* ---- FindCoordinator -------------------------------------------------- */
 
 static void
@@ -397,7 +417,15 @@ gqd_handle_join_group(struct gqd_req *req)
 	j.require_member_id = req->hdr.api_version >= 4;
 	j.n_protocols = (size_t)jr->n_protocols;
 	j.protocols = protos;
-	if (oom || (a = gqd_async_new(req, join_done, NULL, 0)) == NULL) {
+	if (oom) {
+		gqd_fail_close(req);
+		return;
+	}
+	if (coordinated_elsewhere(req, j.group)) {
+		join_respond(req, GQ_ENOTCOORD, NULL);
+		return;
+	}
+	if ((a = gqd_async_new(req, join_done, NULL, 0)) == NULL) {
 		gqd_fail_close(req);
 		return;
 	}
@@ -479,7 +507,15 @@ gqd_handle_sync_group(struct gqd_req *req)
 	group = cstr(req, sr->group_id, &oom);
 	member = cstr(req, sr->member_id, &oom);
 	instance = cstr(req, sr->group_instance_id, &oom);
-	if (oom || (a = gqd_async_new(req, sync_done, NULL, 0)) == NULL) {
+	if (oom) {
+		gqd_fail_close(req);
+		return;
+	}
+	if (coordinated_elsewhere(req, group)) {
+		sync_respond(req, GQ_ENOTCOORD, NULL, 0);
+		return;
+	}
+	if ((a = gqd_async_new(req, sync_done, NULL, 0)) == NULL) {
 		gqd_fail_close(req);
 		return;
 	}
@@ -533,7 +569,15 @@ member_op(struct gqd_req *req, struct gqk_str group, int32_t generation,
 
 	g = cstr(req, group, &oom);
 	m = cstr(req, member, &oom);
-	if (oom || (a = gqd_async_new(req, status_done, NULL, 0)) == NULL) {
+	if (oom) {
+		gqd_fail_close(req);
+		return;
+	}
+	if (coordinated_elsewhere(req, g)) {
+		status_respond(req, GQ_ENOTCOORD);
+		return;
+	}
+	if ((a = gqd_async_new(req, status_done, NULL, 0)) == NULL) {
 		gqd_fail_close(req);
 		return;
 	}
@@ -677,6 +721,10 @@ gqd_handle_offset_commit(struct gqd_req *req)
 	member = cstr(req, cr->member_id, &oom);
 	if (job == NULL || oom || !commit_job_build(req, cr, job)) {
 		gqd_fail_close(req);
+		return;
+	}
+	if (coordinated_elsewhere(req, group)) {
+		commit_respond(req, job, GQ_ENOTCOORD);
 		return;
 	}
 	if (job->n == 0) {
@@ -835,7 +883,6 @@ gqd_handle_offset_fetch(struct gqd_req *req)
 	const struct gqk_offset_fetch_req *fr = &req->body.offset_fetch;
 	struct fetch_list fl = { 0 };
 	struct gq_group_offset none = { 0 };
-	int32_t coordinator = -1;
 	const char *group;
 	bool oom = false;
 	int rv = 0;
@@ -851,12 +898,8 @@ gqd_handle_offset_fetch(struct gqd_req *req)
 		gqd_fail_close(req);
 		return;
 	}
-	/* Kafka clients ask the coordinator FindCoordinator named; one that
-	 * asks here with a stale answer is sent back (the library would
-	 * forward the call, blocking this loop, and gq_group_lags() only
-	 * knows what this node stored). */
-	if (gq_group_coordinator(gqd_req_node(req), group, &coordinator) == 0 &&
-	    coordinator != gqd_req_config(req)->broker_id) {
+	/* Also because gq_group_lags() only knows what this node stored. */
+	if (coordinated_elsewhere(req, group)) {
 		offset_fetch_respond(req, &fl, GQ_ENOTCOORD);
 		return;
 	}

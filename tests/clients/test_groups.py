@@ -591,6 +591,20 @@ class ThreeNodes(unittest.TestCase):
             n.start(wait=False)
         for n in self.nodes:
             n.wait_listening(60)
+        # Leader rebalancing hands the offsets partition (and so every
+        # coordinator) to its preferred replica within seconds of the
+        # start; wait for that so the tests' coordinators stay put.
+        admin = AdminClient({"bootstrap.servers": self.nodes[0].addr})
+        deadline = time.time() + 30
+        while True:
+            md = admin.list_topics("__consumer_offsets", timeout=10)
+            p = md.topics["__consumer_offsets"].partitions.get(0)
+            if p is not None and p.replicas and p.leader == p.replicas[0]:
+                break
+            self.assertLess(time.time(), deadline,
+                            "__consumer_offsets never reached its "
+                            "preferred leader")
+            time.sleep(0.2)
 
     def tearDown(self):
         try:

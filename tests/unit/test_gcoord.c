@@ -200,6 +200,9 @@ stable_pair(struct gq__gcoord *gc, char *a, char *b)
 	as[1] = (struct gq__gc_assignment){ b, (const uint8_t *)"asg-b", 5 };
 	gq__gcoord_sync(gc, "g", 1, b, NULL, 0, NULL, now, on_sync, &sb);
 	gq__gcoord_sync(gc, "g", 1, a, NULL, 2, as, now, on_sync, &sa);
+	/* With a settled hook the answers wait for the save; without one
+	 * this is ignored. */
+	gq__gcoord_saved(gc, "g", 1, 0, now);
 	cr_assert(eq(int, sa.calls, 1));
 	cr_assert(eq(int, sb.calls, 1));
 	cr_assert(eq(str, sb.data, "asg-b"));
@@ -1235,6 +1238,101 @@ Test(gcoord, settled_and_empty)
 	gq__buf_free(&b);
 	gq__gcoord_destroy(gc);
 	gq__gcoord_destroy(gc2);
+}
+
+/* A coordinator that saves settled groups answers a generation's SyncGroup
+ * calls only once its state is stored, as Kafka does: a follower's sync
+ * and the leader's park until gq__gcoord_saved(); a save of another
+ * generation changes nothing; a failed save answers every member with an
+ * error and starts a rebalance. */
+Test(gcoord, sync_answered_once_saved)
+{
+	struct settled_log log = { 0, "" };
+	struct gq__gc_assignment as[2];
+	struct gq__gc_conf conf;
+	struct gq__gcoord *gc;
+	struct jrec ja, jb;
+	struct srec sa, sb, sb2;
+	char ida[IDLEN], idb[IDLEN];
+	int64_t now = T0;
+
+	gq__gcoord_conf_init(&conf);
+	conf.initial_rebalance_delay_ms = DELAY;
+	conf.settled = on_settled;
+	conf.settled_arg = &log;
+	cr_assert(eq(int, gq__gcoord_create(&conf, &gc), 0));
+	for (int round = 0; round < 2; round++) {
+		int32_t gen = round + 1;
+
+		memset(&sa, 0, sizeof(sa));
+		memset(&sb, 0, sizeof(sb));
+		memset(&sb2, 0, sizeof(sb2));
+		memset(&ja, 0, sizeof(ja));
+		memset(&jb, 0, sizeof(jb));
+		if (round == 0) {
+			join_fresh(gc, req("g", NULL), now, &ja);
+			join_fresh(gc, req("g", NULL), now, &jb);
+		} else {
+			struct gq__gc_join_req ra = req("g", ida);
+			struct gq__gc_join_req rb = req("g", idb);
+
+			gq__gcoord_join(gc, &ra, now, on_join, &ja);
+			gq__gcoord_join(gc, &rb, now, on_join, &jb);
+		}
+		now = settle(gc, now);
+		cr_assert(eq(i32, ja.generation, gen));
+		as[0] = (struct gq__gc_assignment){ ja.member_id,
+						    (const uint8_t *)"asg-a",
+						    5 };
+		as[1] = (struct gq__gc_assignment){ jb.member_id,
+						    (const uint8_t *)"asg-b",
+						    5 };
+		gq__gcoord_sync(gc, "g", gen, ja.member_id, NULL, 2, as, now,
+				on_sync, &sa);
+		cr_assert(eq(str, state_of(gc, "g"), "Stable"));
+		cr_assert(eq(int, log.calls, gen), "the hook fired");
+		gq__gcoord_sync(gc, "g", gen, jb.member_id, NULL, 0, NULL, now,
+				on_sync, &sb);
+		cr_assert(eq(int, sa.calls + sb.calls, 0), "nothing answered");
+		/* A retried sync supersedes the parked one. */
+		gq__gcoord_sync(gc, "g", gen, jb.member_id, NULL, 0, NULL, now,
+				on_sync, &sb2);
+		cr_assert(eq(int, sb.calls, 1));
+		cr_assert(eq(i16, sb.error, GQ__GC_ERR_REBALANCE_IN_PROGRESS));
+		gq__gcoord_saved(gc, "g", gen + 1, 0, now);
+		gq__gcoord_saved(gc, "other", gen, 0, now);
+		cr_assert(eq(int, sa.calls + sb2.calls, 0));
+		if (round == 0) {
+			gq__gcoord_saved(gc, "g", gen, 0, now);
+			cr_assert(eq(int, sa.calls, 1));
+			cr_assert(eq(i16, sa.error, GQ__GC_ERR_NONE));
+			cr_assert(eq(str, sa.data, "asg-a"));
+			cr_assert(eq(int, sb2.calls, 1));
+			cr_assert(eq(str, sb2.data, "asg-b"));
+			/* Answered at once from now on. */
+			memset(&sb, 0, sizeof(sb));
+			gq__gcoord_sync(gc, "g", gen, jb.member_id, NULL, 0,
+					NULL, now, on_sync, &sb);
+			cr_assert(eq(int, sb.calls, 1));
+			cr_assert(eq(str, sb.data, "asg-b"));
+			gq__gcoord_saved(gc, "g", gen, 0, now);
+			cr_assert(eq(int, sa.calls, 1), "a second save: no-op");
+			/* Both rejoin for generation 2. */
+			strcpy(ida, ja.member_id);
+			strcpy(idb, jb.member_id);
+		} else {
+			gq__gcoord_saved(gc, "g", gen, GQ_EIO, now);
+			cr_assert(eq(int, sa.calls, 1));
+			cr_assert(eq(i16, sa.error,
+				     GQ__GC_ERR_COORDINATOR_NOT_AVAILABLE));
+			cr_assert(eq(int, sb2.calls, 1));
+			cr_assert(eq(i16, sb2.error,
+				     GQ__GC_ERR_COORDINATOR_NOT_AVAILABLE));
+			cr_assert(eq(str, state_of(gc, "g"),
+				     "PreparingRebalance"));
+		}
+	}
+	gq__gcoord_destroy(gc);
 }
 
 /* Every truncation and a flipped version are refused, leaving nothing. */
