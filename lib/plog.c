@@ -115,6 +115,35 @@ pmeta_encode(const struct gq__plog *p, uint8_t v[PMETA_SIZE])
 }
 
 int
+gq__plog_pmeta_decode(const MDB_val *v, int64_t *log_start,
+		      int64_t *next_offset, uint64_t *applied)
+{
+	const uint8_t *vb = v->mv_data;
+
+	if (v->mv_size != PMETA_SIZE || vb[0] != PMETA_VERSION)
+		return GQ_ECORRUPT;
+	*log_start = (int64_t)gq__be64_get(vb + 8);
+	*next_offset = (int64_t)gq__be64_get(vb + 16);
+	*applied = gq__be64_get(vb + 24);
+	if (*log_start < 0 || *next_offset < *log_start)
+		return GQ_ECORRUPT;
+	return 0;
+}
+
+bool
+gq__plog_tkey_parse(const MDB_val *k, uint64_t *uid, int64_t *ts, int64_t *base)
+{
+	const uint8_t *kb = k->mv_data;
+
+	if (k->mv_size != TKEY_SIZE)
+		return false;
+	*uid = gq__be64_get(kb);
+	*ts = (int64_t)(gq__be64_get(kb + 8) ^ (UINT64_C(1) << 63));
+	*base = (int64_t)gq__be64_get(kb + 16);
+	return true;
+}
+
+int
 gq__plog_pmeta_put(struct gq__plog *p, MDB_txn *txn)
 {
 	uint8_t kb[8];
@@ -443,16 +472,26 @@ gq__plog_read_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-bool
-gq__plog_batch_matches(const uint8_t *buf, const struct entry *e)
+enum batch_verdict
+gq__plog_batch_check(const uint8_t *buf, const struct entry *e)
 {
 	struct gq__batch_header h;
 
-	if (gq__batch_validate(buf, e->len, &h) != 0)
-		return false;
-	return gq__batch_total_size(&h) == e->len && h.base_offset == e->base &&
-	       gq__batch_last_offset(&h) == e->last &&
-	       h.max_timestamp == e->max_ts;
+	if (gq__batch_parse_header(buf, e->len, &h) != 0)
+		return BATCH_HEADER;
+	if (gq__batch_verify_crc(buf, &h) != 0)
+		return BATCH_CRC;
+	if (gq__batch_total_size(&h) != e->len || h.base_offset != e->base ||
+	    gq__batch_last_offset(&h) != e->last ||
+	    h.max_timestamp != e->max_ts)
+		return BATCH_MISMATCH;
+	return BATCH_OK;
+}
+
+bool
+gq__plog_batch_matches(const uint8_t *buf, const struct entry *e)
+{
+	return gq__plog_batch_check(buf, e) == BATCH_OK;
 }
 
 /*

@@ -299,4 +299,95 @@ int gq__plog_remove(struct gq__plog *p, MDB_txn *txn);
  */
 int gq__plog_remove_files(struct gq__plog *p);
 
+/*
+ * Offline verification (plog_verify.c), for gqctl check-store: a read-only
+ * pass over a stopped node's partition logs that reports every problem it
+ * finds instead of repairing the first one.  Repairing is gq__plog_open()'s
+ * job; the verifier judges batches with the same walk, so what it calls a
+ * bad batch is what recovery would drop.
+ */
+
+/* What is wrong.  The names are stable (gq__plog_problem_name()). */
+enum gq__plog_problem_kind {
+	GQ__PLOG_BAD_PMETA,       /* pmeta record undecodable or out of range,
+				     or absent while the index has entries */
+	GQ__PLOG_BAD_ENTRY,       /* an offsets record that does not decode */
+	GQ__PLOG_INDEX_GAP,       /* entries not contiguous from the log start
+				     to the next offset */
+	GQ__PLOG_INDEX_ORDER,     /* segments or positions out of order, a
+				     segment not starting at its first batch,
+				     Raft indexes falling or above the
+				     applied index, running max timestamp
+				     wrong */
+	GQ__PLOG_MISSING_SEGMENT, /* referenced by the index, no file */
+	GQ__PLOG_EXTRA_SEGMENT,   /* a segment file no entry references */
+	GQ__PLOG_SHORT_SEGMENT,   /* the file ends before its indexed end */
+	GQ__PLOG_TORN_TAIL,       /* bytes past the indexed end */
+	GQ__PLOG_BAD_HEADER,      /* a batch header that does not parse */
+	GQ__PLOG_BAD_CRC,         /* a batch whose CRC-32C does not match */
+	GQ__PLOG_BATCH_MISMATCH,  /* a valid batch other than the one its
+				     entry describes */
+	GQ__PLOG_TIME_INDEX,      /* a time-index entry missing or extra */
+};
+
+/* One problem, lent to the callback for the duration of the call. */
+struct gq__plog_problem {
+	enum gq__plog_problem_kind kind;
+	int64_t segment;   /* base offset naming the segment file, or -1 */
+	int64_t offset;    /* base offset of the batch concerned, or -1 */
+	uint64_t position; /* byte position in the segment, or UINT64_MAX */
+	char detail[200];  /* one line, without the partition or file */
+};
+
+typedef void (*gq__plog_problem_cb)(void *arg,
+				    const struct gq__plog_problem *pr);
+
+/* What gq__plog_verify() looked at. */
+struct gq__plog_verify_report {
+	int64_t log_start;      /* from pmeta (0 when absent) */
+	int64_t next_offset;    /* from pmeta */
+	uint64_t applied;       /* from pmeta */
+	uint32_t segments;      /* segments the index references */
+	uint64_t batches;       /* index entries */
+	uint64_t bytes;         /* bytes the entries cover */
+	uint64_t problems;      /* calls made to the callback */
+	uint64_t short_batches; /* entries past their file's end (reported
+				   once per segment) */
+};
+
+/*
+ * Check partition @uid's records in @st against the segment files in @dir
+ * (its "segments" directory; a missing directory counts as one with no
+ * files), changing nothing: pmeta; every offsets entry (decodes, contiguous
+ * from the log start to the next offset, in segment and position order,
+ * each segment starting at its first batch, Raft indexes not falling and
+ * not above the applied index, running max timestamps right); every batch
+ * read at the position its entry gives (header, CRC-32C, agreement with
+ * the entry); each file's size against its indexed end; files no entry
+ * references; the time index against the entries.  Each problem goes to
+ * @cb (may be NULL) as it is found.
+ * @param out     Filled on success.
+ * @param errmsg  GQ_ERRMSG_SIZE buffer (borrowed): why the check could not
+ *                be made.
+ * @return 0 whatever was found, or GQ_EIO, GQ_ENOMEM, GQ_EBUSY (the check
+ * could not be made).
+ * Thread safety: any thread, one read transaction; nothing may write the
+ * partition meanwhile (the caller holds the data directory's lock).
+ */
+int gq__plog_verify(struct gq__store *st, uint64_t uid, const char *dir,
+		    gq__plog_problem_cb cb, void *arg,
+		    struct gq__plog_verify_report *out, char *errmsg);
+
+/*
+ * Every partition uid that has a record in @st's offsets, times or pmeta
+ * database, ascending, in *out (freed with gq__free(); NULL when none) and
+ * their number in *n.  Finds records left without a directory.
+ * @return 0, GQ_ENOMEM, GQ_EBUSY, GQ_EIO.
+ * Thread safety: any thread.
+ */
+int gq__plog_list_uids(struct gq__store *st, uint64_t **out, size_t *n);
+
+/* The stable lower-case name of @kind ("bad_crc", ...). */
+const char *gq__plog_problem_name(enum gq__plog_problem_kind kind);
+
 #endif /* GQ_PLOG_H */

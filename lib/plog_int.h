@@ -3,9 +3,11 @@
  * plog_int.h - the private side of the partition log, shared by its parts:
  * plog.c (record encoding, index cursors, segment files, append, commit,
  * abort, retention, removal, close), plog_read.c (the calls any thread may
- * make: reads, time lookups, sync, published values) and plog_recover.c
- * (open and recovery).  Formats are in plog.h and doc/storage.md.  Only
- * plog*.c include this header, so its short names stay inside the module.
+ * make: reads, time lookups, sync, published values), plog_recover.c
+ * (open and recovery, and the batch walk both use) and plog_verify.c (the
+ * read-only check behind gqctl check-store).  Formats are in plog.h and
+ * doc/storage.md.  Only plog*.c include this header, so its short names stay
+ * inside the module.
  *
  * State comes in two copies.  The loop thread's working copy (next_offset,
  * log_start, applied, segment sizes) includes the changes of the pending
@@ -36,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 #include "plog.h"
 
@@ -141,6 +144,15 @@ void gq__plog_tkey(uint8_t k[TKEY_SIZE], uint64_t uid, int64_t ts,
 /* Put @p's pmeta record (log start, next offset, applied) in @txn. */
 int gq__plog_pmeta_put(struct gq__plog *p, MDB_txn *txn);
 
+/* Decode a pmeta value: 0, or GQ_ECORRUPT for a wrong size or version or
+ * offsets out of range (the outputs may then be partly written). */
+int gq__plog_pmeta_decode(const MDB_val *v, int64_t *log_start,
+			  int64_t *next_offset, uint64_t *applied);
+
+/* Split a times key into its fields; false when its size is wrong. */
+bool gq__plog_tkey_parse(const MDB_val *k, uint64_t *uid, int64_t *ts,
+			 int64_t *base);
+
 /*
  * Cursor helpers over the offsets database.  Each returns 0 with *e
  * filled, NOTFOUND when no entry of partition @uid is there, or an error
@@ -201,11 +213,67 @@ int gq__plog_segs_push(struct gq__plog *p, struct segment *s);
  * shorter, or an error. */
 int gq__plog_read_all(int fd, uint8_t *buf, size_t len, uint64_t off);
 
-/* Whether the @e->len bytes at @buf are the batch @e describes: header,
- * CRC, length, offsets, max timestamp. */
+/* How the bytes stored for an index entry compare with it. */
+enum batch_verdict {
+	BATCH_OK,
+	BATCH_SHORT,    /* the file ends before the batch does */
+	BATCH_HEADER,   /* the fixed header does not parse (batch.h) */
+	BATCH_CRC,      /* the CRC-32C does not match the bytes */
+	BATCH_MISMATCH, /* a valid batch, but not the one the entry describes:
+			   length, base or last offset, max timestamp */
+};
+
+/* Check the @e->len bytes at @buf against @e: header, CRC, then length,
+ * offsets and max timestamp.  Never BATCH_SHORT. */
+enum batch_verdict gq__plog_batch_check(const uint8_t *buf,
+					const struct entry *e);
+
+/* gq__plog_batch_check() == BATCH_OK. */
 bool gq__plog_batch_matches(const uint8_t *buf, const struct entry *e);
 
 /* Committed size of the listed segments not doomed.  Loop thread. */
 uint64_t gq__plog_live_size(const struct gq__plog *p);
+
+/*
+ * The batch walk (plog_recover.c), shared by recovery and by the read-only
+ * verifier (plog_verify.c) so both judge a stored batch the same way.
+ */
+
+/* The bases of the segment files in @dir, sorted, in *out (freed with
+ * gq__free(); NULL when there are none) and their number in *n.  Other
+ * names are ignored.  GQ_ENOMEM, or the opendir() error with @errmsg set
+ * (may be NULL). */
+int gq__plog_list_files(const char *dir, int64_t **out, size_t *n,
+			char *errmsg);
+
+/* One step of gq__plog_walk_segment(): entry @e, which should start at
+ * byte @pos of the segment (where the previous entry ended), and what its
+ * bytes hold.  Returning non-zero stops the walk with that value. */
+typedef int (*gq__plog_walk_cb)(void *arg, const struct entry *e, uint64_t pos,
+				enum batch_verdict v);
+
+struct gq__plog_walk {
+	MDB_cursor *cur;     /* on the offsets database */
+	uint64_t uid;        /* the partition */
+	int64_t seg;         /* the segment's base offset */
+	int fd;              /* its file, read with pread() */
+	uint64_t fsize;      /* and its size */
+	struct gq__buf *buf; /* read buffer, grown as needed */
+	gq__plog_walk_cb cb;
+	void *arg;
+	bool read_failed; /* out: stopped by a failed read (not a short file) */
+};
+
+/*
+ * Visit the index entries of segment @w->seg in offset order, reading each
+ * batch at the position its entry gives (BATCH_SHORT when the file ends
+ * first, without reading) and passing the verdict to @w->cb.  The walk
+ * follows the index, not the bytes, so a bad batch does not hide the ones
+ * after it.
+ * @return 0 at the segment's end, the callback's non-zero value, a read
+ * error (w->read_failed set), or a cursor error (GQ_ECORRUPT for an index
+ * record that does not decode).
+ */
+int gq__plog_walk_segment(struct gq__plog_walk *w);
 
 #endif /* GQ_PLOG_INT_H */

@@ -6,7 +6,9 @@
  * matches them against the index and pmeta, walks the active segment (and
  * any whose size is off) batch by batch, drops the first bad or missing
  * batch's whole Raft entry and everything after it, cuts torn tails and
- * deletes unreferenced files.
+ * deletes unreferenced files.  The batch walk and the file listing are
+ * shared with the read-only verifier (plog_verify.c), so a batch that
+ * check-store calls bad is exactly one that recovery would drop.
  *
  * Invariants kept here: the repair of LMDB records commits in its own
  * transaction before any file changes, so a crash in between only repeats
@@ -41,9 +43,8 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The sorted bases of the segment files present. */
-static int
-list_files(struct gq__plog *p, int64_t **out, size_t *n, char *errmsg)
+int
+gq__plog_list_files(const char *path, int64_t **out, size_t *n, char *errmsg)
 {
 	struct dirent *d;
 	int64_t *a = NULL;
@@ -52,9 +53,10 @@ list_files(struct gq__plog *p, int64_t **out, size_t *n, char *errmsg)
 	int64_t base;
 	DIR *dir;
 
+	*out = NULL;
 	*n = 0;
-	if ((dir = opendir(p->dir)) == NULL) {
-		ERRMSG(errmsg, "%s: opendir: errno %d", p->dir, errno);
+	if ((dir = opendir(path)) == NULL) {
+		ERRMSG(errmsg, "%s: opendir: errno %d", path, errno);
 		return gq__err_from_errno(errno);
 	}
 	while ((d = readdir(dir)) != NULL) {
@@ -65,6 +67,7 @@ list_files(struct gq__plog *p, int64_t **out, size_t *n, char *errmsg)
 			if ((na = gq__realloc(a, cap * sizeof(*a))) == NULL) {
 				closedir(dir);
 				gq__free(a);
+				*n = 0;
 				return GQ_ENOMEM;
 			}
 			a = na;
@@ -76,6 +79,45 @@ list_files(struct gq__plog *p, int64_t **out, size_t *n, char *errmsg)
 		qsort(a, *n, sizeof(*a), cmp_i64);
 	*out = a;
 	return 0;
+}
+
+int
+gq__plog_walk_segment(struct gq__plog_walk *w)
+{
+	enum batch_verdict v;
+	struct entry e;
+	uint64_t pos = 0;
+	int rv;
+
+	w->read_failed = false;
+	w->buf->len = 0;
+	for (rv = gq__plog_seek_ge(w->cur, w->uid, w->seg, &e);
+	     rv == 0 && e.seg == w->seg;
+	     rv = gq__plog_step(w->cur, MDB_NEXT, w->uid, &e)) {
+		/* The entry says where its batch is; a file too short for it
+		 * is judged without reading. */
+		if (e.pos + e.len > w->fsize) {
+			v = BATCH_SHORT;
+		} else {
+			if ((rv = gq__buf_reserve(w->buf, e.len)) != 0)
+				return rv;
+			rv = gq__plog_read_all(w->fd, w->buf->base, e.len,
+					       e.pos);
+			if (rv == NOTFOUND) {
+				/* Shrunk since it was measured. */
+				v = BATCH_SHORT;
+			} else if (rv < 0) {
+				w->read_failed = true;
+				return rv;
+			} else {
+				v = gq__plog_batch_check(w->buf->base, &e);
+			}
+		}
+		if ((rv = w->cb(w->arg, &e, pos, v)) != 0)
+			return rv;
+		pos = e.pos + e.len;
+	}
+	return rv < 0 ? rv : 0;
 }
 
 /* Recovery's working memory. */
@@ -125,7 +167,6 @@ load_pmeta(struct gq__plog *p, struct recovery *r, char *errmsg)
 	uint8_t kb[8];
 	MDB_val k = { sizeof(kb), kb };
 	MDB_val v;
-	const uint8_t *vb;
 	int rv;
 
 	gq__be64_put(kb, p->uid);
@@ -134,14 +175,9 @@ load_pmeta(struct gq__plog *p, struct recovery *r, char *errmsg)
 		return 0;
 	if (rv != 0)
 		return gq__err_from_mdb(rv);
-	vb = v.mv_data;
-	if (v.mv_size != PMETA_SIZE || vb[0] != PMETA_VERSION)
-		return corrupt_index(p, "bad metadata record", 0, errmsg);
-	p->log_start = (int64_t)gq__be64_get(vb + 8);
-	p->next_offset = (int64_t)gq__be64_get(vb + 16);
-	p->applied = gq__be64_get(vb + 24);
-	if (p->log_start < 0 || p->next_offset < p->log_start)
-		return corrupt_index(p, "metadata out of range", p->log_start,
+	if (gq__plog_pmeta_decode(&v, &p->log_start, &p->next_offset,
+				  &p->applied) != 0)
+		return corrupt_index(p, "bad metadata record", p->log_start,
 				     errmsg);
 	return 0;
 }
@@ -240,50 +276,67 @@ match_segments(struct gq__plog *p, struct recovery *r, char *errmsg)
 	return 0;
 }
 
+/* What walk_segment() is looking for. */
+struct first_bad {
+	struct gq__plog *p;
+	struct entry *bad;
+	char *errmsg;
+	bool misplaced; /* stopped at an entry out of place */
+};
+
+/* Recovery stops at the first bad or missing batch; an entry out of place
+ * means the index itself is wrong, which replaying cannot fix. */
+static int
+first_bad_cb(void *arg, const struct entry *e, uint64_t pos,
+	     enum batch_verdict v)
+{
+	struct first_bad *fb = arg;
+
+	if (e->pos != pos) {
+		fb->misplaced = true;
+		return corrupt_index(fb->p, "entry out of place", e->base,
+				     fb->errmsg);
+	}
+	if (v == BATCH_OK)
+		return 0;
+	*fb->bad = *e;
+	return NOTFOUND;
+}
+
 /* Walk segment @i batch by batch.  *bad is set to the first entry whose
  * batch is bad or missing (and true returned through *found). */
 static int
 walk_segment(struct gq__plog *p, struct recovery *r, size_t i,
 	     struct entry *bad, bool *found, char *errmsg)
 {
-	struct segment *s = p->segs[i];
-	struct entry e;
-	uint64_t pos = 0;
+	struct first_bad fb = { p, bad, errmsg, false };
+	struct gq__plog_walk w;
 	int rv;
 
 	*found = false;
-	r->buf.len = 0;
-	for (rv = gq__plog_seek_ge(r->cur, p->uid, s->base, &e);
-	     rv == 0 && e.seg == s->base;
-	     rv = gq__plog_step(r->cur, MDB_NEXT, p->uid, &e)) {
-		if (e.pos != pos)
-			return corrupt_index(p, "entry out of place", e.base,
-					     errmsg);
-		if (e.pos + e.len > r->fsize[i]) {
-			rv = NOTFOUND;
-		} else {
-			if ((rv = gq__buf_reserve(&r->buf, e.len)) != 0)
-				return rv;
-			rv = gq__plog_read_all(s->fd, r->buf.base, e.len,
-					       e.pos);
-			if (rv < 0) {
-				ERRMSG(errmsg,
-				       "%s/%020" PRId64 ".log: read "
-				       "failed",
-				       p->dir, s->base);
-				return rv;
-			}
-		}
-		if (rv == NOTFOUND ||
-		    !gq__plog_batch_matches(r->buf.base, &e)) {
-			*bad = e;
-			*found = true;
-			return 0;
-		}
-		pos += e.len;
+	memset(&w, 0, sizeof(w));
+	w.cur = r->cur;
+	w.uid = p->uid;
+	w.seg = p->segs[i]->base;
+	w.fd = p->segs[i]->fd;
+	w.fsize = r->fsize[i];
+	w.buf = &r->buf;
+	w.cb = first_bad_cb;
+	w.arg = &fb;
+	rv = gq__plog_walk_segment(&w);
+	if (rv == NOTFOUND) {
+		*found = true;
+		return 0;
 	}
+	if (rv < 0 && w.read_failed) {
+		ERRMSG(errmsg, "%s/%020" PRId64 ".log: read failed", p->dir,
+		       w.seg);
+		return rv;
+	}
+	if (fb.misplaced)
+		return rv;
 	if (rv < 0)
-		return idx_err(p, rv, s->base, errmsg);
+		return idx_err(p, rv, w.seg, errmsg);
 	return 0;
 }
 
@@ -339,7 +392,8 @@ recover(struct gq__plog *p, struct recovery *r, char *errmsg)
 	size_t i;
 	int rv;
 
-	if ((rv = list_files(p, &r->files, &r->nfiles, errmsg)) != 0)
+	if ((rv = gq__plog_list_files(p->dir, &r->files, &r->nfiles, errmsg)) !=
+	    0)
 		return rv;
 	if ((r->keep = gq__calloc(r->nfiles + 1, sizeof(*r->keep))) == NULL)
 		return GQ_ENOMEM;

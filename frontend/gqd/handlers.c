@@ -199,6 +199,7 @@ handle_api_versions(struct gqd_req *req)
 	if (req->hdr.api_version >= 3 &&
 	    !gqk_api_versions_req_valid(&req->body.api_versions))
 		resp.error_code = GQK_ERR_INVALID_REQUEST;
+	gqd_req_error(req, resp.error_code);
 	gqd_resp_begin(req);
 	gqk_api_versions_resp_encode(&req->resp, req->hdr.api_version, &resp,
 				     true);
@@ -216,6 +217,8 @@ gqd_handle_undecodable(struct gqd_req *req, int err)
 		gqd_req_finish(req);
 		return;
 	}
+	gqd_req_error(req, err == GQK_EUNSUPPORTED ? GQK_ERR_UNSUPPORTED_VERSION
+						   : GQK_ERR_INVALID_REQUEST);
 	gqd_log(GQ_LOG_WARN, "undecodable request",
 		"api_key=%d api_version=%d error=%s", req->hdr.api_key,
 		req->hdr.api_version,
@@ -400,6 +403,8 @@ handle_metadata(struct gqd_req *req)
 		}
 	}
 	gq_topic_list_free(names, n_names);
+	for (int32_t i = 0; i < n; i++)
+		gqd_req_error(req, topics[i].error_code);
 	resp.n_brokers = n_brokers;
 	resp.brokers = brokers;
 	resp.cluster_id = GQK_STR(CLUSTER_ID);
@@ -576,6 +581,7 @@ create_respond(struct gqd_req *req, struct topics_job *job)
 			err = gqd_kafka_err(op->rv);
 		topics[i].name = cr->topics[i].name;
 		topics[i].error_code = err;
+		gqd_req_error(req, err);
 		topics[i].error_message =
 			err == GQK_ERR_NONE ? GQK_STR_NULL
 					    : gqd_arena_str(req, op->message);
@@ -657,6 +663,7 @@ delete_respond(struct gqd_req *req, struct topics_job *job)
 		topics[i].error_code = op->error != GQK_ERR_NONE
 					       ? op->error
 					       : gqd_kafka_err(op->rv);
+		gqd_req_error(req, topics[i].error_code);
 		if (topics[i].error_code == GQK_ERR_NONE)
 			gqd_log(GQ_LOG_INFO, "topic deleted", "topic=%s",
 				op->name);
@@ -784,6 +791,8 @@ handle_describe_configs(struct gqd_req *req)
 			results[i].error_code = GQK_ERR_INVALID_REQUEST;
 		/* Brokers: no dynamic configs to report. */
 	}
+	for (int32_t i = 0; i < dr->n_resources; i++)
+		gqd_req_error(req, results[i].error_code);
 	resp.n_results = dr->n_resources;
 	resp.results = results;
 	gqd_resp_begin(req);

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 /* ---- Produce ---------------------------------------------------------- */
@@ -29,6 +30,8 @@ struct produce_ack {
 	char topic[GQ_NAME_MAX + 1];
 	int status;
 	gq_offset base;
+	uint64_t records; /* for the metrics, once stored */
+	uint64_t bytes;
 };
 
 /* Test hook: GQD_TEST_DROP_PRODUCE_RESPONSES=N loses every Nth produce
@@ -57,6 +60,10 @@ produce_respond(struct gqd_req *req)
 {
 	struct produce_state *st = req->state;
 
+	for (int32_t i = 0; i < st->resp.n_topics; i++)
+		for (int32_t j = 0; j < st->topics[i].n_partitions; j++)
+			gqd_req_error(req,
+				      st->topics[i].partitions[j].error_code);
 	if (!req->silent && drop_this_response()) {
 		req->silent = true;
 		req->close_after = true;
@@ -105,6 +112,9 @@ produce_ack_main(void *arg)
 	struct produce_state *st = req->state;
 
 	produce_settle(req, a->part, a->topic, a->status, a->base);
+	if (a->status == 0)
+		gqd_metrics_produced(gqd_req_metrics(req), a->records,
+				     a->bytes);
 	free(a);
 	if (--st->waiting == 0)
 		produce_respond(req);
@@ -162,6 +172,30 @@ check_records(struct gqd_req *req, struct gqk_bytes rec)
 	if (attrs & 0x30) /* transactional or control: no transactions */
 		return GQK_ERR_INVALID_RECORD;
 	return GQK_ERR_NONE;
+}
+
+/* The records in @rec, a sequence of RecordBatch v2 (already checked
+ * by check_records() and, fully, by the library): each batch's count
+ * sits at byte 57, its length at byte 8. */
+static uint64_t
+count_records(struct gqk_bytes rec)
+{
+	const uint8_t *b = rec.p;
+	size_t pos = 0, len = (size_t)rec.len;
+	uint64_t n = 0;
+
+	while (len - pos >= 61) {
+		const uint8_t *h = b + pos;
+		uint32_t blen = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 |
+				(uint32_t)h[10] << 8 | h[11];
+
+		n += (uint32_t)h[57] << 24 | (uint32_t)h[58] << 16 |
+		     (uint32_t)h[59] << 8 | h[60];
+		if (blen > len - pos - 12)
+			break;
+		pos += 12 + (size_t)blen;
+	}
+	return n;
 }
 
 static void
@@ -240,6 +274,8 @@ gqd_handle_produce(struct gqd_req *req)
 			}
 			a->req = req;
 			a->part = &parts[j];
+			a->records = count_records(p->records);
+			a->bytes = (uint64_t)p->records.len;
 			snprintf(a->topic, sizeof(a->topic), "%s", name);
 			rv = gq_produce_records_async(
 				gqd_req_node(req), name, p->index, p->records.p,
@@ -463,6 +499,26 @@ fetch_all(struct gqd_req *req, struct gqk_fetch_resp *resp)
 	return total;
 }
 
+/* Encode @resp, counting its partitions' errors and the record bytes it
+ * carries. */
+static void
+fetch_encode(struct gqd_req *req, const struct gqk_fetch_resp *resp)
+{
+	uint64_t bytes = 0;
+
+	for (int32_t i = 0; i < resp->n_topics; i++) {
+		const struct gqk_fetch_resp_topic *t = &resp->topics[i];
+
+		for (int32_t j = 0; j < t->n_partitions; j++) {
+			gqd_req_error(req, t->partitions[j].error_code);
+			bytes += (uint64_t)t->partitions[j].records.len;
+		}
+	}
+	gqd_metrics_fetched(gqd_req_metrics(req), bytes);
+	gqd_resp_begin(req);
+	gqk_fetch_resp_encode(&req->resp, req->hdr.api_version, resp);
+}
+
 static void
 fetch_respond(struct gqd_req *req)
 {
@@ -476,8 +532,7 @@ fetch_respond(struct gqd_req *req)
 		gqd_fail_close(req);
 		return;
 	}
-	gqd_resp_begin(req);
-	gqk_fetch_resp_encode(&req->resp, req->hdr.api_version, &resp);
+	fetch_encode(req, &resp);
 	fetch_release(st); /* the response holds a copy of the bytes */
 	gqd_req_finish(req);
 }
@@ -536,8 +591,7 @@ gqd_handle_fetch(struct gqd_req *req)
 	if (total >= (fr->min_bytes > 0 ? fr->min_bytes : 1) ||
 	    fr->max_wait_ms <= 0) {
 		st->answered = true;
-		gqd_resp_begin(req);
-		gqk_fetch_resp_encode(&req->resp, req->hdr.api_version, &resp);
+		fetch_encode(req, &resp);
 		fetch_release(st);
 		gqd_req_finish(req);
 		return;
@@ -645,6 +699,9 @@ gqd_handle_list_offsets(struct gqd_req *req)
 	}
 	resp.n_topics = lr->n_topics;
 	resp.topics = topics;
+	for (int32_t i = 0; i < lr->n_topics; i++)
+		for (int32_t j = 0; j < topics[i].n_partitions; j++)
+			gqd_req_error(req, topics[i].partitions[j].error_code);
 	gqd_resp_begin(req);
 	gqk_list_offsets_resp_encode(&req->resp, req->hdr.api_version, &resp);
 	gqd_req_finish(req);
@@ -661,6 +718,7 @@ pid_done(struct gqd_async *a)
 	resp.error_code = gqd_kafka_err(a->status);
 	resp.producer_id = a->status == 0 ? a->id : -1;
 	resp.producer_epoch = a->status == 0 ? a->epoch : -1;
+	gqd_req_error(req, resp.error_code);
 	gqd_resp_begin(req);
 	gqk_init_producer_id_resp_encode(&req->resp, req->hdr.api_version,
 					 &resp);
@@ -682,6 +740,7 @@ gqd_handle_init_producer_id(struct gqd_req *req)
 		};
 
 		/* Idempotence only: transactions are not implemented. */
+		gqd_req_error(req, resp.error_code);
 		gqd_resp_begin(req);
 		gqk_init_producer_id_resp_encode(&req->resp,
 						 req->hdr.api_version, &resp);

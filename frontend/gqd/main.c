@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - gqd's life cycle: flags, configuration, the node, the Kafka
- * listener and signals.
+ * main.c - gqd's life cycle: flags, configuration, the admin port, the
+ * node, the Kafka listener and signals.
  *
  * Threads: the node runs on its own loop thread (gq_node_open()); gqd runs
  * the network on a second libuv loop in the main thread, and every signal
- * is handled there through uv_signal.  Shutdown (SIGTERM/SIGINT) is:
+ * is handled there through uv_signal; the admin port (admin.h) runs on
+ * libmicrohttpd's threads and reaches the loop through a loopcall.
+ *
+ * Start: the admin port first (its probes answer while a cluster node
+ * waits for its peers), then the node, then the loop and the Kafka
+ * listener.  Shutdown (SIGTERM/SIGINT) is:
  *
  *	RUNNING --signal--> STOPPING_SERVER --server stopped--> CLOSING_NODE
- *	        --node closed (closer thread)--> DONE (loop ends, exit 0)
+ *	        --admin port stopped, node closed (closer thread)--> DONE
+ *	        (loop ends, exit 0)
+ *
+ * The admin port stops before the node closes, since its handlers call
+ * the node; the loopcall refuses calls from the start of shutdown, so
+ * that stopping the port never waits on a handler waiting on the loop.
  *
  * Requests parked in a group rebalance do not hold the server's stop:
  * they complete (GQ_ECLOSED) while the node closes, through the server's
@@ -34,8 +44,13 @@
 #include <goqueue.h>
 #include <uv.h>
 
+#include "admin.h"
 #include "config.h"
 #include "log.h"
+#include "loopcall.h"
+#include "metrics.h"
+#include "notify.h"
+#include "reload.h"
 #include "server.h"
 
 #define EXIT_USAGE 2
@@ -72,6 +87,8 @@ static const struct {
 	  "Raft and node-to-node port (default 127.0.0.1:7001)" },
 	{ "client-addr", "client_addr", false, "HOST:PORT",
 	  "Kafka listener (default 0.0.0.0:9092)" },
+	{ "admin-addr", "admin_addr", false, "HOST:PORT",
+	  "HTTP admin port (default 127.0.0.1:9644; \"\" for none)" },
 	{ "initial-cluster", "initial_cluster", false, "ID@IP:PORT,...",
 	  "Raft addresses of the first nodes of a cluster" },
 	{ "data-dir", "data_dir", false, "DIR",
@@ -258,8 +275,11 @@ struct daemon {
 	uv_signal_t sig_hup;
 	uv_async_t node_closed;
 	uv_thread_t closer;
+	struct gqd_loopcall calls; /* from the admin port's threads */
 	struct gq_node *node;
 	struct gqd_server *server;
+	struct gqd_admin *admin; /* NULL when admin_addr is "" */
+	struct gqd_metrics *metrics;
 	struct gqd_config cfg;
 	const struct opts *opts;
 	enum state state;
@@ -278,6 +298,8 @@ close_handles(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sig_hup, on_handle_closed);
 	uv_close((uv_handle_t *)&d->node_closed, on_handle_closed);
+	if (!d->calls.closed)
+		gqd_loopcall_close(&d->calls, on_handle_closed);
 }
 
 static void
@@ -291,12 +313,21 @@ on_node_closed(uv_async_t *a)
 	close_handles(d);
 }
 
+/* The admin port's handlers call the node: they end before it closes. */
+static void
+stop_admin_close_node(struct daemon *d)
+{
+	gqd_admin_stop(d->admin);
+	d->admin = NULL;
+	gq_node_close(d->node);
+}
+
 static void
 closer_main(void *arg)
 {
 	struct daemon *d = arg;
 
-	gq_node_close(d->node);
+	stop_admin_close_node(d);
 	uv_async_send(&d->node_closed);
 }
 
@@ -311,8 +342,9 @@ on_server_stopped(void *arg)
 	gqd_log_msg(GQ_LOG_INFO, "listener stopped, closing node");
 	if ((rv = uv_thread_create(&d->closer, closer_main, d)) != 0) {
 		/* No thread: close here; the loop waits, which is fine now
-		 * that nothing else is served. */
-		gq_node_close(d->node);
+		 * that nothing else is served (and the loopcall refuses the
+		 * admin port's calls). */
+		stop_admin_close_node(d);
 		d->node = NULL;
 		d->state = DONE;
 		close_handles(d);
@@ -333,76 +365,75 @@ on_stop_signal(uv_signal_t *s, int signum)
 	gqd_log(GQ_LOG_INFO, "shutting down", "signal=%s",
 		signum == SIGINT ? "SIGINT" : "SIGTERM");
 	d->state = STOPPING_SERVER;
+	gqd_notify_stopping();
+	if (d->admin != NULL)
+		gqd_admin_set_stopping(d->admin);
+	gqd_loopcall_close(&d->calls, on_handle_closed);
 	gqd_server_stop(d->server, on_server_stopped, d);
 }
 
-/* SIGHUP: reopen the log, then re-read the configuration (same file,
- * environment and flags) and apply the keys that can change at run time. */
+/* Re-read the configuration (same file, environment and flags) and apply
+ * the keys that can change at run time, reporting what happened. */
 static void
-reload(struct daemon *d)
+reload(struct daemon *d, struct gqd_reload_outcome *out)
 {
 	struct gqd_config next;
-	const struct gqd_config_key *k;
-	char a[GQD_PATH_SIZE], b[GQD_PATH_SIZE], err[512], q[600];
-	size_t i;
+	char err[512];
+	int rv;
 
-	if (build_config(d->opts, &next, err, sizeof(err)) != 0) {
-		gqd_log(GQ_LOG_ERROR, "reload failed, configuration unchanged",
-			"error=%s", gqd_log_quote(q, sizeof(q), err));
+	if ((rv = build_config(d->opts, &next, err, sizeof(err))) != 0) {
+		gqd_reload_failed(out, rv, err);
 		return;
 	}
-	for (i = 0; (k = gqd_config_key_at(i)) != NULL; i++) {
-		if (k->alias ||
-		    gqd_config_format(&d->cfg, k->name, a, sizeof(a)) != 0 ||
-		    gqd_config_format(&next, k->name, b, sizeof(b)) != 0 ||
-		    strcmp(a, b) == 0)
-			continue;
-		if (k->reload != GQD_RELOAD_YES) {
-			gqd_log(GQ_LOG_WARN,
-				k->reload == GQD_RELOAD_LATER
-					? "reload not yet supported for this "
-					  "key, restart to apply"
-					: "key cannot change at run time, "
-					  "restart to apply",
-				"key=%s", k->name);
-			continue;
-		}
-		gqd_log(GQ_LOG_INFO, "reloaded", "key=%s value=%s", k->name,
-			gqd_log_quote(q, sizeof(q), b));
-	}
-	if (strcmp(d->cfg.log_file, next.log_file) != 0) {
-		if (gqd_log_open(next.log_file, next.log_level, err,
-				 sizeof(err)) != 0)
-			gqd_log(GQ_LOG_ERROR, "cannot switch log file",
-				"error=%s", gqd_log_quote(q, sizeof(q), err));
-		else
-			memcpy(d->cfg.log_file, next.log_file,
-			       sizeof(d->cfg.log_file));
-	}
-	d->cfg.log_level = next.log_level;
-	gqd_log_set_level(next.log_level);
 	/* No call on the node may start once its close has. */
-	if (d->state == RUNNING || d->state == STOPPING_SERVER)
-		gq_node_set_log_cb(d->node, gqd_log_node_cb, NULL,
-				   next.log_level);
+	gqd_reload_apply(&d->cfg, &next,
+			 d->state == RUNNING || d->state == STOPPING_SERVER
+				 ? d->node
+				 : NULL,
+			 out);
 	gqd_config_free(&next);
+}
+
+/* What SIGHUP does, and POST /v1/config/reload: reopen the log, say so
+ * (@msg), then reload.  On the loop thread. */
+static void
+hup(struct daemon *d, const char *msg, struct gqd_reload_outcome *out)
+{
+	char err[512], q[600];
+
+	if (gqd_log_reopen(err, sizeof(err)) != 0)
+		gqd_log(GQ_LOG_ERROR, "cannot reopen log file", "error=%s",
+			gqd_log_quote(q, sizeof(q), err));
+	gqd_log(GQ_LOG_INFO, msg, "config=%s",
+		gqd_log_quote(q, sizeof(q),
+			      d->opts->config != NULL ? d->opts->config : ""));
+	gqd_notify_reloading();
+	reload(d, out);
+	gqd_notify_ready();
 }
 
 static void
 on_hup(uv_signal_t *s, int signum)
 {
-	struct daemon *d = s->data;
-	char err[512], q[600];
+	struct gqd_reload_outcome out;
 
 	(void)signum;
-	if (gqd_log_reopen(err, sizeof(err)) != 0)
-		gqd_log(GQ_LOG_ERROR, "cannot reopen log file", "error=%s",
-			gqd_log_quote(q, sizeof(q), err));
-	gqd_log(GQ_LOG_INFO, "SIGHUP: log reopened, reloading configuration",
-		"config=%s",
-		gqd_log_quote(q, sizeof(q),
-			      d->opts->config != NULL ? d->opts->config : ""));
-	reload(d);
+	hup(s->data, "SIGHUP: log reopened, reloading configuration", &out);
+}
+
+/* The admin port's view of the daemon (struct gqd_admin_daemon). */
+static int
+admin_run(void *arg, void (*fn)(void *fnarg), void *fnarg)
+{
+	struct daemon *d = arg;
+
+	return gqd_loopcall_run(&d->calls, fn, fnarg);
+}
+
+static void
+admin_reload(void *arg, struct gqd_reload_outcome *out)
+{
+	hup(arg, "admin: log reopened, reloading configuration", out);
 }
 
 static int
@@ -507,6 +538,27 @@ open_node(struct daemon *d)
 	return 0;
 }
 
+/* The metrics registry, and the admin port unless admin_addr is "".
+ * Returns 0 or the exit status. */
+static int
+start_admin(struct daemon *d)
+{
+	char err[512];
+
+	if (gqd_metrics_create(&d->metrics) != 0) {
+		fatal(&d->cfg, "cannot start", gq_strerror(GQ_ENOMEM));
+		return 1;
+	}
+	if (d->cfg.admin.port == 0)
+		return 0;
+	if (gqd_admin_start(&d->cfg, d->metrics, &d->admin, err, sizeof(err)) !=
+	    0) {
+		fatal(&d->cfg, "cannot start the admin port", err);
+		return 1;
+	}
+	return 0;
+}
+
 /* The node is open: serve until a signal stops us.  Returns the exit
  * status. */
 static int
@@ -518,18 +570,25 @@ serve(struct daemon *d)
 	if ((rv = uv_loop_init(&d->loop)) != 0) {
 		fatal(&d->cfg, "cannot create the network loop",
 		      uv_strerror(rv));
-		gq_node_close(d->node);
+		stop_admin_close_node(d);
 		return 1;
 	}
 	uv_async_init(&d->loop, &d->node_closed, on_node_closed);
 	d->node_closed.data = d;
+	if ((rv = gqd_loopcall_init(&d->loop, &d->calls)) != 0) {
+		/* Marked closed, so that close_handles() leaves it. */
+		d->calls.closed = true;
+		fatal(&d->cfg, "cannot create the admin port's mailbox",
+		      uv_strerror(rv));
+		goto err_close;
+	}
 	if ((rv = start_signals(d)) != 0) {
 		fatal(&d->cfg, "cannot install signal handlers",
 		      uv_strerror(rv));
 		goto err_close;
 	}
-	if ((rv = gqd_server_start(&d->loop, d->node, &d->cfg, &d->server)) !=
-	    0) {
+	if ((rv = gqd_server_start(&d->loop, d->node, &d->cfg, d->metrics,
+				   &d->server)) != 0) {
 		snprintf(err, sizeof(err), "%s",
 			 rv <= -1000 ? gq_strerror(rv) : uv_strerror(rv));
 		fatal(&d->cfg, "cannot start the Kafka listener", err);
@@ -542,15 +601,24 @@ serve(struct daemon *d)
 		d->cfg.advertised.host, (unsigned)d->cfg.advertised.port,
 		d->cfg.raft_addr[0] != '\0' ? d->cfg.raft_addr : "none",
 		(int)d->cfg.broker_id);
+	if (d->admin != NULL) {
+		struct gqd_admin_daemon ad = { admin_run, admin_reload, &d->cfg,
+					       d };
+
+		gqd_admin_set_daemon(d->admin, &ad);
+	}
+	gqd_notify_ready();
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d->loop);
 	gqd_log_msg(GQ_LOG_INFO, "gqd stopped");
 	return 0;
 err_close:
+	if (!d->calls.closed)
+		gqd_loopcall_close(&d->calls, on_handle_closed);
 	close_handles(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&d->loop);
-	gq_node_close(d->node);
+	stop_admin_close_node(d);
 	return 1;
 }
 
@@ -598,8 +666,16 @@ main(int argc, char **argv)
 		gqd_log_quote(err, sizeof(err),
 			      o.config != NULL ? o.config : ""));
 	log_config(&d.cfg);
-	if ((rv = open_node(&d)) == 0)
-		rv = serve(&d);
+	if ((rv = start_admin(&d)) == 0) {
+		if ((rv = open_node(&d)) == 0) {
+			if (d.admin != NULL)
+				gqd_admin_set_node(d.admin, d.node);
+			rv = serve(&d);
+		} else {
+			gqd_admin_stop(d.admin);
+		}
+	}
+	gqd_metrics_destroy(d.metrics);
 	gqd_log_close();
 	gqd_config_free(&d.cfg);
 	return rv;

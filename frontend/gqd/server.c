@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #define READ_CHUNK  (64 * 1024)
 #define ARENA_LIMIT (64u << 20)
@@ -39,6 +40,7 @@ struct gqd_server {
 	uv_loop_t *loop;
 	struct gq_node *node;
 	const struct gqd_config *cfg;
+	struct gqd_metrics *metrics;
 	uv_tcp_t listener;
 	uv_async_t mailbox;
 	pthread_mutex_t mail_lock;
@@ -108,6 +110,18 @@ struct gqd_server *
 gqd_req_server(const struct gqd_req *req)
 {
 	return req->srv;
+}
+
+struct gqd_metrics *
+gqd_req_metrics(const struct gqd_req *req)
+{
+	return req->srv->metrics;
+}
+
+void
+gqd_req_error(const struct gqd_req *req, int16_t code)
+{
+	gqd_metrics_error(req->srv->metrics, req->hdr.api_key, code);
 }
 
 const char *
@@ -188,6 +202,7 @@ conn_flush(struct gqd_conn *c)
 			wr->req = req;
 			b = uv_buf_init((char *)req->resp.base,
 					(unsigned)req->resp.len);
+			gqd_metrics_bytes_out(c->srv->metrics, b.len);
 			if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1,
 				     write_done) != 0) {
 				free(wr);
@@ -209,6 +224,10 @@ gqd_req_finish(struct gqd_req *req)
 {
 	if (req->done)
 		return;
+	/* Answered, or dropped with its connection: either way its time in
+	 * gqd ends here. */
+	gqd_metrics_request_done(req->srv->metrics, req->hdr.api_key,
+				 uv_hrtime() - req->arrived_ns);
 	if (req->conn == NULL) {
 		/* The connection closed meanwhile: drop the response; the
 		 * last completion frees the request. */
@@ -283,6 +302,7 @@ conn_handle_closed(uv_handle_t *h)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->n_conns--;
+	gqd_metrics_conn_closed(srv->metrics, srv->n_conns);
 	free(c->rbuf);
 	free(c);
 	maybe_finish_stop(srv);
@@ -413,6 +433,7 @@ conn_frames(struct gqd_conn *c)
 		pos += 4 + (size_t)size;
 		req->conn = c;
 		req->srv = c->srv;
+		req->arrived_ns = uv_hrtime();
 		gqk_arena_init(&req->arena, ARENA_LIMIT);
 		gqk_writer_init(&req->resp);
 		if (c->tail != NULL)
@@ -423,6 +444,8 @@ conn_frames(struct gqd_conn *c)
 		c->queued++;
 		rv = gqk_request_decode(req->frame, req->frame_len, &req->arena,
 					&req->hdr, &req->body);
+		/* The header's key is set even when the body is undecodable. */
+		gqd_metrics_request(c->srv->metrics, req->hdr.api_key);
 		if (rv != 0)
 			gqd_handle_undecodable(req, rv);
 		else
@@ -451,6 +474,7 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	c->rlen += (size_t)n;
+	gqd_metrics_bytes_in(c->srv->metrics, (uint64_t)n);
 	if (c->srv->cfg->idle_timeout_ms > 0)
 		uv_timer_again(&c->idle);
 	conn_frames(c);
@@ -498,6 +522,7 @@ accept_cb(uv_stream_t *listener, int status)
 		uv_tcp_t *t = malloc(sizeof(*t));
 
 		/* Accept and close at once, so the backlog does not fill. */
+		gqd_metrics_conn_rejected(srv->metrics);
 		if (t != NULL) {
 			uv_tcp_init(srv->loop, t);
 			if (uv_accept(listener, (uv_stream_t *)t) == 0)
@@ -525,6 +550,7 @@ accept_cb(uv_stream_t *listener, int status)
 		conn_close(c, "accept failed");
 		return;
 	}
+	gqd_metrics_conn_accepted(srv->metrics, srv->n_conns);
 	uv_tcp_nodelay(&c->tcp, 1);
 	peer_name(&c->tcp, c->peer, sizeof(c->peer));
 	if (srv->cfg->idle_timeout_ms > 0)
@@ -610,7 +636,8 @@ maybe_finish_stop(struct gqd_server *srv)
 
 int
 gqd_server_start(uv_loop_t *loop, struct gq_node *node,
-		 const struct gqd_config *cfg, struct gqd_server **out)
+		 const struct gqd_config *cfg, struct gqd_metrics *metrics,
+		 struct gqd_server **out)
 {
 	struct gqd_server *srv;
 	struct sockaddr_storage addr;
@@ -632,6 +659,7 @@ gqd_server_start(uv_loop_t *loop, struct gq_node *node,
 	srv->loop = loop;
 	srv->node = node;
 	srv->cfg = cfg;
+	srv->metrics = metrics;
 	pthread_mutex_init(&srv->mail_lock, NULL);
 	uv_tcp_init(loop, &srv->listener);
 	srv->listener.data = srv;

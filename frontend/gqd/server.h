@@ -20,6 +20,7 @@
 #include "kwire.h"
 
 struct gqd_config;
+struct gqd_metrics;
 struct gqd_server;
 struct gqd_conn;
 
@@ -39,14 +40,17 @@ struct gqd_req {
 	bool silent;            /* acks=0 produce: no response */
 	bool close_after;       /* close the connection after this one */
 	bool parked;            /* its operation waits on a group rebalance */
+	uint64_t arrived_ns;    /* uv_hrtime() when it was read */
 	void *state;            /* the handler's own, freed by its cleanup */
 	void (*cleanup)(struct gqd_req *req);
 };
 
-/* Start the Kafka listener on @loop for @node; 0, or a negative errno
+/* Start the Kafka listener on @loop for @node, counting what it serves in
+ * @metrics (borrowed; must outlive the server); 0, or a negative errno
  * with the reason logged. */
 int gqd_server_start(uv_loop_t *loop, struct gq_node *node,
-		     const struct gqd_config *cfg, struct gqd_server **out);
+		     const struct gqd_config *cfg, struct gqd_metrics *metrics,
+		     struct gqd_server **out);
 
 /* Stop accepting, finish in-flight requests, close connections; @cb runs
  * on the loop when everything is closed but the mailbox, which stays open
@@ -59,6 +63,14 @@ void gqd_server_stop(struct gqd_server *srv, void (*cb)(void *arg), void *arg);
 struct gq_node *gqd_req_node(const struct gqd_req *req);
 const struct gqd_config *gqd_req_config(const struct gqd_req *req);
 uv_loop_t *gqd_req_loop(const struct gqd_req *req);
+
+/* Handlers: the registry their counts go to (metrics.h). */
+struct gqd_metrics *gqd_req_metrics(const struct gqd_req *req);
+
+/* Count Kafka error @code (0 is ignored) against @req's API: one per
+ * partition or topic in error where the API has them, else one for the
+ * request. */
+void gqd_req_error(const struct gqd_req *req, int16_t code);
 
 /* Start a response: the size placeholder and the response header.  The
  * handler then appends the body and calls gqd_req_finish(). */

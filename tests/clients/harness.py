@@ -33,6 +33,10 @@ class Gqd:
         self.data_dir = data_dir
         self.port = free_port()
         self.addr = "127.0.0.1:%d" % self.port
+        # Every gqd has an admin port (default 127.0.0.1:9644): a free one
+        # each, so that several run side by side.
+        self.admin_port = free_port()
+        self.admin_addr = "127.0.0.1:%d" % self.admin_port
         self.raft_port = raft_port
         self.extra = list(extra)
         self.proc = None
@@ -45,6 +49,7 @@ class Gqd:
         self.proc = subprocess.Popen(
             [GQD, "-data-dir=" + os.path.join(self.data_dir, "node"),
              "-client-addr=" + self.addr,
+             "-admin-addr=" + self.admin_addr,
              "-raft-addr=127.0.0.1:%d" % (self.raft_port or free_port())]
             + self.extra,
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
