@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "buf.h"
+#include "error.h"
 #include "gcoord.h"
 #include "group.h"
 #include "group_forward.h"
 #include "heap.h"
 #include "node.h"
 #include "partition.h"
+#include "store.h"
 
 struct gq__coord {
 	struct gq_node *node;
@@ -616,16 +618,114 @@ info_copy(const struct gq__gc_group_info *in, bool members,
 	return failed ? GQ_ENOMEM : 0;
 }
 
+/*
+ * Groups that only commit offsets (consumers that assign partitions
+ * themselves) never join, so gcoord does not know them; Kafka lists and
+ * describes them as Empty.  They are found by their offsets in LMDB, whose
+ * keys start with the group's name and a NUL (partition.h).
+ */
+
+/* Whether @group has committed offsets or a saved state here. */
+static bool
+has_offsets(struct gq__coord *c, const char *group)
+{
+	size_t len = strlen(group) + 1;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = { len, (void *)group }, v;
+	bool found = false;
+
+	if (gq__store_begin(c->node->store, false, &txn) != 0)
+		return false;
+	if (mdb_cursor_open(txn, c->node->store->groups, &cur) == 0) {
+		found = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+			k.mv_size > len && memcmp(k.mv_data, group, len) == 0;
+		mdb_cursor_close(cur);
+	}
+	gq__store_abort(txn);
+	return found;
+}
+
+/* A group known only by its offsets, as gcoord would describe it. */
 static void
-describe(struct gq__gcoord *gc, struct gq__req *req)
+offsets_only(const char *group, struct gq__gc_group_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->group_id = group;
+	out->state = "Empty";
+	out->protocol_type = "";
+	out->protocol = "";
+	out->leader = "";
+}
+
+static void
+describe(struct gq__coord *c, struct gq__gcoord *gc, struct gq__req *req)
 {
 	struct gq__gc_group_info in;
 
 	gq__gcoord_describe(gc, req->u.group.group, &in);
+	if (strcmp(in.state, "Dead") == 0 && has_offsets(c, req->u.group.group))
+		offsets_only(req->u.group.group, &in);
 	gq__req_complete(req, info_copy(&in, true, req->u.group.info));
 }
 
-/* Every group of every gcoord here, without members. */
+/* Append to @out (grown as needed) the groups coordinated here that
+ * gcoord does not know but LMDB holds offsets of. */
+static int
+list_offsets_only(struct gq__coord *c, struct gq_group_info **out, size_t *n)
+{
+	char name[GQ_NAME_MAX + 1], last[GQ_NAME_MAX + 1] = "";
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t cap = *n;
+	int rv, op = MDB_FIRST;
+
+	if ((rv = gq__store_begin(c->node->store, false, &txn)) != 0)
+		return rv;
+	if ((rv = mdb_cursor_open(txn, c->node->store->groups, &cur)) != 0) {
+		gq__store_abort(txn);
+		return gq__err_from_mdb(rv);
+	}
+	rv = 0;
+	for (; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+		const char *nul = memchr(k.mv_data, 0, k.mv_size);
+		size_t len =
+			nul != NULL ? (size_t)(nul - (char *)k.mv_data) : 0;
+		struct gq__gcoord *gc;
+		struct gq__gc_group_info in;
+
+		if (nul == NULL || len == 0 || len > GQ_NAME_MAX)
+			continue;
+		memcpy(name, k.mv_data, len);
+		name[len] = '\0';
+		if (strcmp(name, last) == 0)
+			continue;
+		memcpy(last, name, len + 1);
+		gc = c->gc[gq__coord_partition(name)];
+		if (gc == NULL || gq__gcoord_generation(gc, name) >= 0)
+			continue;
+		if (*n == cap) {
+			struct gq_group_info *grown;
+
+			cap = cap > 0 ? 2 * cap : 8;
+			grown = gq__realloc(*out, cap * sizeof(**out));
+			if (grown == NULL) {
+				rv = GQ_ENOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		offsets_only(name, &in);
+		if ((rv = info_copy(&in, false, &(*out)[(*n)++])) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	gq__store_abort(txn);
+	return rv;
+}
+
+/* Every group coordinated here, without members. */
 static void
 list(struct gq__coord *c, struct gq__req *req)
 {
@@ -649,6 +749,8 @@ list(struct gq__coord *c, struct gq__req *req)
 				rv = info_copy(&in, false, &out[k++]);
 		}
 	}
+	if (rv == 0)
+		rv = list_offsets_only(c, &out, &k);
 	req->u.group.info = out;
 	req->u.group.n = k;
 	gq__req_complete(req, rv);
@@ -722,7 +824,7 @@ gq__coord_dispatch(struct gq__coord *c, struct gq__req *req)
 						    req->u.group.n));
 		break;
 	case GQ__GROUP_DESCRIBE:
-		describe(gc, req);
+		describe(c, gc, req);
 		break;
 	case GQ__GROUP_LIST:
 		break;

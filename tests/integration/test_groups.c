@@ -306,3 +306,37 @@ Test(groups, close_answers_parked_calls)
 	node = NULL;
 	cr_assert_eq(gqt_call_wait(&b), GQ_ECLOSED);
 }
+
+/* A group that only commits offsets (its consumers assign partitions
+ * themselves) is listed and described as Empty, as Kafka does, after the
+ * groups that have members; one with nothing stored stays Dead. */
+Test(groups, offsets_only_group)
+{
+	struct gq_group_info *info, *all;
+	struct gqt_call a;
+	size_t n;
+
+	open_node();
+	cr_assert_eq(gq_topic_create(node, "t", 1, 1, NULL), 0);
+	cr_assert_eq(gq_group_commit(node, "solo", "t", 0, 4, NULL), 0);
+	cr_assert_eq(gq_group_commit(node, "solo", "t", 0, 5, NULL), 0);
+	gqt_join_new(node, &a, "joined", 1000);
+	cr_assert_eq(gqt_call_wait(&a), 0);
+
+	cr_assert_eq(gq_group_describe(node, "solo", &info), 0);
+	cr_assert_str_eq(info->state, "Empty");
+	cr_assert_str_eq(info->protocol_type, "");
+	cr_assert_eq(info->n_members, 0);
+	gq_group_info_destroy(info);
+	cr_assert_eq(gq_group_describe(node, "sol", &info), 0);
+	cr_assert_str_eq(info->state, "Dead", "a prefix is another group");
+	gq_group_info_destroy(info);
+
+	cr_assert_eq(gq_group_list(node, &all, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(all[0].group, "joined");
+	cr_assert_str_eq(all[1].group, "solo");
+	cr_assert_str_eq(all[1].state, "Empty");
+	cr_assert_eq(all[1].n_members, 0);
+	gq_group_list_free(all, n);
+}
