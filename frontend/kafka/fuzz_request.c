@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_request.c - libFuzzer target for the Kafka codec.
+ * fuzz_request.c - libFuzzer target for the Kafka codec, both directions.
  *
  * The input is one request frame without its 4-byte size prefix, exactly
  * what gqd hands to gqk_request_decode(). Whatever decodes is turned into
  * a response echoing it (topic names, partitions, records) and encoded at
- * the same version, so the encoders see decoder output too. Consumer
- * protocol payloads (JoinGroup metadata, SyncGroup assignments, and the
- * raw input itself) are decoded, and those of a fully known version must
- * re-encode to the very same bytes. The same bytes also go through every
- * primitive reader. Built only with clang:
+ * the same version, so the encoders see decoder output too. The client
+ * direction must agree: the echoed response decodes with
+ * gqk_response_decode() and re-encodes to the very same frame, and the
+ * decoded request re-encodes with gqk_request_encode() to a frame that
+ * decodes and re-encodes identically. The input is also read as a
+ * response frame (two leading bytes choose the API and version), which,
+ * when it decodes, must re-encode stably too. Any disagreement is a codec
+ * bug and abort()s. Consumer protocol payloads (JoinGroup metadata,
+ * SyncGroup assignments, and the raw input itself) are decoded, and those
+ * of a fully known version must re-encode to the very same bytes. The
+ * same bytes also go through every primitive reader. Built only with
+ * clang:
  *
  *   CC=clang meson setup build-fuzz && ninja -C build-fuzz fuzz_request
  *   mkdir -p corpus && ./build-fuzz/frontend/kafka/fuzz_request \
@@ -469,7 +476,7 @@ static void
 echo(struct gqk_writer *w, struct gqk_arena *a, const struct gqk_header *h,
      const union gqk_request *q, const uint8_t *data, size_t size)
 {
-	const struct gqk_api_versions_resp av = { 0, 0 };
+	const struct gqk_api_versions_resp av = { 0 };
 	const struct gqk_init_producer_id_resp ip = { 0, 0, 1, 0 };
 	int16_t v = h->api_version;
 	size_t frame;
@@ -510,6 +517,124 @@ echo(struct gqk_writer *w, struct gqk_arena *a, const struct gqk_header *h,
 		break;
 	}
 	gqk_frame_end(w, frame);
+}
+
+/* Encode @q as a request frame for @h into @w; abort() on failure, since
+ * everything a decoder accepts can be written again. */
+static void
+request_encode_or_die(struct gqk_writer *w, const struct gqk_header *h,
+		      const union gqk_request *q)
+{
+	gqk_writer_init(w);
+	if (gqk_request_encode(w, h, q) != 0)
+		abort();
+}
+
+/*
+ * The decoded request @q re-encodes to a frame that decodes again, and
+ * that second request re-encodes to the same bytes (the first encoding
+ * drops what decoding forgets: tagged fields, non-canonical varints and
+ * booleans).
+ */
+static void
+round_trip_request(const struct gqk_header *h, const union gqk_request *q)
+{
+	struct gqk_writer w1, w2;
+	struct gqk_header h2;
+	union gqk_request q2;
+	struct gqk_arena a;
+
+	request_encode_or_die(&w1, h, q);
+	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
+	if (gqk_request_decode(w1.base + 4, w1.len - 4, &a, &h2, &q2) != 0)
+		abort();
+	request_encode_or_die(&w2, &h2, &q2);
+	if (w1.len != w2.len || memcmp(w1.base, w2.base, w1.len) != 0)
+		abort();
+	gqk_arena_free(&a);
+	gqk_writer_free(&w1);
+	gqk_writer_free(&w2);
+}
+
+/*
+ * The response frame @frame (@len bytes after the size prefix), decoded
+ * into @p for the request @h, re-encodes to exactly @frame if @exact (a
+ * frame gqk_response_encode() wrote), and otherwise to a frame that
+ * decodes and re-encodes to itself.
+ */
+static void
+round_trip_response(const struct gqk_header *h, const union gqk_response *p,
+		    const uint8_t *frame, size_t len, bool exact)
+{
+	struct gqk_writer w1, w2;
+	union gqk_response p2;
+	struct gqk_arena a;
+
+	gqk_writer_init(&w1);
+	if (gqk_response_encode(&w1, h, p) != 0)
+		abort();
+	if (exact &&
+	    (w1.len - 4 != len || memcmp(w1.base + 4, frame, len) != 0))
+		abort();
+	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
+	if (gqk_response_decode(w1.base + 4, w1.len - 4, h, &a, &p2) != 0)
+		abort();
+	gqk_writer_init(&w2);
+	if (gqk_response_encode(&w2, h, &p2) != 0 || w1.len != w2.len ||
+	    memcmp(w1.base, w2.base, w1.len) != 0)
+		abort();
+	gqk_arena_free(&a);
+	gqk_writer_free(&w1);
+	gqk_writer_free(&w2);
+}
+
+/* The response gqd would send, @w's frame, is what a client reads. */
+static void
+client_reads_echo(const struct gqk_header *h, const struct gqk_writer *w)
+{
+	union gqk_response p;
+	struct gqk_arena a;
+
+	if (w->err != 0)
+		return;
+	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
+	if (gqk_response_decode(w->base + 4, w->len - 4, h, &a, &p) != 0)
+		abort();
+	round_trip_response(h, &p, w->base + 4, w->len - 4, true);
+	gqk_arena_free(&a);
+}
+
+/*
+ * The input as a response: data[0] picks the API from gqk_supported[],
+ * data[1] the version in its range, and the rest is the frame, whose own
+ * correlation id is taken as the one expected so that bodies get decoded.
+ */
+static void
+fuzz_response(const uint8_t *data, size_t size)
+{
+	const struct gqk_api_range *e;
+	struct gqk_header h = { 0 };
+	union gqk_response p;
+	struct gqk_arena a;
+	const uint8_t *frame = data + 2;
+	size_t len;
+
+	if (size < 2)
+		return;
+	len = size - 2;
+	e = &gqk_supported[data[0] % gqk_n_supported];
+	h.api_key = e->key;
+	h.api_version = (int16_t)(e->min + data[1] % (e->max - e->min + 1));
+	h.flexible = gqk_api_flexible(h.api_key, h.api_version);
+	if (len >= 4)
+		h.correlation_id =
+			(int32_t)((uint32_t)frame[0] << 24 |
+				  (uint32_t)frame[1] << 16 |
+				  (uint32_t)frame[2] << 8 | frame[3]);
+	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
+	if (gqk_response_decode(frame, len, &h, &a, &p) == 0)
+		round_trip_response(&h, &p, frame, len, false);
+	gqk_arena_free(&a);
 }
 
 /* Every primitive reader over the raw input. */
@@ -585,10 +710,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gqk_arena_init(&a, FUZZ_ARENA_LIMIT);
 	gqk_writer_init(&w);
 	rv = gqk_request_decode(data, size, &a, &h, &req);
-	if (rv == 0)
+	if (rv == 0) {
 		echo(&w, &a, &h, &req, data, size);
-	else if (rv == GQK_EUNSUPPORTED && h.api_key == GQK_API_VERSIONS)
+		client_reads_echo(&h, &w);
+		round_trip_request(&h, &req);
+	} else if (rv == GQK_EUNSUPPORTED && h.api_key == GQK_API_VERSIONS) {
 		gqk_api_versions_unsupported_encode(&w);
+	}
 	gqk_writer_free(&w);
 	/* The raw input as a consumer protocol payload, too. */
 	payload.p = data;
@@ -596,6 +724,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	round_trip_subscription(&a, payload);
 	round_trip_assignment(&a, payload);
 	gqk_arena_free(&a);
+	fuzz_response(data, size);
 	read_primitives(data, size);
 	return 0;
 }

@@ -1,32 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kapi.h - Kafka request decoders and response encoders for the APIs gqd
- * speaks (KAFKA-PROTOCOL.md sections 1.3-1.5, Appendices A and B). The
- * group APIs (keys 8-16) and the consumer protocol payloads are declared
- * in kapi_group.h, which this header includes.
+ * kapi.h - the Kafka API codec, both directions, for the APIs gqd speaks
+ * (KAFKA-PROTOCOL.md sections 1.3-1.5, Appendices A and B): a server
+ * decodes requests and encodes responses, a client encodes requests and
+ * decodes responses, with the same structs. The group APIs (keys 8-16)
+ * and the consumer protocol payloads are declared in kapi_group.h, which
+ * this header includes.
  *
  * This module owns the per-API, per-version field layouts: which fields
  * exist in which version, where ThrottleTimeMs goes, which arrays may be
- * null, and which versions are flexible. It also owns the table of version
- * ranges gqd advertises in ApiVersions, because those ranges gate client
- * features (librdkafka 2.0.2 checks overlap with specific old versions).
+ * null, and which versions are flexible. Each body's layout is written
+ * once and serves all four functions of its API. It also owns the table
+ * of version ranges gqd advertises in ApiVersions, because those ranges
+ * gate client features (librdkafka 2.0.2 checks overlap with specific old
+ * versions); the codec handles exactly those versions of each API.
  *
  * Conventions shared by every API below:
- * - A decoder reads exactly one request body: any byte left over is
- *   GQK_EMALFORMED, as is anything short or out of range. A version outside
- *   the decoder's range is GQK_EUNSUPPORTED. Out-structs are zeroed first;
- *   fields absent from the version get their Kafka default (noted per
- *   field). Arrays live in the arena passed in, strings and records point
- *   into the request buffer: both are lent until the arena is freed or the
+ * - A decoder (gqk_*_req_decode, gqk_*_resp_decode) reads exactly one
+ *   body: any byte left over is GQK_EMALFORMED, as is anything short or
+ *   out of range, and a count or length claiming more than what remains
+ *   fails before anything is allocated. A version outside the API's range
+ *   is GQK_EUNSUPPORTED (nothing read, the out-struct only zeroed).
+ *   Out-structs are zeroed first; fields absent from the version get their
+ *   Kafka default (noted per field). Arrays live in the arena passed in
+ *   (GQK_ENOMEM when it refuses); strings, byte arrays and records point
+ *   into the buffer read: both are lent until the arena is freed or the
  *   buffer reused, whichever comes first. On error the out-struct is
  *   partially filled and only the arena needs freeing.
- * - An encoder appends one response body (without the header or the frame
- *   size) for the version given. Everything it is passed is borrowed. Array
- *   counts are int32_t; a negative count writes an empty array, except for
- *   arrays that are nullable on the wire, where it writes null. A version it
- *   does not know sets w->err to GQK_EUNSUPPORTED and writes nothing.
- * - Every request version listed here is non-flexible except ApiVersions
- *   v3, which is why no other API needs compact encodings yet.
+ * - An encoder (gqk_*_req_encode, gqk_*_resp_encode) appends one body
+ *   (without the header or the frame size) for the version given, with the
+ *   fields of that version and nothing else. Everything it is passed is
+ *   borrowed and only read. Array counts are int32_t; a negative count
+ *   writes an empty array, except for arrays that are nullable on the
+ *   wire, where it writes null; a null string or byte array where the wire
+ *   has no null is written empty. Fields the decoder derives (noted
+ *   "derived") are not read. A version outside the API's range sets w->err
+ *   to GQK_EUNSUPPORTED and writes nothing; other failures are the
+ *   writer's (kwire.h).
+ * - Every version listed here is non-flexible except ApiVersions v3,
+ *   which is why no other API needs compact encodings yet.
  */
 #ifndef GQK_KAPI_H
 #define GQK_KAPI_H
@@ -202,9 +214,17 @@ struct gqk_header {
 int gqk_header_decode(struct gqk_reader *r, struct gqk_header *h);
 
 /*
- * Response header for @h: the correlation id, plus empty tagged fields if
- * the version is flexible, except for ApiVersions, whose response header is
- * always v0 (KIP-511).
+ * Write the request header of @h: v1 (key, version, correlation id, client
+ * id as a legacy NULLABLE_STRING), plus empty tagged fields (v2) when
+ * gqk_api_flexible() says the version is flexible; h->flexible is not
+ * read. The inverse of gqk_header_decode().
+ */
+void gqk_request_header_put(struct gqk_writer *w, const struct gqk_header *h);
+
+/*
+ * Response header for @h (the request's): the correlation id, plus empty
+ * tagged fields if h->flexible, except for ApiVersions, whose response
+ * header is always v0 (KIP-511).
  */
 void gqk_response_header_put(struct gqk_writer *w, const struct gqk_header *h);
 
@@ -221,6 +241,13 @@ struct gqk_api_versions_req {
 struct gqk_api_versions_resp {
 	int16_t error_code;
 	int32_t throttle_time_ms; /* v1+ */
+	/*
+	 * The broker's ranges (@group false when decoded). The encoder takes
+	 * NULL @api_keys to mean gqk_supported[] (see
+	 * gqk_api_versions_resp_encode()).
+	 */
+	int32_t n_api_keys;
+	const struct gqk_api_range *api_keys;
 };
 
 /* Decode an ApiVersions body: empty for v0-v2, the software name and
@@ -228,6 +255,11 @@ struct gqk_api_versions_resp {
 int gqk_api_versions_req_decode(struct gqk_reader *r, int16_t version,
 				struct gqk_arena *a,
 				struct gqk_api_versions_req *out);
+/* Encode an ApiVersions request body: nothing for v0-v2; for v3 the
+ * software name and version (a null one is written empty, which a broker
+ * refuses with INVALID_REQUEST) and empty tagged fields. */
+void gqk_api_versions_req_encode(struct gqk_writer *w, int16_t version,
+				 const struct gqk_api_versions_req *req);
 
 /*
  * True if the v3 software name and version match Kafka's pattern
@@ -237,15 +269,27 @@ int gqk_api_versions_req_decode(struct gqk_reader *r, int16_t version,
 bool gqk_api_versions_req_valid(const struct gqk_api_versions_req *req);
 
 /*
- * Encode the response with the key list of gqk_supported[]: group-gated
- * keys only if @groups, and none at all if @resp has an error (Kafka's
- * INVALID_REQUEST answer). v0: ErrorCode, ApiKeys; v1-v2: +
- * ThrottleTimeMs; v3: flexible body (compact array, tagged fields, no
- * feature tags).
+ * Encode the response with the key list of @resp, or when resp->api_keys
+ * is NULL with that of gqk_supported[]: group-gated keys only if @groups,
+ * and none at all if @resp has an error (Kafka's INVALID_REQUEST answer).
+ * v0: ErrorCode, ApiKeys; v1-v2: + ThrottleTimeMs; v3: flexible body
+ * (compact array, tagged fields, no feature tags).
  */
 void gqk_api_versions_resp_encode(struct gqk_writer *w, int16_t version,
 				  const struct gqk_api_versions_resp *resp,
 				  bool groups);
+
+/*
+ * Decode an ApiVersions response body, tagged fields (the v3 feature tags)
+ * skipped. A broker that does not know the flexible v3 answers with a v0
+ * body carrying UNSUPPORTED_VERSION (KAFKA-PROTOCOL.md 1.4): when the v3
+ * body does not parse, it is read as v0 and accepted only with that error
+ * (then api_keys holds what the broker listed, e.g. its ApiVersions
+ * range, and the caller retries with a version from it).
+ */
+int gqk_api_versions_resp_decode(struct gqk_reader *r, int16_t version,
+				 struct gqk_arena *a,
+				 struct gqk_api_versions_resp *out);
 
 /*
  * The answer to an ApiVersions request of a version outside 0-3: a v0 body
@@ -259,7 +303,10 @@ void gqk_api_versions_unsupported_encode(struct gqk_writer *w);
  */
 
 struct gqk_metadata_req {
-	/* -1: null (v1+). v0 has no null: an empty array means all topics. */
+	/*
+	 * -1: null (v1+). v0 has no null: an empty array means all topics,
+	 * so the encoder writes a negative count as empty for v0.
+	 */
 	int32_t n_topics;
 	struct gqk_str *topics;
 	/* Derived: true for v0 with 0 topics and for v1+ with null. */
@@ -272,7 +319,7 @@ struct gqk_metadata_broker {
 	int32_t node_id;
 	struct gqk_str host;
 	int32_t port;
-	struct gqk_str rack; /* v1+, nullable */
+	struct gqk_str rack; /* v1+, nullable; null before */
 };
 
 struct gqk_metadata_partition {
@@ -297,8 +344,8 @@ struct gqk_metadata_resp {
 	int32_t throttle_time_ms; /* v3+, first */
 	int32_t n_brokers;
 	const struct gqk_metadata_broker *brokers;
-	struct gqk_str cluster_id; /* v2+, nullable */
-	int32_t controller_id;     /* v1+ */
+	struct gqk_str cluster_id; /* v2+, nullable; null before */
+	int32_t controller_id;     /* v1+, else -1 */
 	int32_t n_topics;
 	const struct gqk_metadata_topic *topics;
 };
@@ -306,10 +353,18 @@ struct gqk_metadata_resp {
 /* Decode a Metadata body (v0-v4; see all_topics for null vs empty). */
 int gqk_metadata_req_decode(struct gqk_reader *r, int16_t version,
 			    struct gqk_arena *a, struct gqk_metadata_req *out);
+/* Encode a Metadata request body: a negative n_topics asks for all
+ * topics; v4 adds AllowAutoTopicCreation. */
+void gqk_metadata_req_encode(struct gqk_writer *w, int16_t version,
+			     const struct gqk_metadata_req *req);
 /* Encode a Metadata response: v1 adds Rack, ControllerId, IsInternal; v2
  * ClusterId; v3 ThrottleTimeMs (first). */
 void gqk_metadata_resp_encode(struct gqk_writer *w, int16_t version,
 			      const struct gqk_metadata_resp *resp);
+/* Decode a Metadata response body (v0-v4). */
+int gqk_metadata_resp_decode(struct gqk_reader *r, int16_t version,
+			     struct gqk_arena *a,
+			     struct gqk_metadata_resp *out);
 
 /*
  * Produce (0), v0-v7 (the request is identical for v3-v7)
@@ -339,7 +394,7 @@ struct gqk_produce_resp_partition {
 	int16_t error_code;
 	int64_t base_offset;
 	int64_t log_append_time_ms; /* v2+, -1 unless LogAppendTime */
-	int64_t log_start_offset;   /* v5+ */
+	int64_t log_start_offset;   /* v5+, else -1 */
 };
 
 struct gqk_produce_resp_topic {
@@ -357,10 +412,17 @@ struct gqk_produce_resp {
 /* Decode a Produce body (v0-v7); records stay zero-copy and unchecked. */
 int gqk_produce_req_decode(struct gqk_reader *r, int16_t version,
 			   struct gqk_arena *a, struct gqk_produce_req *out);
+/* Encode a Produce request body (TransactionalId from v3); records are
+ * copied as they are. */
+void gqk_produce_req_encode(struct gqk_writer *w, int16_t version,
+			    const struct gqk_produce_req *req);
 /* Encode a Produce response: v2 adds LogAppendTimeMs, v5 LogStartOffset;
  * ThrottleTimeMs (v1+) goes after the topics. */
 void gqk_produce_resp_encode(struct gqk_writer *w, int16_t version,
 			     const struct gqk_produce_resp *resp);
+/* Decode a Produce response body (v0-v7). */
+int gqk_produce_resp_decode(struct gqk_reader *r, int16_t version,
+			    struct gqk_arena *a, struct gqk_produce_resp *out);
 
 /*
  * Fetch (1), v4-v11
@@ -411,12 +473,12 @@ struct gqk_fetch_resp_partition {
 	int16_t error_code;
 	int64_t high_watermark;
 	int64_t last_stable_offset;
-	int64_t log_start_offset; /* v5+ */
+	int64_t log_start_offset; /* v5+, else -1 */
 	int32_t n_aborted;        /* negative: null */
 	const struct gqk_fetch_aborted *aborted;
-	int32_t preferred_read_replica; /* v11+; set -1 */
+	int32_t preferred_read_replica; /* v11+, servers set -1; else -1 */
 	/* Never sent as null: a null or empty @records goes out as a
-	 * zero-length array (librdkafka rejects -1). */
+	 * zero-length array (librdkafka rejects -1). Decoded as sent. */
 	struct gqk_bytes records;
 };
 
@@ -437,10 +499,17 @@ struct gqk_fetch_resp {
 /* Decode a Fetch body (v4-v11), with defaults for absent fields. */
 int gqk_fetch_req_decode(struct gqk_reader *r, int16_t version,
 			 struct gqk_arena *a, struct gqk_fetch_req *out);
+/* Encode a Fetch request body: v5 adds LogStartOffset, v7 the session
+ * fields and ForgottenTopicsData, v9 CurrentLeaderEpoch, v11 RackId. */
+void gqk_fetch_req_encode(struct gqk_writer *w, int16_t version,
+			  const struct gqk_fetch_req *req);
 /* Encode a Fetch response: v5 adds LogStartOffset, v7 ErrorCode and
  * SessionId, v11 PreferredReadReplica; Records is never null. */
 void gqk_fetch_resp_encode(struct gqk_writer *w, int16_t version,
 			   const struct gqk_fetch_resp *resp);
+/* Decode a Fetch response body (v4-v11); Records may be null. */
+int gqk_fetch_resp_decode(struct gqk_reader *r, int16_t version,
+			  struct gqk_arena *a, struct gqk_fetch_resp *out);
 
 /*
  * ListOffsets (2), v0-v2
@@ -472,11 +541,12 @@ struct gqk_list_offsets_req {
 struct gqk_list_offsets_resp_partition {
 	int32_t partition_index;
 	int16_t error_code;
-	int64_t timestamp; /* v1+ */
-	int64_t offset;    /* v1+; v0: see old_style_offsets */
+	int64_t timestamp; /* v1+; decoded v0: -1 */
+	int64_t offset;    /* v1+; decoded v0: the first old-style one, or -1 */
 	/*
-	 * v0 only. If @old_style_offsets is NULL the v0 array is derived:
-	 * [offset] when error_code is 0 and offset >= 0, else empty.
+	 * v0 only. If @old_style_offsets is NULL the v0 array is encoded
+	 * from @offset: [offset] when error_code is 0 and offset >= 0, else
+	 * empty.
 	 */
 	int32_t n_old_style_offsets;
 	const int64_t *old_style_offsets;
@@ -498,10 +568,18 @@ struct gqk_list_offsets_resp {
 int gqk_list_offsets_req_decode(struct gqk_reader *r, int16_t version,
 				struct gqk_arena *a,
 				struct gqk_list_offsets_req *out);
+/* Encode a ListOffsets request body: v0 MaxNumOffsets, v2
+ * IsolationLevel. */
+void gqk_list_offsets_req_encode(struct gqk_writer *w, int16_t version,
+				 const struct gqk_list_offsets_req *req);
 /* Encode a ListOffsets response: v0 OldStyleOffsets, v1+ Timestamp and
  * Offset, v2 ThrottleTimeMs first. */
 void gqk_list_offsets_resp_encode(struct gqk_writer *w, int16_t version,
 				  const struct gqk_list_offsets_resp *resp);
+/* Decode a ListOffsets response body (v0-v2). */
+int gqk_list_offsets_resp_decode(struct gqk_reader *r, int16_t version,
+				 struct gqk_arena *a,
+				 struct gqk_list_offsets_resp *out);
 
 /*
  * InitProducerId (22), v0-v1
@@ -523,10 +601,18 @@ struct gqk_init_producer_id_resp {
 int gqk_init_producer_id_req_decode(struct gqk_reader *r, int16_t version,
 				    struct gqk_arena *a,
 				    struct gqk_init_producer_id_req *out);
+/* Encode an InitProducerId request body (v0-v1, identical). */
+void
+gqk_init_producer_id_req_encode(struct gqk_writer *w, int16_t version,
+				const struct gqk_init_producer_id_req *req);
 /* Encode an InitProducerId response (v0-v1, identical). */
 void
 gqk_init_producer_id_resp_encode(struct gqk_writer *w, int16_t version,
 				 const struct gqk_init_producer_id_resp *resp);
+/* Decode an InitProducerId response body (v0-v1, identical). */
+int gqk_init_producer_id_resp_decode(struct gqk_reader *r, int16_t version,
+				     struct gqk_arena *a,
+				     struct gqk_init_producer_id_resp *out);
 
 /*
  * CreateTopics (19), v0-v4
@@ -563,7 +649,7 @@ struct gqk_create_topics_req {
 struct gqk_create_topics_resp_topic {
 	struct gqk_str name;
 	int16_t error_code;
-	struct gqk_str error_message; /* v1+, nullable */
+	struct gqk_str error_message; /* v1+, nullable; null before */
 };
 
 struct gqk_create_topics_resp {
@@ -576,10 +662,17 @@ struct gqk_create_topics_resp {
 int gqk_create_topics_req_decode(struct gqk_reader *r, int16_t version,
 				 struct gqk_arena *a,
 				 struct gqk_create_topics_req *out);
+/* Encode a CreateTopics request body (v1 adds ValidateOnly). */
+void gqk_create_topics_req_encode(struct gqk_writer *w, int16_t version,
+				  const struct gqk_create_topics_req *req);
 /* Encode a CreateTopics response: v1 adds ErrorMessage, v2 ThrottleTimeMs
  * (first). */
 void gqk_create_topics_resp_encode(struct gqk_writer *w, int16_t version,
 				   const struct gqk_create_topics_resp *resp);
+/* Decode a CreateTopics response body (v0-v4). */
+int gqk_create_topics_resp_decode(struct gqk_reader *r, int16_t version,
+				  struct gqk_arena *a,
+				  struct gqk_create_topics_resp *out);
 
 /*
  * DeleteTopics (20), v0-v3
@@ -606,9 +699,16 @@ struct gqk_delete_topics_resp {
 int gqk_delete_topics_req_decode(struct gqk_reader *r, int16_t version,
 				 struct gqk_arena *a,
 				 struct gqk_delete_topics_req *out);
+/* Encode a DeleteTopics request body (v0-v3, identical). */
+void gqk_delete_topics_req_encode(struct gqk_writer *w, int16_t version,
+				  const struct gqk_delete_topics_req *req);
 /* Encode a DeleteTopics response: ThrottleTimeMs (first) from v1. */
 void gqk_delete_topics_resp_encode(struct gqk_writer *w, int16_t version,
 				   const struct gqk_delete_topics_resp *resp);
+/* Decode a DeleteTopics response body (v0-v3). */
+int gqk_delete_topics_resp_decode(struct gqk_reader *r, int16_t version,
+				  struct gqk_arena *a,
+				  struct gqk_delete_topics_resp *out);
 
 /*
  * DescribeConfigs (32), v0-v2 (flexible only from v4)
@@ -647,8 +747,8 @@ struct gqk_describe_configs_entry {
 	struct gqk_str name;
 	struct gqk_str value; /* nullable */
 	bool read_only;
-	bool is_default;      /* v0 only */
-	int8_t config_source; /* v1+ */
+	bool is_default;      /* v0 only; decoded v1+: false */
+	int8_t config_source; /* v1+; decoded v0: -1 */
 	bool is_sensitive;
 	int32_t n_synonyms; /* v1+ */
 	const struct gqk_describe_configs_synonym *synonyms;
@@ -673,11 +773,19 @@ struct gqk_describe_configs_resp {
 int gqk_describe_configs_req_decode(struct gqk_reader *r, int16_t version,
 				    struct gqk_arena *a,
 				    struct gqk_describe_configs_req *out);
+/* Encode a DescribeConfigs request body (v1 adds IncludeSynonyms). */
+void
+gqk_describe_configs_req_encode(struct gqk_writer *w, int16_t version,
+				const struct gqk_describe_configs_req *req);
 /* Encode a DescribeConfigs response: v0 IsDefault, v1+ ConfigSource and
  * Synonyms instead. */
 void
 gqk_describe_configs_resp_encode(struct gqk_writer *w, int16_t version,
 				 const struct gqk_describe_configs_resp *resp);
+/* Decode a DescribeConfigs response body (v0-v2). */
+int gqk_describe_configs_resp_decode(struct gqk_reader *r, int16_t version,
+				     struct gqk_arena *a,
+				     struct gqk_describe_configs_resp *out);
 
 /*
  * Dispatch
@@ -718,5 +826,68 @@ union gqk_request {
  */
 int gqk_request_decode(const uint8_t *frame, size_t len, struct gqk_arena *a,
 		       struct gqk_header *h, union gqk_request *req);
+
+/*
+ * Append one whole request frame, ready to send as it is: the INT32 size,
+ * the request header of @h (gqk_request_header_put()) and the body of
+ * @req, the member h->api_key selects, at h->api_version. Everything is
+ * borrowed. Returns w->err: 0, GQK_EUNSUPPORTED (a key or version outside
+ * gqk_supported[]; nothing is written), GQK_ENOMEM or GQK_EMALFORMED
+ * (something the protocol cannot carry, such as a string over 32767
+ * bytes); after an error @w holds nothing usable.
+ */
+int gqk_request_encode(struct gqk_writer *w, const struct gqk_header *h,
+		       const union gqk_request *req);
+
+/* A decoded response body; which member is valid follows the request's
+ * api key. */
+union gqk_response {
+	struct gqk_api_versions_resp api_versions;
+	struct gqk_metadata_resp metadata;
+	struct gqk_produce_resp produce;
+	struct gqk_fetch_resp fetch;
+	struct gqk_list_offsets_resp list_offsets;
+	struct gqk_init_producer_id_resp init_producer_id;
+	struct gqk_create_topics_resp create_topics;
+	struct gqk_delete_topics_resp delete_topics;
+	struct gqk_describe_configs_resp describe_configs;
+	/* The group APIs (kapi_group.h). */
+	struct gqk_find_coordinator_resp find_coordinator;
+	struct gqk_join_group_resp join_group;
+	struct gqk_sync_group_resp sync_group;
+	struct gqk_heartbeat_resp heartbeat;
+	struct gqk_leave_group_resp leave_group;
+	struct gqk_offset_commit_resp offset_commit;
+	struct gqk_offset_fetch_resp offset_fetch;
+	struct gqk_describe_groups_resp describe_groups;
+	struct gqk_list_groups_resp list_groups;
+};
+
+/*
+ * Append one whole response frame to the request whose header is @h: the
+ * INT32 size, gqk_response_header_put(), and the body of @resp at
+ * h->api_version (an ApiVersions key list left NULL is all of
+ * gqk_supported[], group keys included). Returns w->err as
+ * gqk_request_encode() does.
+ */
+int gqk_response_encode(struct gqk_writer *w, const struct gqk_header *h,
+			const union gqk_response *resp);
+
+/*
+ * Decode one response on the client side: @frame holds the @len bytes
+ * after the 4-byte size prefix (borrowed, and lent to @resp until freed or
+ * reused), @h is the header of the request it answers (api key, version
+ * and correlation id are read; the flexible flag is derived again). The
+ * response header is v0, or v1 with tagged fields for flexible versions
+ * other than ApiVersions. Returns 0, GQK_EUNSUPPORTED (a key or version
+ * outside gqk_supported[]; nothing is read), GQK_EMALFORMED (short
+ * header, bad body, trailing bytes), GQK_ECORRELATION (the correlation id
+ * is not h->correlation_id: the answer to another request, so the
+ * connection is out of step) or GQK_ENOMEM (arena). Free @a with
+ * gqk_arena_free() in every case.
+ */
+int gqk_response_decode(const uint8_t *frame, size_t len,
+			const struct gqk_header *h, struct gqk_arena *a,
+			union gqk_response *resp);
 
 #endif /* GQK_KAPI_H */

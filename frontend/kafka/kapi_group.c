@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kapi_group.c - Kafka consumer group request decoders, response encoders
- * and consumer protocol payloads (see kapi_group.h).
+ * kapi_group.c - the consumer group APIs of the Kafka codec and the
+ * consumer protocol payloads (contracts in kapi_group.h).
  *
- * Same rules as kapi.c: field order from the Kafka 3.4.0 message JSON of
- * each version (KAFKA-PROTOCOL.md Appendix A/B), the reader's sticky error
- * so that a run of fields needs one check, arrays allocated only after
- * their count has been checked against the bytes left (the minimum element
- * size is noted at each read_array() call), and an exact end of body.
- * Encoders write the fields of the requested version and nothing else.
+ * Same rules as kapi_data.c: one walker per body for both directions
+ * (kapi_internal.h), field order from the Kafka 3.4.0 message JSON of
+ * each version (KAFKA-PROTOCOL.md Appendix A/B), the smallest wire size of
+ * each array element noted at its kio_array() call, Kafka's defaults for
+ * fields a version lacks, and an exact end of body. The consumer protocol
+ * payloads are walked the same way, with their own version rule.
  */
 #include "kapi_group.h"
 
@@ -20,203 +20,183 @@
  * FindCoordinator
  */
 
-int
-gqk_find_coordinator_req_decode(struct gqk_reader *r, int16_t version,
-				struct gqk_arena *a,
-				struct gqk_find_coordinator_req *out)
+static void
+find_coordinator_req(struct kio *io, int16_t v, void *msg)
 {
-	(void)a;
-	memset(out, 0, sizeof(*out));
-	out->key_type = GQK_COORDINATOR_GROUP;
-	if (version < 0 || version > 2)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->key);
-	if (version >= 1)
-		out->key_type = gqk_read_i8(r);
-	return finish(r);
+	struct gqk_find_coordinator_req *m = msg;
+
+	kio_string(io, &m->key);
+	/* The default, GQK_COORDINATOR_GROUP, is 0. */
+	if (v >= 1)
+		kio_i8(io, &m->key_type);
 }
 
-void
-gqk_find_coordinator_resp_encode(struct gqk_writer *w, int16_t version,
-				 const struct gqk_find_coordinator_resp *resp)
+static void
+find_coordinator_resp(struct kio *io, int16_t v, void *msg)
 {
-	if (!version_ok(w, version, 0, 2))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
-	if (version >= 1)
-		gqk_put_nullable_string(w, resp->error_message);
-	gqk_put_i32(w, resp->node_id);
-	gqk_put_string(w, resp->host);
-	gqk_put_i32(w, resp->port);
+	struct gqk_find_coordinator_resp *m = msg;
+
+	if (v >= 1)
+		kio_i32(io, &m->throttle_time_ms);
+	kio_i16(io, &m->error_code);
+	kio_nullable_string_if(io, v >= 1, &m->error_message);
+	kio_i32(io, &m->node_id);
+	kio_string(io, &m->host);
+	kio_i32(io, &m->port);
 }
+
+KIO_ENTRY_POINTS(find_coordinator, GQK_FIND_COORDINATOR)
 
 /*
  * JoinGroup
  */
 
-int
-gqk_join_group_req_decode(struct gqk_reader *r, int16_t version,
-			  struct gqk_arena *a, struct gqk_join_group_req *out)
+static void
+join_group_req(struct kio *io, int16_t v, void *msg)
 {
+	struct gqk_join_group_req *m = msg;
 	struct gqk_join_group_req_protocol *p;
 	int32_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->rebalance_timeout_ms = -1;
-	out->group_instance_id = GQK_STR_NULL;
-	if (version < 0 || version > 5)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
-	out->session_timeout_ms = gqk_read_i32(r);
+	kio_string(io, &m->group_id);
+	kio_i32(io, &m->session_timeout_ms);
 	/* v0 has none: Kafka's JoinGroupRequest copies the session timeout. */
-	out->rebalance_timeout_ms =
-		version >= 1 ? gqk_read_i32(r) : out->session_timeout_ms;
-	gqk_read_string(r, &out->member_id);
-	if (version >= 5)
-		gqk_read_nullable_string(r, &out->group_instance_id);
-	gqk_read_string(r, &out->protocol_type);
+	kio_i32_if(io, v >= 1, &m->rebalance_timeout_ms, m->session_timeout_ms);
+	kio_string(io, &m->member_id);
+	kio_nullable_string_if(io, v >= 5, &m->group_instance_id);
+	kio_string(io, &m->protocol_type);
 	/* Protocol: name (2) + metadata length (4). */
-	out->protocols =
-		read_array(r, a, false, sizeof(*p), 6, &out->n_protocols);
-	for (i = 0; i < out->n_protocols && r->err == 0; i++) {
-		p = &out->protocols[i];
-		gqk_read_string(r, &p->name);
-		gqk_read_bytes(r, &p->metadata);
+	p = kio_array(io, false, sizeof(*p), 6, &m->n_protocols, m->protocols);
+	KIO_KEEP(io, m->protocols, p);
+	for (i = 0; i < m->n_protocols && kio_ok(io); i++) {
+		kio_string(io, &p[i].name);
+		kio_bytes(io, &p[i].metadata);
 	}
-	return finish(r);
 }
 
-void
-gqk_join_group_resp_encode(struct gqk_writer *w, int16_t version,
-			   const struct gqk_join_group_resp *resp)
+static void
+join_group_resp(struct kio *io, int16_t v, void *msg)
 {
-	const struct gqk_join_group_resp_member *m;
-	int32_t i, n;
+	struct gqk_join_group_resp *m = msg;
+	struct gqk_join_group_resp_member *mb;
+	int32_t i;
 
-	if (!version_ok(w, version, 0, 5))
-		return;
-	if (version >= 2)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
-	gqk_put_i32(w, resp->generation_id);
-	gqk_put_string(w, resp->protocol_name);
-	gqk_put_string(w, resp->leader);
-	gqk_put_string(w, resp->member_id);
-	n = count(resp->n_members);
-	gqk_put_array_len(w, n);
-	for (i = 0; i < n; i++) {
-		m = &resp->members[i];
-		gqk_put_string(w, m->member_id);
-		if (version >= 5)
-			gqk_put_nullable_string(w, m->group_instance_id);
-		gqk_put_bytes(w, m->metadata);
+	if (v >= 2)
+		kio_i32(io, &m->throttle_time_ms);
+	kio_i16(io, &m->error_code);
+	kio_i32(io, &m->generation_id);
+	kio_string(io, &m->protocol_name);
+	kio_string(io, &m->leader);
+	kio_string(io, &m->member_id);
+	/* Member: member id (2) + metadata length (4). */
+	mb = kio_array(io, false, sizeof(*mb), 6, &m->n_members, m->members);
+	KIO_KEEP(io, m->members, mb);
+	for (i = 0; i < m->n_members && kio_ok(io); i++) {
+		kio_string(io, &mb[i].member_id);
+		kio_nullable_string_if(io, v >= 5, &mb[i].group_instance_id);
+		kio_bytes(io, &mb[i].metadata);
 	}
 }
+
+KIO_ENTRY_POINTS(join_group, GQK_JOIN_GROUP)
 
 /*
  * SyncGroup
  */
 
-int
-gqk_sync_group_req_decode(struct gqk_reader *r, int16_t version,
-			  struct gqk_arena *a, struct gqk_sync_group_req *out)
+static void
+sync_group_req(struct kio *io, int16_t v, void *msg)
 {
+	struct gqk_sync_group_req *m = msg;
 	struct gqk_sync_group_req_assignment *as;
 	int32_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->group_instance_id = GQK_STR_NULL;
-	if (version < 0 || version > 3)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
-	out->generation_id = gqk_read_i32(r);
-	gqk_read_string(r, &out->member_id);
-	if (version >= 3)
-		gqk_read_nullable_string(r, &out->group_instance_id);
+	kio_string(io, &m->group_id);
+	kio_i32(io, &m->generation_id);
+	kio_string(io, &m->member_id);
+	kio_nullable_string_if(io, v >= 3, &m->group_instance_id);
 	/* Assignment: member id (2) + assignment length (4). */
-	out->assignments =
-		read_array(r, a, false, sizeof(*as), 6, &out->n_assignments);
-	for (i = 0; i < out->n_assignments && r->err == 0; i++) {
-		as = &out->assignments[i];
-		gqk_read_string(r, &as->member_id);
-		gqk_read_bytes(r, &as->assignment);
+	as = kio_array(io, false, sizeof(*as), 6, &m->n_assignments,
+		       m->assignments);
+	KIO_KEEP(io, m->assignments, as);
+	for (i = 0; i < m->n_assignments && kio_ok(io); i++) {
+		kio_string(io, &as[i].member_id);
+		kio_bytes(io, &as[i].assignment);
 	}
-	return finish(r);
 }
 
-void
-gqk_sync_group_resp_encode(struct gqk_writer *w, int16_t version,
-			   const struct gqk_sync_group_resp *resp)
+static void
+sync_group_resp(struct kio *io, int16_t v, void *msg)
 {
-	if (!version_ok(w, version, 0, 3))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
-	gqk_put_bytes(w, resp->assignment);
+	struct gqk_sync_group_resp *m = msg;
+
+	if (v >= 1)
+		kio_i32(io, &m->throttle_time_ms);
+	kio_i16(io, &m->error_code);
+	kio_bytes(io, &m->assignment);
 }
+
+KIO_ENTRY_POINTS(sync_group, GQK_SYNC_GROUP)
 
 /*
  * Heartbeat
  */
 
-int
-gqk_heartbeat_req_decode(struct gqk_reader *r, int16_t version,
-			 struct gqk_arena *a, struct gqk_heartbeat_req *out)
+static void
+heartbeat_req(struct kio *io, int16_t v, void *msg)
 {
-	(void)a;
-	memset(out, 0, sizeof(*out));
-	out->group_instance_id = GQK_STR_NULL;
-	if (version < 0 || version > 3)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
-	out->generation_id = gqk_read_i32(r);
-	gqk_read_string(r, &out->member_id);
-	if (version >= 3)
-		gqk_read_nullable_string(r, &out->group_instance_id);
-	return finish(r);
+	struct gqk_heartbeat_req *m = msg;
+
+	kio_string(io, &m->group_id);
+	kio_i32(io, &m->generation_id);
+	kio_string(io, &m->member_id);
+	kio_nullable_string_if(io, v >= 3, &m->group_instance_id);
 }
 
-void
-gqk_heartbeat_resp_encode(struct gqk_writer *w, int16_t version,
-			  const struct gqk_heartbeat_resp *resp)
+/* The Heartbeat and LeaveGroup responses (v0-v1 of the latter) are the
+ * same: ThrottleTimeMs from v1, ErrorCode. */
+static void
+throttle_error_resp(struct kio *io, int16_t v, int32_t *throttle_time_ms,
+		    int16_t *error_code)
 {
-	if (!version_ok(w, version, 0, 3))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
+	if (v >= 1)
+		kio_i32(io, throttle_time_ms);
+	kio_i16(io, error_code);
 }
+
+static void
+heartbeat_resp(struct kio *io, int16_t v, void *msg)
+{
+	struct gqk_heartbeat_resp *m = msg;
+
+	throttle_error_resp(io, v, &m->throttle_time_ms, &m->error_code);
+}
+
+KIO_ENTRY_POINTS(heartbeat, GQK_HEARTBEAT)
 
 /*
  * LeaveGroup
  */
 
-int
-gqk_leave_group_req_decode(struct gqk_reader *r, int16_t version,
-			   struct gqk_arena *a, struct gqk_leave_group_req *out)
+static void
+leave_group_req(struct kio *io, int16_t v, void *msg)
 {
-	(void)a;
-	memset(out, 0, sizeof(*out));
-	if (version < 0 || version > 1)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
-	gqk_read_string(r, &out->member_id);
-	return finish(r);
+	struct gqk_leave_group_req *m = msg;
+
+	(void)v;
+	kio_string(io, &m->group_id);
+	kio_string(io, &m->member_id);
 }
 
-void
-gqk_leave_group_resp_encode(struct gqk_writer *w, int16_t version,
-			    const struct gqk_leave_group_resp *resp)
+static void
+leave_group_resp(struct kio *io, int16_t v, void *msg)
 {
-	if (!version_ok(w, version, 0, 1))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
+	struct gqk_leave_group_resp *m = msg;
+
+	throttle_error_resp(io, v, &m->throttle_time_ms, &m->error_code);
 }
+
+KIO_ENTRY_POINTS(leave_group, GQK_LEAVE_GROUP)
 
 /*
  * OffsetCommit
@@ -224,273 +204,268 @@ gqk_leave_group_resp_encode(struct gqk_writer *w, int16_t version,
 
 /* One topic's partitions of an OffsetCommit request. */
 static void
-read_commit_partitions(struct gqk_reader *r, int16_t version,
-		       struct gqk_arena *a,
-		       struct gqk_offset_commit_req_topic *t)
+commit_partitions(struct kio *io, int16_t v,
+		  struct gqk_offset_commit_req_topic *t)
 {
 	struct gqk_offset_commit_req_partition *p;
 	int32_t j;
 
 	/* Partition: index 4, offset 8, metadata 2, v6+ leader epoch 4. */
-	t->partitions = read_array(r, a, false, sizeof(*p),
-				   version >= 6 ? 18 : 14, &t->n_partitions);
-	for (j = 0; j < t->n_partitions && r->err == 0; j++) {
-		p = &t->partitions[j];
-		p->partition_index = gqk_read_i32(r);
-		p->committed_offset = gqk_read_i64(r);
-		p->committed_leader_epoch = version >= 6 ? gqk_read_i32(r) : -1;
-		gqk_read_nullable_string(r, &p->committed_metadata);
+	p = kio_array(io, false, sizeof(*p), v >= 6 ? 18 : 14, &t->n_partitions,
+		      t->partitions);
+	KIO_KEEP(io, t->partitions, p);
+	for (j = 0; j < t->n_partitions && kio_ok(io); j++) {
+		kio_i32(io, &p[j].partition_index);
+		kio_i64(io, &p[j].committed_offset);
+		kio_i32_if(io, v >= 6, &p[j].committed_leader_epoch, -1);
+		kio_nullable_string(io, &p[j].committed_metadata);
 	}
 }
 
-int
-gqk_offset_commit_req_decode(struct gqk_reader *r, int16_t version,
-			     struct gqk_arena *a,
-			     struct gqk_offset_commit_req *out)
+static void
+offset_commit_req(struct kio *io, int16_t v, void *msg)
 {
+	struct gqk_offset_commit_req *m = msg;
 	struct gqk_offset_commit_req_topic *t;
 	int32_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->generation_id = -1;
-	out->group_instance_id = GQK_STR_NULL;
-	out->retention_time_ms = -1;
-	if (version < 2 || version > 7)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
-	out->generation_id = gqk_read_i32(r);
-	gqk_read_string(r, &out->member_id);
-	if (version >= 7)
-		gqk_read_nullable_string(r, &out->group_instance_id);
-	if (version <= 4)
-		out->retention_time_ms = gqk_read_i64(r);
+	kio_string(io, &m->group_id);
+	kio_i32(io, &m->generation_id);
+	kio_string(io, &m->member_id);
+	kio_nullable_string_if(io, v >= 7, &m->group_instance_id);
+	/* -1: the broker's default retention. */
+	kio_i64_if(io, v <= 4, &m->retention_time_ms, -1);
 	/* Topic: name (2) + partition count (4). */
-	out->topics = read_array(r, a, false, sizeof(*t), 6, &out->n_topics);
-	for (i = 0; i < out->n_topics && r->err == 0; i++) {
-		t = &out->topics[i];
-		gqk_read_string(r, &t->name);
-		read_commit_partitions(r, version, a, t);
+	t = kio_array(io, false, sizeof(*t), 6, &m->n_topics, m->topics);
+	KIO_KEEP(io, m->topics, t);
+	for (i = 0; i < m->n_topics && kio_ok(io); i++) {
+		kio_string(io, &t[i].name);
+		commit_partitions(io, v, &t[i]);
 	}
-	return finish(r);
 }
 
-void
-gqk_offset_commit_resp_encode(struct gqk_writer *w, int16_t version,
-			      const struct gqk_offset_commit_resp *resp)
+static void
+offset_commit_resp(struct kio *io, int16_t v, void *msg)
 {
-	const struct gqk_offset_commit_resp_topic *t;
-	int32_t i, j, nt, np;
+	struct gqk_offset_commit_resp *m = msg;
+	struct gqk_offset_commit_resp_topic *t;
+	struct gqk_offset_commit_resp_partition *p;
+	int32_t i, j;
 
-	if (!version_ok(w, version, 2, 7))
-		return;
-	if (version >= 3)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	nt = count(resp->n_topics);
-	gqk_put_array_len(w, nt);
-	for (i = 0; i < nt; i++) {
-		t = &resp->topics[i];
-		gqk_put_string(w, t->name);
-		np = count(t->n_partitions);
-		gqk_put_array_len(w, np);
-		for (j = 0; j < np; j++) {
-			gqk_put_i32(w, t->partitions[j].partition_index);
-			gqk_put_i16(w, t->partitions[j].error_code);
+	if (v >= 3)
+		kio_i32(io, &m->throttle_time_ms);
+	/* Topic: name (2) + partition count (4). */
+	t = kio_array(io, false, sizeof(*t), 6, &m->n_topics, m->topics);
+	KIO_KEEP(io, m->topics, t);
+	for (i = 0; i < m->n_topics && kio_ok(io); i++) {
+		kio_string(io, &t[i].name);
+		/* Partition: index (4) + error (2). */
+		p = kio_array(io, false, sizeof(*p), 6, &t[i].n_partitions,
+			      t[i].partitions);
+		KIO_KEEP(io, t[i].partitions, p);
+		for (j = 0; j < t[i].n_partitions && kio_ok(io); j++) {
+			kio_i32(io, &p[j].partition_index);
+			kio_i16(io, &p[j].error_code);
 		}
 	}
 }
+
+KIO_ENTRY_POINTS(offset_commit, GQK_OFFSET_COMMIT)
 
 /*
  * OffsetFetch
  */
 
-int
-gqk_offset_fetch_req_decode(struct gqk_reader *r, int16_t version,
-			    struct gqk_arena *a,
-			    struct gqk_offset_fetch_req *out)
+static void
+offset_fetch_req(struct kio *io, int16_t v, void *msg)
 {
+	struct gqk_offset_fetch_req *m = msg;
 	struct gqk_offset_fetch_req_topic *t;
-	int32_t i;
+	int32_t i, *ids;
 
-	memset(out, 0, sizeof(*out));
-	if (version < 1 || version > 5)
-		return GQK_EUNSUPPORTED;
-	gqk_read_string(r, &out->group_id);
+	kio_string(io, &m->group_id);
 	/* Topic: name (2) + partition count (4); null from v2. */
-	out->topics =
-		read_array(r, a, version >= 2, sizeof(*t), 6, &out->n_topics);
-	for (i = 0; i < out->n_topics && r->err == 0; i++) {
-		t = &out->topics[i];
-		gqk_read_string(r, &t->name);
-		t->partition_indexes =
-			read_i32_array(r, a, &t->n_partition_indexes);
+	t = kio_array(io, v >= 2, sizeof(*t), 6, &m->n_topics, m->topics);
+	KIO_KEEP(io, m->topics, t);
+	for (i = 0; i < m->n_topics && kio_ok(io); i++) {
+		kio_string(io, &t[i].name);
+		ids = kio_i32_array(io, &t[i].n_partition_indexes,
+				    t[i].partition_indexes);
+		KIO_KEEP(io, t[i].partition_indexes, ids);
 	}
-	if (finish(r) != 0)
-		return r->err;
-	out->all_topics = out->n_topics < 0;
-	return 0;
+	if (kio_decoding(io))
+		m->all_topics = m->n_topics < 0;
 }
 
-void
-gqk_offset_fetch_resp_encode(struct gqk_writer *w, int16_t version,
-			     const struct gqk_offset_fetch_resp *resp)
+static void
+offset_fetch_resp(struct kio *io, int16_t v, void *msg)
 {
-	const struct gqk_offset_fetch_resp_topic *t;
-	const struct gqk_offset_fetch_resp_partition *p;
-	int32_t i, j, nt, np;
+	struct gqk_offset_fetch_resp *m = msg;
+	struct gqk_offset_fetch_resp_topic *t;
+	struct gqk_offset_fetch_resp_partition *p;
+	int32_t i, j;
 
-	if (!version_ok(w, version, 1, 5))
-		return;
-	if (version >= 3)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	nt = count(resp->n_topics);
-	gqk_put_array_len(w, nt);
-	for (i = 0; i < nt; i++) {
-		t = &resp->topics[i];
-		gqk_put_string(w, t->name);
-		np = count(t->n_partitions);
-		gqk_put_array_len(w, np);
-		for (j = 0; j < np; j++) {
-			p = &t->partitions[j];
-			gqk_put_i32(w, p->partition_index);
-			gqk_put_i64(w, p->committed_offset);
-			if (version >= 5)
-				gqk_put_i32(w, p->committed_leader_epoch);
-			gqk_put_nullable_string(w, p->metadata);
-			gqk_put_i16(w, p->error_code);
+	if (v >= 3)
+		kio_i32(io, &m->throttle_time_ms);
+	/* Topic: name (2) + partition count (4). */
+	t = kio_array(io, false, sizeof(*t), 6, &m->n_topics, m->topics);
+	KIO_KEEP(io, m->topics, t);
+	for (i = 0; i < m->n_topics && kio_ok(io); i++) {
+		kio_string(io, &t[i].name);
+		/* Partition: index 4, offset 8, metadata 2, error 2. */
+		p = kio_array(io, false, sizeof(*p), 16, &t[i].n_partitions,
+			      t[i].partitions);
+		KIO_KEEP(io, t[i].partitions, p);
+		for (j = 0; j < t[i].n_partitions && kio_ok(io); j++) {
+			kio_i32(io, &p[j].partition_index);
+			kio_i64(io, &p[j].committed_offset);
+			kio_i32_if(io, v >= 5, &p[j].committed_leader_epoch,
+				   -1);
+			kio_nullable_string(io, &p[j].metadata);
+			kio_i16(io, &p[j].error_code);
 		}
 	}
 	/* The group-level error goes after the topics. */
-	if (version >= 2)
-		gqk_put_i16(w, resp->error_code);
+	if (v >= 2)
+		kio_i16(io, &m->error_code);
 }
+
+KIO_ENTRY_POINTS(offset_fetch, GQK_OFFSET_FETCH)
 
 /*
  * DescribeGroups
  */
 
-int
-gqk_describe_groups_req_decode(struct gqk_reader *r, int16_t version,
-			       struct gqk_arena *a,
-			       struct gqk_describe_groups_req *out)
+static void
+describe_groups_req(struct kio *io, int16_t v, void *msg)
 {
-	memset(out, 0, sizeof(*out));
-	if (version < 0 || version > 4)
-		return GQK_EUNSUPPORTED;
-	out->groups = read_string_array(r, a, false, &out->n_groups);
-	if (version >= 3)
-		out->include_authorized_operations = gqk_read_bool(r);
-	return finish(r);
+	struct gqk_describe_groups_req *m = msg;
+	struct gqk_str *groups;
+
+	groups = kio_string_array(io, false, &m->n_groups, m->groups);
+	KIO_KEEP(io, m->groups, groups);
+	if (v >= 3)
+		kio_bool(io, &m->include_authorized_operations);
 }
 
 /* One DescribedGroupMember. */
 static void
-put_described_member(struct gqk_writer *w, int16_t version,
-		     const struct gqk_describe_groups_member *m)
+described_member(struct kio *io, int16_t v,
+		 struct gqk_describe_groups_member *m)
 {
-	gqk_put_string(w, m->member_id);
-	if (version >= 4)
-		gqk_put_nullable_string(w, m->group_instance_id);
-	gqk_put_string(w, m->client_id);
-	gqk_put_string(w, m->client_host);
-	gqk_put_bytes(w, m->member_metadata);
-	gqk_put_bytes(w, m->member_assignment);
+	kio_string(io, &m->member_id);
+	kio_nullable_string_if(io, v >= 4, &m->group_instance_id);
+	kio_string(io, &m->client_id);
+	kio_string(io, &m->client_host);
+	kio_bytes(io, &m->member_metadata);
+	kio_bytes(io, &m->member_assignment);
 }
 
-void
-gqk_describe_groups_resp_encode(struct gqk_writer *w, int16_t version,
-				const struct gqk_describe_groups_resp *resp)
+static void
+describe_groups_resp(struct kio *io, int16_t v, void *msg)
 {
-	const struct gqk_describe_groups_group *g;
-	int32_t i, j, ng, nm;
+	struct gqk_describe_groups_resp *m = msg;
+	struct gqk_describe_groups_group *g;
+	struct gqk_describe_groups_member *mb;
+	int32_t i, j;
 
-	if (!version_ok(w, version, 0, 4))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	ng = count(resp->n_groups);
-	gqk_put_array_len(w, ng);
-	for (i = 0; i < ng; i++) {
-		g = &resp->groups[i];
-		gqk_put_i16(w, g->error_code);
-		gqk_put_string(w, g->group_id);
-		gqk_put_string(w, g->group_state);
-		gqk_put_string(w, g->protocol_type);
-		gqk_put_string(w, g->protocol_data);
-		nm = count(g->n_members);
-		gqk_put_array_len(w, nm);
-		for (j = 0; j < nm; j++)
-			put_described_member(w, version, &g->members[j]);
-		if (version >= 3)
-			gqk_put_i32(w, g->authorized_operations);
+	if (v >= 1)
+		kio_i32(io, &m->throttle_time_ms);
+	/* Group: error 2, four strings 8, member count 4. */
+	g = kio_array(io, false, sizeof(*g), 14, &m->n_groups, m->groups);
+	KIO_KEEP(io, m->groups, g);
+	for (i = 0; i < m->n_groups && kio_ok(io); i++) {
+		kio_i16(io, &g[i].error_code);
+		kio_string(io, &g[i].group_id);
+		kio_string(io, &g[i].group_state);
+		kio_string(io, &g[i].protocol_type);
+		kio_string(io, &g[i].protocol_data);
+		/* Member: three strings 6, two byte arrays 8. */
+		mb = kio_array(io, false, sizeof(*mb), 14, &g[i].n_members,
+			       g[i].members);
+		KIO_KEEP(io, g[i].members, mb);
+		for (j = 0; j < g[i].n_members && kio_ok(io); j++)
+			described_member(io, v, &mb[j]);
+		kio_i32_if(io, v >= 3, &g[i].authorized_operations,
+			   GQK_AUTHORIZED_OPERATIONS_OMITTED);
 	}
 }
+
+KIO_ENTRY_POINTS(describe_groups, GQK_DESCRIBE_GROUPS)
 
 /*
  * ListGroups
  */
 
-int
-gqk_list_groups_req_decode(struct gqk_reader *r, int16_t version,
-			   struct gqk_arena *a, struct gqk_list_groups_req *out)
+static void
+list_groups_req(struct kio *io, int16_t v, void *msg)
 {
-	(void)a;
-	memset(out, 0, sizeof(*out));
-	if (version < 0 || version > 2)
-		return GQK_EUNSUPPORTED;
-	return finish(r);
+	/* Empty before v4 (StatesFilter). */
+	(void)io;
+	(void)v;
+	(void)msg;
 }
 
-void
-gqk_list_groups_resp_encode(struct gqk_writer *w, int16_t version,
-			    const struct gqk_list_groups_resp *resp)
+static void
+list_groups_resp(struct kio *io, int16_t v, void *msg)
 {
-	int32_t i, n;
+	struct gqk_list_groups_resp *m = msg;
+	struct gqk_list_groups_group *g;
+	int32_t i;
 
-	if (!version_ok(w, version, 0, 2))
-		return;
-	if (version >= 1)
-		gqk_put_i32(w, resp->throttle_time_ms);
-	gqk_put_i16(w, resp->error_code);
-	n = count(resp->n_groups);
-	gqk_put_array_len(w, n);
-	for (i = 0; i < n; i++) {
-		gqk_put_string(w, resp->groups[i].group_id);
-		gqk_put_string(w, resp->groups[i].protocol_type);
+	if (v >= 1)
+		kio_i32(io, &m->throttle_time_ms);
+	kio_i16(io, &m->error_code);
+	/* Group: id (2) + protocol type (2). */
+	g = kio_array(io, false, sizeof(*g), 4, &m->n_groups, m->groups);
+	KIO_KEEP(io, m->groups, g);
+	for (i = 0; i < m->n_groups && kio_ok(io); i++) {
+		kio_string(io, &g[i].group_id);
+		kio_string(io, &g[i].protocol_type);
 	}
 }
+
+KIO_ENTRY_POINTS(list_groups, GQK_LIST_GROUPS)
+
+/*
+ * The walkers of this file, for the dispatchers in kapi.c.
+ */
+
+const struct kio_api gqk__group_walkers[] = {
+	{ GQK_OFFSET_COMMIT, offset_commit_req, offset_commit_resp },
+	{ GQK_OFFSET_FETCH, offset_fetch_req, offset_fetch_resp },
+	{ GQK_FIND_COORDINATOR, find_coordinator_req, find_coordinator_resp },
+	{ GQK_JOIN_GROUP, join_group_req, join_group_resp },
+	{ GQK_HEARTBEAT, heartbeat_req, heartbeat_resp },
+	{ GQK_LEAVE_GROUP, leave_group_req, leave_group_resp },
+	{ GQK_SYNC_GROUP, sync_group_req, sync_group_resp },
+	{ GQK_DESCRIBE_GROUPS, describe_groups_req, describe_groups_resp },
+	{ GQK_LIST_GROUPS, list_groups_req, list_groups_resp },
+};
+
+const size_t gqk__n_group_walkers =
+	sizeof(gqk__group_walkers) / sizeof(gqk__group_walkers[0]);
 
 /*
  * Consumer protocol payloads
  */
 
 /* ARRAY[Topic STRING, Partitions ARRAY[INT32]] (non-nullable). */
-static const struct gqk_consumer_topic_partitions *
-read_topic_partitions(struct gqk_reader *r, struct gqk_arena *a, int32_t *n)
+static struct gqk_consumer_topic_partitions *
+topic_partitions(struct kio *io, int32_t *n,
+		 const struct gqk_consumer_topic_partitions *cur)
 {
 	struct gqk_consumer_topic_partitions *tp;
-	int32_t i;
+	int32_t i, *ids;
 
 	/* Element: topic (2) + partition count (4). */
-	tp = read_array(r, a, false, sizeof(*tp), 6, n);
-	for (i = 0; i < *n && r->err == 0; i++) {
-		gqk_read_string(r, &tp[i].topic);
-		tp[i].partitions = read_i32_array(r, a, &tp[i].n_partitions);
+	tp = kio_array(io, false, sizeof(*tp), 6, n, cur);
+	for (i = 0; i < *n && kio_ok(io); i++) {
+		kio_string(io, &tp[i].topic);
+		ids = kio_i32_array(io, &tp[i].n_partitions, tp[i].partitions);
+		KIO_KEEP(io, tp[i].partitions, ids);
 	}
 	return tp;
-}
-
-static void
-put_topic_partitions(struct gqk_writer *w, int32_t n,
-		     const struct gqk_consumer_topic_partitions *tp)
-{
-	int32_t i;
-
-	n = count(n);
-	gqk_put_array_len(w, n);
-	for (i = 0; i < n; i++) {
-		gqk_put_string(w, tp[i].topic);
-		put_i32_array(w, tp[i].n_partitions, tp[i].partitions);
-	}
 }
 
 /*
@@ -498,12 +473,48 @@ put_topic_partitions(struct gqk_writer *w, int32_t n,
  * bytes after the known layout must be ignored (a version above @max).
  */
 static bool
-read_payload_version(struct gqk_reader *r, int16_t max, int16_t *version)
+payload_version(struct kio *io, int16_t max, int16_t *version)
 {
-	*version = gqk_read_i16(r);
-	if (r->err == 0 && *version < 0)
-		gqk_reader_fail(r, GQK_EMALFORMED);
+	kio_i16(io, version);
+	if (kio_decoding(io) && io->r->err == 0 && *version < 0)
+		gqk_reader_fail(io->r, GQK_EMALFORMED);
 	return *version <= max;
+}
+
+/* A Subscription; true if its layout is known in full. */
+static bool
+subscription(struct kio *io, struct gqk_consumer_subscription *s)
+{
+	struct gqk_consumer_topic_partitions *tp;
+	struct gqk_str *topics;
+	bool exact;
+
+	exact = payload_version(io, GQK_CONSUMER_SUBSCRIPTION_VERSION_MAX,
+				&s->version);
+	topics = kio_string_array(io, false, &s->n_topics, s->topics);
+	KIO_KEEP(io, s->topics, topics);
+	kio_nullable_bytes(io, &s->user_data);
+	if (s->version >= 1) {
+		tp = topic_partitions(io, &s->n_owned_partitions,
+				      s->owned_partitions);
+		KIO_KEEP(io, s->owned_partitions, tp);
+	}
+	return exact;
+}
+
+/* An Assignment; true if its layout is known in full. */
+static bool
+assignment(struct kio *io, struct gqk_consumer_assignment *s)
+{
+	struct gqk_consumer_topic_partitions *tp;
+	bool exact;
+
+	exact = payload_version(io, GQK_CONSUMER_ASSIGNMENT_VERSION_MAX,
+				&s->version);
+	tp = topic_partitions(io, &s->n_assigned, s->assigned);
+	KIO_KEEP(io, s->assigned, tp);
+	kio_nullable_bytes(io, &s->user_data);
+	return exact;
 }
 
 int
@@ -511,40 +522,26 @@ gqk_consumer_subscription_decode(struct gqk_bytes payload, struct gqk_arena *a,
 				 struct gqk_consumer_subscription *out)
 {
 	struct gqk_reader r;
-	bool exact;
+	struct kio io = { &r, a, NULL, &r.err };
 
 	memset(out, 0, sizeof(*out));
 	out->user_data = GQK_BYTES_NULL;
 	if (payload.len <= 0)
 		return GQK_EMALFORMED;
 	gqk_reader_init(&r, payload.p, (size_t)payload.len);
-	exact = read_payload_version(&r, GQK_CONSUMER_SUBSCRIPTION_VERSION_MAX,
-				     &out->version);
-	out->topics = read_string_array(&r, a, false, &out->n_topics);
-	gqk_read_nullable_bytes(&r, &out->user_data);
-	if (out->version >= 1)
-		out->owned_partitions =
-			read_topic_partitions(&r, a, &out->n_owned_partitions);
-	return exact ? finish(&r) : r.err;
+	return subscription(&io, out) ? finish(&r) : r.err;
 }
 
 void
 gqk_consumer_subscription_encode(struct gqk_writer *w,
 				 const struct gqk_consumer_subscription *s)
 {
-	int32_t i, n;
+	struct kio io = { NULL, NULL, w, &w->err };
 
 	if (!version_ok(w, s->version, 0, 1))
 		return;
-	gqk_put_i16(w, s->version);
-	n = count(s->n_topics);
-	gqk_put_array_len(w, n);
-	for (i = 0; i < n; i++)
-		gqk_put_string(w, s->topics[i]);
-	gqk_put_nullable_bytes(w, s->user_data);
-	if (s->version >= 1)
-		put_topic_partitions(w, s->n_owned_partitions,
-				     s->owned_partitions);
+	/* Encoding only reads @s. */
+	(void)subscription(&io, (struct gqk_consumer_subscription *)s);
 }
 
 int
@@ -552,7 +549,7 @@ gqk_consumer_assignment_decode(struct gqk_bytes payload, struct gqk_arena *a,
 			       struct gqk_consumer_assignment *out)
 {
 	struct gqk_reader r;
-	bool exact;
+	struct kio io = { &r, a, NULL, &r.err };
 
 	memset(out, 0, sizeof(*out));
 	out->user_data = GQK_BYTES_NULL;
@@ -560,20 +557,17 @@ gqk_consumer_assignment_decode(struct gqk_bytes payload, struct gqk_arena *a,
 	if (payload.len <= 0)
 		return 0;
 	gqk_reader_init(&r, payload.p, (size_t)payload.len);
-	exact = read_payload_version(&r, GQK_CONSUMER_ASSIGNMENT_VERSION_MAX,
-				     &out->version);
-	out->assigned = read_topic_partitions(&r, a, &out->n_assigned);
-	gqk_read_nullable_bytes(&r, &out->user_data);
-	return exact ? finish(&r) : r.err;
+	return assignment(&io, out) ? finish(&r) : r.err;
 }
 
 void
 gqk_consumer_assignment_encode(struct gqk_writer *w,
 			       const struct gqk_consumer_assignment *s)
 {
+	struct kio io = { NULL, NULL, w, &w->err };
+
 	if (!version_ok(w, s->version, 0, GQK_CONSUMER_ASSIGNMENT_VERSION_MAX))
 		return;
-	gqk_put_i16(w, s->version);
-	put_topic_partitions(w, s->n_assigned, s->assigned);
-	gqk_put_nullable_bytes(w, s->user_data);
+	/* Encoding only reads @s. */
+	(void)assignment(&io, (struct gqk_consumer_assignment *)s);
 }

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kapi_group.h - Kafka consumer group APIs: request decoders and response
- * encoders for FindCoordinator (10) 0-2, JoinGroup (11) 0-5, SyncGroup (14)
- * 0-3, Heartbeat (12) 0-3, LeaveGroup (13) 0-1, OffsetCommit (8) 2-7,
- * OffsetFetch (9) 1-5, DescribeGroups (15) 0-4 and ListGroups (16) 0-2
- * (KAFKA-PROTOCOL.md 1.5 and Appendices A/B; DescribeGroups and ListGroups
- * from the Kafka 3.4.0 message JSON). Every one of these versions is
- * non-flexible. Included by kapi.h, whose conventions apply unchanged:
- * strict decoders that zero their out-struct, give absent fields their
- * Kafka default and reject trailing bytes; encoders that borrow their input
- * and refuse unknown versions with GQK_EUNSUPPORTED.
+ * kapi_group.h - Kafka consumer group APIs, both directions (request and
+ * response decoders and encoders) for FindCoordinator (10) 0-2, JoinGroup
+ * (11) 0-5, SyncGroup (14) 0-3, Heartbeat (12) 0-3, LeaveGroup (13) 0-1,
+ * OffsetCommit (8) 2-7, OffsetFetch (9) 1-5, DescribeGroups (15) 0-4 and
+ * ListGroups (16) 0-2 (KAFKA-PROTOCOL.md 1.5 and Appendices A/B;
+ * DescribeGroups and ListGroups from the Kafka 3.4.0 message JSON). Every
+ * one of these versions is non-flexible. Included by kapi.h, whose
+ * conventions apply unchanged: strict decoders that zero their out-struct,
+ * give absent fields their Kafka default and reject trailing bytes;
+ * encoders that borrow their input and refuse unknown versions with
+ * GQK_EUNSUPPORTED.
  *
  * It also owns the consumer protocol payloads (section 3.3) that JoinGroup
  * and SyncGroup carry as opaque BYTES: the coordinator never needs them,
@@ -47,7 +48,7 @@ struct gqk_find_coordinator_req {
 struct gqk_find_coordinator_resp {
 	int32_t throttle_time_ms; /* v1+ */
 	int16_t error_code;
-	struct gqk_str error_message; /* v1+, nullable */
+	struct gqk_str error_message; /* v1+, nullable; null before */
 	int32_t node_id;              /* -1 with an error */
 	struct gqk_str host;
 	int32_t port;
@@ -57,11 +58,19 @@ struct gqk_find_coordinator_resp {
 int gqk_find_coordinator_req_decode(struct gqk_reader *r, int16_t version,
 				    struct gqk_arena *a,
 				    struct gqk_find_coordinator_req *out);
+/* Encode a FindCoordinator request body: Key, and KeyType from v1. */
+void
+gqk_find_coordinator_req_encode(struct gqk_writer *w, int16_t version,
+				const struct gqk_find_coordinator_req *req);
 /* Encode a FindCoordinator response: v1 adds ThrottleTimeMs (first) and
  * ErrorMessage. */
 void
 gqk_find_coordinator_resp_encode(struct gqk_writer *w, int16_t version,
 				 const struct gqk_find_coordinator_resp *resp);
+/* Decode a FindCoordinator response body (v0-v2). */
+int gqk_find_coordinator_resp_decode(struct gqk_reader *r, int16_t version,
+				     struct gqk_arena *a,
+				     struct gqk_find_coordinator_resp *out);
 
 /*
  * JoinGroup (11), v0-v5
@@ -87,7 +96,7 @@ struct gqk_join_group_req {
 
 struct gqk_join_group_resp_member {
 	struct gqk_str member_id;
-	struct gqk_str group_instance_id; /* v5+, nullable */
+	struct gqk_str group_instance_id; /* v5+, nullable; null before */
 	struct gqk_bytes metadata;        /* null is written as empty */
 };
 
@@ -106,10 +115,18 @@ struct gqk_join_group_resp {
 int gqk_join_group_req_decode(struct gqk_reader *r, int16_t version,
 			      struct gqk_arena *a,
 			      struct gqk_join_group_req *out);
+/* Encode a JoinGroup request body: v1 adds RebalanceTimeoutMs, v5
+ * GroupInstanceId. */
+void gqk_join_group_req_encode(struct gqk_writer *w, int16_t version,
+			       const struct gqk_join_group_req *req);
 /* Encode a JoinGroup response: v2 adds ThrottleTimeMs (first), v5 the
  * members' GroupInstanceId. */
 void gqk_join_group_resp_encode(struct gqk_writer *w, int16_t version,
 				const struct gqk_join_group_resp *resp);
+/* Decode a JoinGroup response body (v0-v5). */
+int gqk_join_group_resp_decode(struct gqk_reader *r, int16_t version,
+			       struct gqk_arena *a,
+			       struct gqk_join_group_resp *out);
 
 /*
  * SyncGroup (14), v0-v3
@@ -139,9 +156,16 @@ struct gqk_sync_group_resp {
 int gqk_sync_group_req_decode(struct gqk_reader *r, int16_t version,
 			      struct gqk_arena *a,
 			      struct gqk_sync_group_req *out);
+/* Encode a SyncGroup request body: v3 adds GroupInstanceId. */
+void gqk_sync_group_req_encode(struct gqk_writer *w, int16_t version,
+			       const struct gqk_sync_group_req *req);
 /* Encode a SyncGroup response: v1 adds ThrottleTimeMs (first). */
 void gqk_sync_group_resp_encode(struct gqk_writer *w, int16_t version,
 				const struct gqk_sync_group_resp *resp);
+/* Decode a SyncGroup response body (v0-v3). */
+int gqk_sync_group_resp_decode(struct gqk_reader *r, int16_t version,
+			       struct gqk_arena *a,
+			       struct gqk_sync_group_resp *out);
 
 /*
  * Heartbeat (12), v0-v3
@@ -163,9 +187,16 @@ struct gqk_heartbeat_resp {
 int gqk_heartbeat_req_decode(struct gqk_reader *r, int16_t version,
 			     struct gqk_arena *a,
 			     struct gqk_heartbeat_req *out);
+/* Encode a Heartbeat request body: v3 adds GroupInstanceId. */
+void gqk_heartbeat_req_encode(struct gqk_writer *w, int16_t version,
+			      const struct gqk_heartbeat_req *req);
 /* Encode a Heartbeat response: v1 adds ThrottleTimeMs (first). */
 void gqk_heartbeat_resp_encode(struct gqk_writer *w, int16_t version,
 			       const struct gqk_heartbeat_resp *resp);
+/* Decode a Heartbeat response body (v0-v3). */
+int gqk_heartbeat_resp_decode(struct gqk_reader *r, int16_t version,
+			      struct gqk_arena *a,
+			      struct gqk_heartbeat_resp *out);
 
 /*
  * LeaveGroup (13), v0-v1 (v3+ batches members; not advertised)
@@ -185,9 +216,16 @@ struct gqk_leave_group_resp {
 int gqk_leave_group_req_decode(struct gqk_reader *r, int16_t version,
 			       struct gqk_arena *a,
 			       struct gqk_leave_group_req *out);
+/* Encode a LeaveGroup request body (v0-v1, identical). */
+void gqk_leave_group_req_encode(struct gqk_writer *w, int16_t version,
+				const struct gqk_leave_group_req *req);
 /* Encode a LeaveGroup response: v1 adds ThrottleTimeMs (first). */
 void gqk_leave_group_resp_encode(struct gqk_writer *w, int16_t version,
 				 const struct gqk_leave_group_resp *resp);
+/* Decode a LeaveGroup response body (v0-v1). */
+int gqk_leave_group_resp_decode(struct gqk_reader *r, int16_t version,
+				struct gqk_arena *a,
+				struct gqk_leave_group_resp *out);
 
 /*
  * OffsetCommit (8), v2-v7
@@ -238,9 +276,17 @@ struct gqk_offset_commit_resp {
 int gqk_offset_commit_req_decode(struct gqk_reader *r, int16_t version,
 				 struct gqk_arena *a,
 				 struct gqk_offset_commit_req *out);
+/* Encode an OffsetCommit request body: RetentionTimeMs for v2-v4, v6
+ * adds CommittedLeaderEpoch, v7 GroupInstanceId. */
+void gqk_offset_commit_req_encode(struct gqk_writer *w, int16_t version,
+				  const struct gqk_offset_commit_req *req);
 /* Encode an OffsetCommit response: v3 adds ThrottleTimeMs (first). */
 void gqk_offset_commit_resp_encode(struct gqk_writer *w, int16_t version,
 				   const struct gqk_offset_commit_resp *resp);
+/* Decode an OffsetCommit response body (v2-v7). */
+int gqk_offset_commit_resp_decode(struct gqk_reader *r, int16_t version,
+				  struct gqk_arena *a,
+				  struct gqk_offset_commit_resp *out);
 
 /*
  * OffsetFetch (9), v1-v5
@@ -254,7 +300,8 @@ struct gqk_offset_fetch_req_topic {
 
 struct gqk_offset_fetch_req {
 	struct gqk_str group_id;
-	/* -1: null (v2+ only) = every partition with a committed offset. */
+	/* -1: null (v2+ only) = every partition with a committed offset; v1
+	 * cannot say that, and the encoder writes a negative count as empty. */
 	int32_t n_topics;
 	struct gqk_offset_fetch_req_topic *topics;
 	/* Derived: true when the topics array was null. */
@@ -264,7 +311,7 @@ struct gqk_offset_fetch_req {
 struct gqk_offset_fetch_resp_partition {
 	int32_t partition_index;
 	int64_t committed_offset;       /* -1: nothing committed */
-	int32_t committed_leader_epoch; /* v5+; -1 if unknown */
+	int32_t committed_leader_epoch; /* v5+; -1 if unknown, and before */
 	struct gqk_str metadata; /* nullable; "" when nothing committed */
 	int16_t error_code;
 };
@@ -288,10 +335,17 @@ struct gqk_offset_fetch_resp {
 int gqk_offset_fetch_req_decode(struct gqk_reader *r, int16_t version,
 				struct gqk_arena *a,
 				struct gqk_offset_fetch_req *out);
+/* Encode an OffsetFetch request body (v1-v5; Topics nullable from v2). */
+void gqk_offset_fetch_req_encode(struct gqk_writer *w, int16_t version,
+				 const struct gqk_offset_fetch_req *req);
 /* Encode an OffsetFetch response: v2 adds the group ErrorCode (last), v3
  * ThrottleTimeMs (first), v5 CommittedLeaderEpoch. */
 void gqk_offset_fetch_resp_encode(struct gqk_writer *w, int16_t version,
 				  const struct gqk_offset_fetch_resp *resp);
+/* Decode an OffsetFetch response body (v1-v5). */
+int gqk_offset_fetch_resp_decode(struct gqk_reader *r, int16_t version,
+				 struct gqk_arena *a,
+				 struct gqk_offset_fetch_resp *out);
 
 /*
  * DescribeGroups (15), v0-v4
@@ -305,7 +359,7 @@ struct gqk_describe_groups_req {
 
 struct gqk_describe_groups_member {
 	struct gqk_str member_id;
-	struct gqk_str group_instance_id; /* v4+, nullable */
+	struct gqk_str group_instance_id; /* v4+, nullable; null before */
 	struct gqk_str client_id;
 	struct gqk_str client_host;
 	struct gqk_bytes member_metadata;   /* null is written as empty */
@@ -320,7 +374,8 @@ struct gqk_describe_groups_group {
 	struct gqk_str protocol_data; /* the chosen assignor, or "" */
 	int32_t n_members;
 	const struct gqk_describe_groups_member *members;
-	/* v3+; GQK_AUTHORIZED_OPERATIONS_OMITTED unless requested. */
+	/* v3+; GQK_AUTHORIZED_OPERATIONS_OMITTED unless requested, and
+	 * before v3. */
 	int32_t authorized_operations;
 };
 
@@ -334,11 +389,19 @@ struct gqk_describe_groups_resp {
 int gqk_describe_groups_req_decode(struct gqk_reader *r, int16_t version,
 				   struct gqk_arena *a,
 				   struct gqk_describe_groups_req *out);
+/* Encode a DescribeGroups request body: v3 adds
+ * IncludeAuthorizedOperations. */
+void gqk_describe_groups_req_encode(struct gqk_writer *w, int16_t version,
+				    const struct gqk_describe_groups_req *req);
 /* Encode a DescribeGroups response: v1 adds ThrottleTimeMs (first), v3
  * AuthorizedOperations, v4 the members' GroupInstanceId. */
 void
 gqk_describe_groups_resp_encode(struct gqk_writer *w, int16_t version,
 				const struct gqk_describe_groups_resp *resp);
+/* Decode a DescribeGroups response body (v0-v4). */
+int gqk_describe_groups_resp_decode(struct gqk_reader *r, int16_t version,
+				    struct gqk_arena *a,
+				    struct gqk_describe_groups_resp *out);
 
 /*
  * ListGroups (16), v0-v2
@@ -366,9 +429,16 @@ struct gqk_list_groups_resp {
 int gqk_list_groups_req_decode(struct gqk_reader *r, int16_t version,
 			       struct gqk_arena *a,
 			       struct gqk_list_groups_req *out);
+/* Encode a ListGroups request body: empty for v0-v2. */
+void gqk_list_groups_req_encode(struct gqk_writer *w, int16_t version,
+				const struct gqk_list_groups_req *req);
 /* Encode a ListGroups response: v1 adds ThrottleTimeMs (first). */
 void gqk_list_groups_resp_encode(struct gqk_writer *w, int16_t version,
 				 const struct gqk_list_groups_resp *resp);
+/* Decode a ListGroups response body (v0-v2). */
+int gqk_list_groups_resp_decode(struct gqk_reader *r, int16_t version,
+				struct gqk_arena *a,
+				struct gqk_list_groups_resp *out);
 
 /*
  * Consumer protocol payloads (protocol type "consumer")

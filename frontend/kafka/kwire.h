@@ -30,6 +30,7 @@
 #define GQK_EMALFORMED   (-1) /* bytes that do not follow the protocol */
 #define GQK_ENOMEM       (-2) /* allocation failed or arena limit reached */
 #define GQK_EUNSUPPORTED (-3) /* unknown API key or version */
+#define GQK_ECORRELATION (-4) /* a response to another request */
 
 /*
  * A string on the wire. @len is -1 for a null string (then @p is NULL).

@@ -2,7 +2,7 @@
 /*
  * kbytes.h - the byte builder the Kafka codec tests assemble frames with,
  * field by field from the layouts in KAFKA-PROTOCOL.md: it shares no code
- * with the codec it checks.  Shared by test_kapi.c and test_kapi_group.c.
+ * with the codec it checks.  Shared by the Kafka codec tests.
  */
 #ifndef GQ_TEST_KBYTES_H
 #define GQ_TEST_KBYTES_H
@@ -116,6 +116,27 @@ b_header(struct bb *b, int16_t key, int16_t version, int32_t corr,
 	b_str(b, client);
 	if (flexible)
 		b_i8(b, 0);
+}
+
+/* librdkafka's ApiVersions v3 exactly as on the wire (36 bytes after the
+ * size prefix: "Sent ApiVersionRequest (v3, 40 bytes"), for the decoder
+ * (test_kapi.c) and the encoder (test_kapi_client.c). */
+static inline void
+frame_api_versions_v3(struct bb *b)
+{
+	static const uint8_t bytes[] = {
+		0x00, 0x12, 0x00, 0x03, /* key 18, version 3 */
+		0x00, 0x00, 0x00, 0x01, /* correlation id 1 */
+		0x00, 0x07, 'r',  'd',  'k', 'a', 'f', 'k', 'a', /* client */
+		0x00, /* header tagged fields */
+		0x0b, 'l',  'i',  'b',  'r', 'd', 'k', 'a', 'f',
+		'k',  'a',  0x06, '2',  '.', '0', '.', '2', /* software version
+							     */
+		0x00, /* body tagged fields */
+	};
+
+	b->n = 0;
+	b_raw(b, bytes, sizeof(bytes));
 }
 
 /* Assert that the writer holds exactly the builder's bytes. */

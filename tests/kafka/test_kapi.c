@@ -270,26 +270,6 @@ frame_api_versions_v0(struct bb *b)
 	b_header(b, GQK_API_VERSIONS, 0, 1, "kafka-python-2.0.2", false);
 }
 
-/* librdkafka's ApiVersions v3 exactly as on the wire (36 bytes after the
- * size prefix: "Sent ApiVersionRequest (v3, 40 bytes"). */
-static void
-frame_api_versions_v3(struct bb *b)
-{
-	static const uint8_t bytes[] = {
-		0x00, 0x12, 0x00, 0x03, /* key 18, version 3 */
-		0x00, 0x00, 0x00, 0x01, /* correlation id 1 */
-		0x00, 0x07, 'r',  'd',  'k', 'a', 'f', 'k', 'a', /* client */
-		0x00, /* header tagged fields */
-		0x0b, 'l',  'i',  'b',  'r', 'd', 'k', 'a', 'f',
-		'k',  'a',  0x06, '2',  '.', '0', '.', '2', /* software version
-							     */
-		0x00, /* body tagged fields */
-	};
-
-	b->n = 0;
-	b_raw(b, bytes, sizeof(bytes));
-}
-
 /* ApiVersions v0 decodes to an empty request with a v1 header. */
 Test(kapi, api_versions_v0_request)
 {
@@ -412,7 +392,7 @@ Test(kapi, api_versions_v0_response)
 /* ApiVersions v1/v2 add ThrottleTimeMs after the keys. */
 Test(kapi, api_versions_v2_response)
 {
-	struct gqk_api_versions_resp resp = { 0, 5 };
+	struct gqk_api_versions_resp resp = { .throttle_time_ms = 5 };
 	struct gqk_writer w;
 	struct bb want;
 
@@ -458,7 +438,9 @@ Test(kapi, api_versions_v3_response)
 /* An ApiVersions v3 error response (INVALID_REQUEST) lists no keys. */
 Test(kapi, api_versions_v3_error_response)
 {
-	struct gqk_api_versions_resp resp = { GQK_ERR_INVALID_REQUEST, 0 };
+	struct gqk_api_versions_resp resp = {
+		.error_code = GQK_ERR_INVALID_REQUEST,
+	};
 	struct gqk_writer w;
 	struct bb want;
 
