@@ -359,6 +359,31 @@ GQ_API int gq_node_open_on_loop(const char *dir, const struct gq_config *config,
 				struct uv_loop_s *loop, struct gq_node **out);
 
 /**
+ * Connect to remote brokers instead of opening a node here: the returned
+ * node speaks the Kafka protocol to a cluster of gqd daemons (or Kafka
+ * brokers) and the same calls work on it, so moving a program between an
+ * embedded queue and a remote cluster changes only this call
+ * (doc/client.md).  This version covers topics (create, delete, list,
+ * describe), the cluster view (brokers, controller, partition leaders),
+ * produce (acknowledged by every in-sync replica, acks=all) and
+ * fetch/list offsets; the other calls answer GQ_EUNSUPPORTED for now.
+ * A described partition has no replica here: its log_start and
+ * high_watermark are -1 (use gq_list_offsets()).  Requests that meet a
+ * stale leader wait for fresh metadata and retry, for up to the
+ * `request_timeout` key of @config (30s).
+ * @param bootstrap  "host:port[,host:port...]": where to ask for the
+ *                   cluster's metadata first.
+ * @param config     Borrowed; may be NULL.
+ * @param out        Receives the node; close it with gq_node_close().
+ * @return 0; GQ_EINVAL (a bad list or key); GQ_EIO (no broker of the list
+ *         answered within request_timeout); GQ_ENOMEM.
+ * Thread safety: any thread (blocks until connected).
+ */
+GQ_API int gq_node_connect(const char *bootstrap,
+			   const struct gq_config *config,
+			   struct gq_node **out);
+
+/**
  * Whether the node has finished recovery and serves requests.  Always true
  * after gq_node_open() returns.
  * Thread safety: any thread.

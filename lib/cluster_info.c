@@ -14,6 +14,7 @@
 #include "heap.h"
 #include "names.h"
 #include "node.h"
+#include "remote.h"
 
 int
 gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
@@ -23,6 +24,12 @@ gq_cluster_brokers(struct gq_node *node, struct gq_broker_info **out,
 
 	if (node == NULL || out == NULL || count == NULL)
 		return GQ_EINVAL;
+	if (node->remote != NULL) {
+		int rv = gq__remote_refresh(node);
+
+		if (rv != 0)
+			return rv;
+	}
 	pthread_rwlock_rdlock(&node->meta_lock);
 	info = gq__calloc(node->n_brokers + 1, sizeof(*info));
 	if (info == NULL) {

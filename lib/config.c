@@ -155,6 +155,10 @@ static const struct key keys[] = {
 	NODE("raft_segment_size", KIND_SIZE, raft_segment_size, "size",
 	     "8388608", 1 * MIB, 64 * MIB,
 	     "Raft log segment file size; every group preallocates three"),
+	NODE("request_timeout", KIND_DURATION, request_timeout_ms, "duration",
+	     "30s", 100, INT32_MAX,
+	     "how long a node connected to remote brokers "
+	     "(gq_node_connect) waits for an answer or a leader"),
 	TOPIC("retention_bytes", KIND_SIZE_OR_UNLIMITED, retention_bytes,
 	      "size", "-1", -1, INT64_MAX,
 	      "per-partition size limit; -1 for unlimited"),

@@ -149,29 +149,6 @@ assignment_write(struct gq__buf *out, int32_t n_parts,
 	return rv != 0 ? GQ_ENOMEM : 0;
 }
 
-/* A topic object with @n_parts partitions and unknown leaders. */
-static struct gq__topic *
-topic_alloc(int32_t n_parts)
-{
-	struct gq__topic *t;
-
-	if (n_parts <= 0 || n_parts > 1000000 ||
-	    (t = gq__calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	t->n_parts = n_parts;
-	t->parts = gq__calloc((size_t)n_parts, sizeof(*t->parts));
-	t->routes = gq__calloc((size_t)n_parts, sizeof(*t->routes));
-	if (t->parts == NULL || t->routes == NULL) {
-		gq__topic_free(t);
-		return NULL;
-	}
-	for (int32_t i = 0; i < n_parts; i++) {
-		atomic_init(&t->routes[i].leader, -1);
-		atomic_init(&t->routes[i].epoch, -1);
-	}
-	return t;
-}
-
 /* The key of @name's "topic/<name>" record, written into @key. */
 static MDB_val
 topic_key(const char *name, char key[GQ_NAME_MAX + 8])
@@ -203,7 +180,7 @@ topic_decode(struct gq__controller *c, const char *name, size_t name_len,
 	if (r.bad || version < TOPIC_RECORD_V1 || version > TOPIC_RECORD_V3 ||
 	    name_len == 0 || name_len > GQ_NAME_MAX || id == 0)
 		return GQ_ECORRUPT;
-	if ((t = topic_alloc(n)) == NULL)
+	if ((t = gq__topic_alloc(n)) == NULL)
 		return n <= 0 || n > 1000000 ? GQ_ECORRUPT : GQ_ENOMEM;
 	memcpy(t->name, name, name_len);
 	t->replication_factor = rf;
@@ -363,7 +340,7 @@ apply_create(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	gq__rd_str16(&r, name, sizeof(name));
 	n = (int32_t)gq__rd_le32(&r);
 	rf = (int16_t)gq__rd_le16(&r);
-	if (r.bad || name[0] == '\0' || (t = topic_alloc(n)) == NULL) {
+	if (r.bad || name[0] == '\0' || (t = gq__topic_alloc(n)) == NULL) {
 		res->status = r.bad || n <= 0 ? GQ_ECORRUPT : GQ_ENOMEM;
 		return;
 	}

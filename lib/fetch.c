@@ -73,6 +73,57 @@ lookup(struct gq_node *node, const char *topic, int32_t partition,
 	return rv;
 }
 
+/* A node connected to remote brokers asks the partition's leader: a
+ * ListOffsets (@list) or a Fetch, through its loop (remote.h). */
+static int
+remote_call(struct gq_node *node, const char *topic, int32_t partition,
+	    bool list, int64_t when, gq_offset offset, size_t max_bytes,
+	    struct gq__req *req)
+{
+	int rv;
+
+	memset(req, 0, sizeof(*req));
+	if ((rv = gq__name_check(topic, true, req->errmsg)) != 0) {
+		gq__node_set_errmsg(node, req->errmsg);
+		return rv;
+	}
+	req->type = GQ__REQ_RFETCH;
+	snprintf(req->topic, sizeof(req->topic), "%s", topic);
+	req->partition = partition;
+	req->u.rfetch.list = list;
+	req->u.rfetch.when = when;
+	req->u.rfetch.offset = offset;
+	req->u.rfetch.max_bytes = max_bytes < INT32_MAX ? max_bytes : INT32_MAX;
+	return gq__node_call(node, req);
+}
+
+static int
+remote_fetch(struct gq_node *node, const char *topic, int32_t partition,
+	     gq_offset offset, size_t max_bytes, struct gq_fetch *f)
+{
+	struct gq__req req;
+	int rv;
+
+	if (offset < 0) {
+		rv = remote_call(node, topic, partition, true, offset, 0, 0,
+				 &req);
+		if (rv != 0)
+			return rv;
+		offset = req.u.rfetch.offset;
+	}
+	rv = remote_call(node, topic, partition, false, 0, offset, max_bytes,
+			 &req);
+	if (rv != 0) {
+		gq__buf_free(&req.u.rfetch.raw);
+		return rv;
+	}
+	f->raw = req.u.rfetch.raw;
+	f->from = offset;
+	f->hw = req.u.rfetch.hw;
+	f->log_start = req.u.rfetch.log_start;
+	return 0;
+}
+
 int
 gq_fetch(struct gq_node *node, const char *topic, int32_t partition,
 	 gq_offset offset, size_t max_bytes, struct gq_fetch **out)
@@ -87,6 +138,13 @@ gq_fetch(struct gq_node *node, const char *topic, int32_t partition,
 		return GQ_EINVAL;
 	if ((f = gq__calloc(1, sizeof(*f))) == NULL)
 		return GQ_ENOMEM;
+	if (node->remote != NULL) {
+		if ((rv = remote_fetch(node, topic, partition, offset,
+				       max_bytes, f)) != 0)
+			goto err;
+		*out = f;
+		return 0;
+	}
 	if ((rv = lookup(node, topic, partition, &pl)) != 0)
 		goto err;
 	if (offset == GQ_OFFSET_EARLIEST)
@@ -248,6 +306,15 @@ gq_list_offsets(struct gq_node *node, const char *topic, int32_t partition,
 
 	if (node == NULL || out == NULL || when < GQ_OFFSET_EARLIEST)
 		return GQ_EINVAL;
+	if (node->remote != NULL) {
+		struct gq__req req;
+
+		rv = remote_call(node, topic, partition, true, when, 0, 0,
+				 &req);
+		if (rv == 0)
+			*out = req.u.rfetch.offset;
+		return rv;
+	}
 	if ((rv = lookup(node, topic, partition, &pl)) != 0)
 		return rv;
 	if (when == GQ_OFFSET_EARLIEST)

@@ -31,6 +31,7 @@
 #include "heap.h"
 #include "partition.h"
 #include "plog.h"
+#include "remote.h"
 #include "rpc.h"
 #include "stats.h"
 #include "transport.h"
@@ -415,6 +416,10 @@ dispatch(struct gq_node *node, struct gq__req *req)
 {
 	struct gq__partition *p;
 
+	if (node->remote != NULL && req->type != GQ__REQ_CLOSE) {
+		gq__remote_dispatch(node->remote, req);
+		return;
+	}
 	switch (req->type) {
 	case GQ__REQ_PRODUCE:
 		dispatch_produce(node, req);
@@ -448,6 +453,10 @@ dispatch(struct gq_node *node, struct gq__req *req)
 		break;
 	case GQ__REQ_STATS:
 		gq__stats_collect(node, req);
+		break;
+	case GQ__REQ_METADATA: /* only remote nodes have these */
+	case GQ__REQ_RFETCH:
+		gq__req_complete(req, GQ_EINTERNAL);
 		break;
 	case GQ__REQ_CLOSE:
 		node->close_req = req;
@@ -503,8 +512,24 @@ poll_groups(struct gq_node *node)
 static void
 check_ready(struct gq_node *node)
 {
+	if (node->remote != NULL && node->open_status == 0) {
+		node->open_status = gq__remote_start_status(node->remote,
+							    node->open_errmsg);
+		if (node->open_status == 0 && !gq__remote_ready(node->remote))
+			return;
+	}
 	if (node->open_status != 0) {
 		node->state = GQ__NODE_FAILED;
+		if (node->open_waiter != NULL) {
+			waiter_signal(node->open_waiter);
+			node->open_waiter = NULL;
+		}
+		return;
+	}
+	if (node->remote != NULL) {
+		node->state = GQ__NODE_READY;
+		gq__log(node, GQ_LOG_INFO, "connected: %zu topics",
+			node->n_topics);
 		if (node->open_waiter != NULL) {
 			waiter_signal(node->open_waiter);
 			node->open_waiter = NULL;
@@ -718,6 +743,10 @@ start(struct gq_node *node)
 	char errmsg[GQ_ERRMSG_SIZE] = "";
 	int rv;
 
+	if (node->remote != NULL) {
+		gq__remote_start(node->remote);
+		return;
+	}
 	rv = gq__hub_create(node->loop, node->conf.node_id,
 			    node->conf.raft_address, &node->hub, errmsg);
 	if (rv == 0)
@@ -799,7 +828,10 @@ finish_close(struct gq_node *node)
 	}
 	/* Set the count first: the hub may report closed at once. */
 	node->open_handles = sizeof(handles) / sizeof(handles[0]) +
-			     (node->hub != NULL) + (node->rpc != NULL);
+			     (node->hub != NULL) + (node->rpc != NULL) +
+			     (node->remote != NULL);
+	if (node->remote != NULL)
+		gq__remote_close(node->remote, hub_closed, node);
 	for (size_t i = 0; i < sizeof(handles) / sizeof(handles[0]); i++)
 		uv_close(handles[i], handle_closed);
 	if (node->rpc != NULL)
@@ -866,6 +898,7 @@ node_free(struct gq_node *node)
 	gq__free(node->dirty);
 	gq__cluster_free(node->cluster);
 	gq__coord_free(node->coord);
+	gq__remote_free(node->remote);
 	pthread_rwlock_destroy(&node->meta_lock);
 	pthread_mutex_destroy(&node->queue_lock);
 	pthread_mutex_destroy(&node->log_lock);
@@ -916,25 +949,17 @@ cluster_conf(struct gq_node *node, char *errmsg)
 	return 0;
 }
 
-/* Create the node object, lock the directory and open the index; nothing
- * runs yet. */
+/* The node object with its locks and configuration, nothing else. */
 static int
-node_create(const char *dir, const struct gq_config *config,
-	    struct gq_node **out, char *errmsg)
+node_alloc(const struct gq_config *config, struct gq_node **out, char *errmsg)
 {
 	struct gq_node *node;
 	pthread_rwlockattr_t attr;
-	char path[4200];
 	int rv;
 
-	if (dir == NULL || dir[0] == '\0' || strlen(dir) >= 3800) {
-		gq__errmsg_set(errmsg, "invalid data directory");
-		return GQ_EINVAL;
-	}
 	if ((node = gq__calloc(1, sizeof(*node))) == NULL)
 		return GQ_ENOMEM;
 	node->opened_ms = gq__monotonic_ms();
-	snprintf(node->dir, sizeof(node->dir), "%s", dir);
 	node->lock_fd = -1;
 	pthread_mutex_init(&node->queue_lock, NULL);
 	pthread_mutex_init(&node->log_lock, NULL);
@@ -948,8 +973,32 @@ node_create(const char *dir, const struct gq_config *config,
 	node->log_cb =
 		gq__config_log_cb(config, &node->log_arg, &node->log_min);
 	atomic_init(&node->controller_id, -1);
-	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0 ||
-	    (rv = cluster_conf(node, errmsg)) != 0)
+	if ((rv = gq__node_conf_from(config, &node->conf, errmsg)) != 0) {
+		node_free(node);
+		return rv;
+	}
+	*out = node;
+	return 0;
+}
+
+/* Create the node object, lock the directory and open the index; nothing
+ * runs yet. */
+static int
+node_create(const char *dir, const struct gq_config *config,
+	    struct gq_node **out, char *errmsg)
+{
+	struct gq_node *node;
+	char path[4200];
+	int rv;
+
+	if (dir == NULL || dir[0] == '\0' || strlen(dir) >= 3800) {
+		gq__errmsg_set(errmsg, "invalid data directory");
+		return GQ_EINVAL;
+	}
+	if ((rv = node_alloc(config, &node, errmsg)) != 0)
+		return rv;
+	snprintf(node->dir, sizeof(node->dir), "%s", dir);
+	if ((rv = cluster_conf(node, errmsg)) != 0)
 		goto err;
 	if ((rv = gq__mkdirs(dir, errmsg)) != 0)
 		goto err;
@@ -1018,12 +1067,13 @@ loop_thread(void *arg)
 	uv_run(node->loop, UV_RUN_DEFAULT);
 }
 
+static int run_on_own_thread(struct gq_node *node, struct gq_node **out);
+
 int
 gq_node_open(const char *dir, const struct gq_config *config,
 	     struct gq_node **out)
 {
 	char errmsg[GQ_ERRMSG_SIZE] = "";
-	struct gq__waiter w;
 	struct gq_node *node;
 	int rv;
 
@@ -1035,6 +1085,41 @@ gq_node_open(const char *dir, const struct gq_config *config,
 		gq__node_set_errmsg(NULL, errmsg[0] ? errmsg : gq_strerror(rv));
 		return rv;
 	}
+	return run_on_own_thread(node, out);
+}
+
+int
+gq_node_connect(const char *bootstrap, const struct gq_config *config,
+		struct gq_node **out)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq_node *node = NULL;
+	int rv;
+
+	if (out == NULL) {
+		gq__node_set_errmsg(NULL, "out is NULL");
+		return GQ_EINVAL;
+	}
+	if ((rv = node_alloc(config, &node, errmsg)) != 0 ||
+	    (rv = gq__remote_create(node, bootstrap, &node->remote, errmsg)) !=
+		    0) {
+		if (node != NULL)
+			node_free(node);
+		gq__node_set_errmsg(NULL, errmsg[0] ? errmsg : gq_strerror(rv));
+		return rv;
+	}
+	return run_on_own_thread(node, out);
+}
+
+/* Start @node's loop thread and wait until it serves or failed to start;
+ * on failure @node is gone. */
+static int
+run_on_own_thread(struct gq_node *node, struct gq_node **out)
+{
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq__waiter w;
+	int rv;
+
 	if ((rv = uv_loop_init(&node->own_loop)) != 0) {
 		node_free(node);
 		gq__node_set_errmsg(NULL, "cannot create the event loop");

@@ -33,6 +33,7 @@ struct gq__controller;
 struct gq__cluster;
 struct gq__coord;
 struct gq__rpc;
+struct gq__remote;
 
 /* Most replicas one partition may have (a replica move adds one). */
 #define GQ__REPLICAS_MAX 8
@@ -122,6 +123,8 @@ enum gq__req_type {
 	GQ__REQ_GROUP,       /* coordinator.h */
 	GQ__REQ_GROUP_STATE, /* a group's saved state, to its partition */
 	GQ__REQ_STATS,       /* stats.h */
+	GQ__REQ_METADATA,    /* remote.h: refresh the metadata */
+	GQ__REQ_RFETCH,      /* remote.h: Fetch or ListOffsets */
 };
 
 /* What a GQ__REQ_GROUP request asks the coordinator. */
@@ -207,6 +210,15 @@ struct gq__req {
 		int32_t broker;              /* GQ__REQ_BROKER_REMOVE */
 		struct gq_node_stats *stats; /* GQ__REQ_STATS: filled in */
 		struct {
+			bool list;          /* ListOffsets, not Fetch */
+			int64_t when;       /* ListOffsets: a timestamp or
+					       GQ_OFFSET_* */
+			gq_offset offset;   /* Fetch: from; ListOffsets: out */
+			size_t max_bytes;   /* Fetch */
+			struct gq__buf raw; /* Fetch: out, owned */
+			gq_offset hw, log_start; /* Fetch: out */
+		} rfetch;
+		struct {
 			uint64_t index; /* to reach here; 0 until known */
 			uint64_t asked; /* READ_INDEX in flight, or 0 */
 			uint32_t timeout_ms;
@@ -270,7 +282,10 @@ struct gq_node {
 	struct gq__controller *ctl;
 	struct gq__cluster *cluster;
 	struct gq__coord *coord; /* consumer groups (coordinator.h) */
-	uv_timer_t group_timer;  /* run by coord */
+	/* Set on a node gq_node_connect() made: no storage, Raft or
+	 * controller above; requests go to remote brokers (remote.h). */
+	struct gq__remote *remote;
+	uv_timer_t group_timer;               /* run by coord */
 	struct gq__peer peers[GQ__PEERS_MAX]; /* initial_cluster */
 	size_t n_peers;
 	bool joining; /* not in initial_cluster: the controller adds it */
@@ -313,6 +328,10 @@ void gq__req_complete(struct gq__req *req, int status);
 
 /* Complete every request of a list linked through ->next. */
 void gq__req_complete_list(struct gq__req *req, int status);
+
+/* A topic object with @n_parts partitions, no replica open and unknown
+ * leaders; NULL if out of memory or @n_parts is not 1..1000000. */
+struct gq__topic *gq__topic_alloc(int32_t n_parts);
 
 /* Free a topic object (its partitions are closed already); NULL is a
  * no-op. */

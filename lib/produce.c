@@ -15,6 +15,7 @@
 #include "heap.h"
 #include "names.h"
 #include "node.h"
+#include "remote.h"
 
 /* Retries of a producer send whose outcome is unknown or whose partition
  * is not serving yet; the node makes the resend safe. */
@@ -179,7 +180,12 @@ prepare(struct gq_node *node, struct gq__req *req, const char *topic,
 		gq__errmsg_set(req->errmsg, "no messages");
 		return GQ_EINVAL;
 	}
-	if ((rv = plan(node, topic, partition, msgs, &pl, req->errmsg)) != 0)
+	rv = plan(node, topic, partition, msgs, &pl, req->errmsg);
+	/* A remote node learns of new topics from the brokers. */
+	if (rv == GQ_ENOTOPIC && node->remote != NULL &&
+	    gq__remote_refresh(node) == 0)
+		rv = plan(node, topic, partition, msgs, &pl, req->errmsg);
+	if (rv != 0)
 		return rv;
 	return encode(req, topic, &pl, msgs, count, -1, -1, -1);
 }

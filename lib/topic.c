@@ -20,6 +20,7 @@
 #include "node.h"
 #include "partition.h"
 #include "plog.h"
+#include "remote.h"
 
 struct gq_topic_info {
 	int32_t partitions;
@@ -117,6 +118,28 @@ gq__node_topic_dir(struct gq_node *node, const struct gq__topic *t, char *out,
 	int n = snprintf(out, size, "%s/data/%s.%u", node->dir, t->name, t->id);
 
 	return n < 0 || (size_t)n >= size ? GQ_EINVAL : 0;
+}
+
+struct gq__topic *
+gq__topic_alloc(int32_t n_parts)
+{
+	struct gq__topic *t;
+
+	if (n_parts <= 0 || n_parts > 1000000 ||
+	    (t = gq__calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->n_parts = n_parts;
+	t->parts = gq__calloc((size_t)n_parts, sizeof(*t->parts));
+	t->routes = gq__calloc((size_t)n_parts, sizeof(*t->routes));
+	if (t->parts == NULL || t->routes == NULL) {
+		gq__topic_free(t);
+		return NULL;
+	}
+	for (int32_t i = 0; i < n_parts; i++) {
+		atomic_init(&t->routes[i].leader, -1);
+		atomic_init(&t->routes[i].epoch, -1);
+	}
+	return t;
 }
 
 void
@@ -664,9 +687,12 @@ gq_topic_list(struct gq_node *node, char ***names, size_t *count)
 {
 	char **out;
 	size_t n;
+	int rv;
 
 	if (node == NULL || names == NULL || count == NULL)
 		return GQ_EINVAL;
+	if (node->remote != NULL && (rv = gq__remote_refresh(node)) != 0)
+		return rv;
 	pthread_rwlock_rdlock(&node->meta_lock);
 	n = node->n_topics;
 	if ((out = gq__calloc(n + 1, sizeof(*out))) == NULL)
@@ -711,6 +737,8 @@ gq_topic_describe(struct gq_node *node, const char *name,
 		gq__node_set_errmsg(node, errmsg);
 		return rv;
 	}
+	if (node->remote != NULL && (rv = gq__remote_refresh(node)) != 0)
+		return rv;
 	if ((info = gq__calloc(1, sizeof(*info))) == NULL)
 		return GQ_ENOMEM;
 	pthread_rwlock_rdlock(&node->meta_lock);

@@ -1,0 +1,1040 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.c - a node that is a client of remote brokers (remote.h,
+ * doc/client.md): the broker table and its connections, the metadata
+ * cache, and the Kafka requests behind each public call.
+ *
+ * Every call is a `struct call`: one Kafka request to one broker, with the
+ * application request it serves and what to do with the answer.  A call
+ * that meets a stale route (NOT_LEADER_OR_FOLLOWER, an unknown topic or
+ * leader, a lost connection) parks its request until the next metadata
+ * refresh and tries again, until the request's deadline.
+ */
+#include "remote.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "heap.h"
+#include "kapi.h"
+#include "kconn.h"
+#include "node.h"
+
+/* Versions this client speaks: the newest of each API gqd serves, all of
+ * them old enough for any Kafka broker since 2.3. */
+#define V_METADATA      4
+#define V_PRODUCE       7
+#define V_FETCH         11
+#define V_LIST_OFFSETS  2
+#define V_CREATE_TOPICS 3
+#define V_DELETE_TOPICS 3
+
+#define TICK_MS          100
+#define METADATA_MAX_AGE (5 * 60 * 1000)
+#define BACKOFF_MIN_MS   100
+#define BACKOFF_MAX_MS   10000
+#define MAX_FRAME        (128u << 20)
+#define MAX_INFLIGHT     5
+
+struct rbroker {
+	int32_t id; /* -1: a bootstrap address */
+	char address[262];
+	struct gq__kconn *conn;
+	uint64_t retry_at; /* loop time before which it is not dialled */
+	uint32_t backoff_ms;
+};
+
+struct call;
+typedef void (*call_done)(struct call *c, int status,
+			  const union gqk_response *resp);
+
+/* One Kafka request in flight for one application request. */
+struct call {
+	struct gq__remote *r;
+	struct gq__req *req; /* NULL for a metadata refresh */
+	int16_t api, version;
+	call_done done;
+};
+
+struct gq__remote {
+	struct gq_node *node;
+	struct rbroker **brokers; /* the bootstrap addresses first */
+	size_t n_brokers, n_seeds;
+	size_t next_seed;
+	uv_timer_t timer;
+	bool started, closing;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+	unsigned handles;
+
+	uint32_t request_timeout_ms;
+	char client_id[64];
+
+	bool have_meta;
+	bool meta_inflight;
+	uint64_t meta_gen;  /* metadata answers applied so far */
+	uint64_t meta_due;  /* loop time of the next refresh */
+	uint64_t start_end; /* the bootstrap gives up then */
+	int start_status;
+	char start_errmsg[GQ_ERRMSG_SIZE];
+	struct gq__req *parked; /* waiting for the next metadata */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t
+now(const struct gq__remote *r)
+{
+	return uv_now(r->node->loop);
+}
+
+/* Kafka error code -> GQ_E*. */
+static int
+from_kafka(int16_t err)
+{
+	switch (err) {
+	case GQK_ERR_NONE:
+		return 0;
+	case GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+		return GQ_ENOTOPIC;
+	case GQK_ERR_OFFSET_OUT_OF_RANGE:
+		return GQ_EOFFSET;
+	case GQK_ERR_MESSAGE_TOO_LARGE:
+	case GQK_ERR_RECORD_LIST_TOO_LARGE:
+		return GQ_ETOOBIG;
+	case GQK_ERR_CORRUPT_MESSAGE:
+		return GQ_ECORRUPT;
+	case GQK_ERR_NOT_LEADER_OR_FOLLOWER:
+	case GQK_ERR_LEADER_NOT_AVAILABLE:
+	case GQK_ERR_NOT_CONTROLLER:
+		return GQ_ENOTLEADER;
+	case GQK_ERR_REQUEST_TIMED_OUT:
+		return GQ_EUNKNOWN;
+	case GQK_ERR_TOPIC_ALREADY_EXISTS:
+		return GQ_EEXIST;
+	case GQK_ERR_INVALID_TOPIC_EXCEPTION:
+		return GQ_EBADNAME;
+	case GQK_ERR_INVALID_PARTITIONS:
+	case GQK_ERR_INVALID_REPLICATION_FACTOR:
+	case GQK_ERR_INVALID_CONFIG:
+	case GQK_ERR_INVALID_REQUEST:
+		return GQ_EINVAL;
+	case GQK_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+		return GQ_ESEQUENCE;
+	case GQK_ERR_UNSUPPORTED_VERSION:
+		return GQ_EUNSUPPORTED;
+	default:
+		return GQ_EINTERNAL;
+	}
+}
+
+/* Whether a Kafka error means the route is stale: refresh and retry. */
+static bool
+stale_route(int16_t err)
+{
+	return err == GQK_ERR_NOT_LEADER_OR_FOLLOWER ||
+	       err == GQK_ERR_LEADER_NOT_AVAILABLE ||
+	       err == GQK_ERR_NOT_CONTROLLER ||
+	       err == GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+static void
+set_kafka_errmsg(struct gq__req *req, int16_t err, const char *what)
+{
+	gq__errmsg_set(req->errmsg, "%s: %s", what, gqk_err_name(err));
+}
+
+static struct rbroker *
+broker_by_id(struct gq__remote *r, int32_t id)
+{
+	for (size_t i = r->n_seeds; i < r->n_brokers; i++)
+		if (r->brokers[i]->id == id)
+			return r->brokers[i];
+	return NULL;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void
+conn_down(void *arg, int status)
+{
+	struct rbroker *b = arg;
+
+	(void)status;
+	/* Dialled again on demand, after a growing pause. */
+	b->backoff_ms = b->backoff_ms == 0 ? BACKOFF_MIN_MS
+			: b->backoff_ms >= BACKOFF_MAX_MS / 2
+				? BACKOFF_MAX_MS
+				: b->backoff_ms * 2;
+}
+
+/* A usable connection to @b, dialling it if needed; NULL while it is
+ * backing off or cannot be dialled. */
+static struct gq__kconn *
+conn_of(struct gq__remote *r, struct rbroker *b)
+{
+	struct gq__kconn_conf conf;
+
+	if (b->conn != NULL && gq__kconn_usable(b->conn))
+		return b->conn;
+	if (b->conn != NULL) {
+		gq__kconn_close(b->conn);
+		b->conn = NULL;
+		b->retry_at = now(r) + b->backoff_ms;
+	}
+	if (now(r) < b->retry_at)
+		return NULL;
+	conf.address = b->address;
+	conf.connect_timeout_ms = r->request_timeout_ms;
+	conf.max_frame = MAX_FRAME;
+	conf.max_inflight = MAX_INFLIGHT;
+	if (gq__kconn_open(r->node->loop, &conf, conn_down, b, &b->conn) != 0) {
+		b->conn = NULL;
+		b->retry_at = now(r) + BACKOFF_MAX_MS;
+		return NULL;
+	}
+	return b->conn;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static void
+call_answered(void *arg, int status, const uint8_t *frame, size_t len)
+{
+	struct call *c = arg;
+	union gqk_response resp;
+	struct gqk_arena a;
+
+	gqk_arena_init(&a, 0);
+	if (status == 0) {
+		/* kconn matched the correlation id already. */
+		struct gqk_header h = { .api_key = c->api,
+					.api_version = c->version,
+					.correlation_id =
+						(int32_t)gq__be32_get(frame) };
+
+		if (gqk_response_decode(frame, len, &h, &a, &resp) != 0)
+			status = GQ_EIO;
+	}
+	c->done(c, status, status == 0 ? &resp : NULL);
+	gqk_arena_free(&a);
+	gq__free(c);
+}
+
+/*
+ * Send @body (api @api at @version) to broker @b for @req.  Returns 0
+ * (@done will run), or GQ_EIO when no connection to @b is usable now,
+ * GQ_ENOMEM.
+ */
+static int
+call_send(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+	  int16_t api, int16_t version, const union gqk_request *body,
+	  call_done done)
+{
+	struct gq__kconn *conn = conn_of(r, b);
+	struct gqk_header h = { 0 };
+	struct gqk_writer w;
+	struct gq__buf frame;
+	struct call *c;
+	int rv;
+
+	if (conn == NULL)
+		return GQ_EIO;
+	if ((c = gq__calloc(1, sizeof(*c))) == NULL)
+		return GQ_ENOMEM;
+	h.api_key = api;
+	h.api_version = version;
+	h.client_id = gqk_str_from(r->client_id);
+	gqk_writer_init(&w);
+	if (gqk_request_encode(&w, &h, body) != 0) {
+		gqk_writer_free(&w);
+		gq__free(c);
+		return GQ_ENOMEM;
+	}
+	frame.base = w.base;
+	frame.len = w.len;
+	frame.cap = w.cap;
+	c->r = r;
+	c->req = req;
+	c->api = api;
+	c->version = version;
+	c->done = done;
+	if ((rv = gq__kconn_send(conn, &frame, r->request_timeout_ms,
+				 call_answered, c)) != 0) {
+		gq__free(c);
+		return rv;
+	}
+	return 0;
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+static void retry_parked(struct gq__remote *r);
+static void refresh(struct gq__remote *r);
+
+/* Park @req until the next metadata, or fail it if its time is up. */
+static void
+park(struct gq__remote *r, struct gq__req *req, int status)
+{
+	if (r->closing)
+		status = GQ_ECLOSED;
+	if (now(r) >= req->ctl.deadline || r->closing) {
+		if (req->errmsg[0] == '\0')
+			gq__errmsg_set(req->errmsg, "%s", gq_strerror(status));
+		gq__req_complete(req, status);
+		return;
+	}
+	/* Metadata asked for from now on settles it: a topic that lacks is
+	 * gone (ctl.index: that answer's generation; one already on its
+	 * way may predate the topic). */
+	req->ctl.index = r->meta_gen + 1 + r->meta_inflight;
+	req->next = r->parked;
+	r->parked = req;
+	refresh(r);
+}
+
+/* A topic as Metadata describes it, or NULL (out of memory, or a topic
+ * in error). */
+static struct gq__topic *
+topic_from(struct gq__remote *r, const struct gqk_metadata_topic *mt)
+{
+	struct gq__topic *t;
+
+	if (mt->error_code != 0 || mt->n_partitions <= 0 || mt->name.len <= 0 ||
+	    mt->name.len > GQ_NAME_MAX ||
+	    (t = gq__topic_alloc(mt->n_partitions)) == NULL)
+		return NULL;
+	memcpy(t->name, mt->name.p, (size_t)mt->name.len);
+	t->name[mt->name.len] = '\0';
+	t->conf = r->node->conf.topic_defaults;
+	for (int32_t i = 0; i < mt->n_partitions; i++) {
+		const struct gqk_metadata_partition *mp = &mt->partitions[i];
+		struct gq__route *rt;
+		uint8_t n = 0;
+
+		if (mp->partition_index < 0 ||
+		    mp->partition_index >= mt->n_partitions)
+			continue;
+		rt = &t->routes[mp->partition_index];
+		for (int32_t j = 0; j < mp->n_replicas && n < GQ__REPLICAS_MAX;
+		     j++)
+			rt->replicas[n++] = mp->replicas[j];
+		rt->n_replicas = rt->n_initial = n;
+		memcpy(rt->initial, rt->replicas, sizeof(rt->initial));
+		atomic_store(&rt->leader,
+			     mp->error_code == 0 ? mp->leader_id : -1);
+		if (i == 0)
+			t->replication_factor = (int16_t)n;
+	}
+	return t;
+}
+
+static void
+broker_free(struct rbroker *b)
+{
+	if (b != NULL) {
+		/* No callback of the connection reaches @b afterwards. */
+		gq__kconn_close(b->conn);
+		gq__free(b);
+	}
+}
+
+/* Replace the node's brokers and topics with @m's. */
+static void
+apply_metadata(struct gq__remote *r, const struct gqk_metadata_resp *m)
+{
+	struct gq_node *node = r->node;
+	struct rbroker **nb;
+	size_t n;
+
+	/* The brokers: those still listed at the same address keep their
+	 * connection. */
+	n = r->n_seeds + (size_t)(m->n_brokers > 0 ? m->n_brokers : 0);
+	if ((nb = gq__calloc(n, sizeof(*nb))) == NULL)
+		return;
+	memcpy(nb, r->brokers, r->n_seeds * sizeof(*nb));
+	for (int32_t i = 0; i < m->n_brokers; i++) {
+		const struct gqk_metadata_broker *mb = &m->brokers[i];
+		char address[sizeof(nb[0]->address)];
+		struct rbroker *b = broker_by_id(r, mb->node_id);
+
+		snprintf(address, sizeof(address), "%.*s:%d",
+			 mb->host.len > 0 ? (int)mb->host.len : 0,
+			 mb->host.len > 0 ? mb->host.p : "", (int)mb->port);
+		for (size_t j = r->n_seeds;
+		     b != NULL && j < r->n_seeds + (size_t)i; j++)
+			if (nb[j] == b) /* an id listed twice */
+				b = NULL;
+		if (b != NULL && strcmp(b->address, address) == 0) {
+			/* Kept, with its connection. */
+		} else if ((b = gq__calloc(1, sizeof(*b))) == NULL) {
+			n = r->n_seeds + (size_t)i;
+			break;
+		}
+		b->id = mb->node_id;
+		memcpy(b->address, address, sizeof(address));
+		nb[r->n_seeds + (size_t)i] = b;
+	}
+	for (size_t i = r->n_seeds; i < r->n_brokers; i++) {
+		bool kept = false;
+
+		for (size_t j = r->n_seeds; j < n && !kept; j++)
+			kept = nb[j] == r->brokers[i];
+		if (!kept)
+			broker_free(r->brokers[i]);
+	}
+	gq__free(r->brokers);
+	r->brokers = nb;
+	r->n_brokers = n;
+
+	pthread_rwlock_wrlock(&node->meta_lock);
+	node->n_brokers = 0;
+	pthread_rwlock_unlock(&node->meta_lock);
+	for (int32_t i = 0; i < m->n_brokers; i++) {
+		struct gq__broker b;
+
+		memset(&b, 0, sizeof(b));
+		b.id = (uint64_t)m->brokers[i].node_id;
+		b.alive = true;
+		if (r->n_seeds + (size_t)i < n)
+			snprintf(b.client_address, sizeof(b.client_address),
+				 "%.255s",
+				 r->brokers[r->n_seeds + (size_t)i]->address);
+		if (m->brokers[i].rack.len > 0)
+			snprintf(b.rack, sizeof(b.rack), "%.*s",
+				 (int)m->brokers[i].rack.len,
+				 m->brokers[i].rack.p);
+		gq__node_broker_put(node, &b);
+	}
+	atomic_store(&node->controller_id, m->controller_id);
+
+	/* The topics: the table becomes exactly what the brokers listed. */
+	for (size_t i = node->n_topics; i-- > 0;) {
+		struct gq__topic *t = node->topics[i];
+		bool listed = false;
+
+		for (int32_t j = 0; j < m->n_topics && !listed; j++)
+			listed = m->topics[j].error_code == 0 &&
+				 gqk_str_eq(m->topics[j].name, t->name);
+		if (!listed) {
+			gq__node_topic_remove(node, t);
+			gq__topic_free(t);
+		}
+	}
+	for (int32_t j = 0; j < m->n_topics; j++) {
+		struct gq__topic *t = topic_from(r, &m->topics[j]), *old;
+
+		if (t == NULL)
+			continue;
+		old = gq__node_topic_find(node, t->name);
+		if (old != NULL && old->n_parts == t->n_parts) {
+			/* Same shape: update in place, readers keep it. */
+			for (int32_t p = 0; p < t->n_parts; p++) {
+				struct gq__route *o = &old->routes[p];
+				struct gq__route *nr = &t->routes[p];
+
+				pthread_rwlock_wrlock(&node->meta_lock);
+				o->n_replicas = nr->n_replicas;
+				memcpy(o->replicas, nr->replicas,
+				       sizeof(o->replicas));
+				pthread_rwlock_unlock(&node->meta_lock);
+				atomic_store(&o->leader,
+					     atomic_load(&nr->leader));
+			}
+			gq__topic_free(t);
+			continue;
+		}
+		if (old != NULL) {
+			gq__node_topic_remove(node, old);
+			gq__topic_free(old);
+		}
+		if (gq__node_topic_add(node, t) != 0)
+			gq__topic_free(t);
+	}
+}
+
+static void
+metadata_done(struct call *c, int status, const union gqk_response *resp)
+{
+	struct gq__remote *r = c->r;
+	struct gq__req *req = c->req;
+
+	r->meta_inflight = false;
+	if (status == 0) {
+		apply_metadata(r, &resp->metadata);
+		r->meta_gen++;
+		r->have_meta = true;
+		r->meta_due = now(r) + METADATA_MAX_AGE;
+	} else {
+		/* Another broker next time. */
+		r->next_seed++;
+		r->meta_due = now(r) + BACKOFF_MIN_MS;
+	}
+	if (req != NULL)
+		gq__req_complete(req, status == 0 ? 0 : GQ_EIO);
+	if (status == 0)
+		retry_parked(r);
+}
+
+/* Ask some broker for everything, unless a request is out already.  With
+ * @req, complete it with the outcome. */
+static void
+ask_metadata(struct gq__remote *r, struct gq__req *req)
+{
+	union gqk_request m = { .metadata = { .n_topics = -1,
+					      .all_topics = true } };
+
+	/* Known brokers first, then the bootstrap list, round robin. */
+	for (size_t k = 0; k < r->n_brokers; k++) {
+		size_t i = (r->next_seed + k) % r->n_brokers;
+
+		if (call_send(r, r->brokers[i], req, GQK_METADATA, V_METADATA,
+			      &m, metadata_done) == 0) {
+			r->meta_inflight = true;
+			return;
+		}
+	}
+	if (req != NULL) {
+		gq__errmsg_set(req->errmsg, "no broker reachable");
+		gq__req_complete(req, GQ_EIO);
+	}
+	r->meta_due = now(r) + BACKOFF_MIN_MS;
+}
+
+static void
+refresh(struct gq__remote *r)
+{
+	if (!r->meta_inflight && !r->closing)
+		ask_metadata(r, NULL);
+}
+
+/* ---- produce ------------------------------------------------------------ */
+
+static void send_produce(struct gq__remote *r, struct gq__req *req);
+
+static void
+produce_done(struct call *c, int status, const union gqk_response *resp)
+{
+	struct gq__req *req = c->req;
+	const struct gqk_produce_resp_partition *p = NULL;
+
+	if (status != 0) {
+		/* Sent and lost: it may have been stored. */
+		gq__errmsg_set(req->errmsg, "no answer from the leader");
+		gq__req_complete(req, GQ_EUNKNOWN);
+		return;
+	}
+	if (resp->produce.n_topics == 1 &&
+	    resp->produce.topics[0].n_partitions == 1)
+		p = &resp->produce.topics[0].partitions[0];
+	if (p == NULL) {
+		gq__errmsg_set(req->errmsg, "malformed produce answer");
+		gq__req_complete(req, GQ_EUNKNOWN);
+		return;
+	}
+	if (stale_route(p->error_code)) {
+		set_kafka_errmsg(req, p->error_code, "produce");
+		park(c->r, req, from_kafka(p->error_code));
+		return;
+	}
+	if (p->error_code != 0) {
+		set_kafka_errmsg(req, p->error_code, "produce");
+		gq__req_complete(req, from_kafka(p->error_code));
+		return;
+	}
+	req->u.produce.base_offset = p->base_offset;
+	gq__req_complete(req, 0);
+}
+
+/*
+ * The leader of @req's partition as the metadata says.  NULL when it is
+ * not known: then @req is parked for the next metadata, or failed when
+ * that metadata came already and has no such topic or partition.
+ */
+static struct rbroker *
+leader_of(struct gq__remote *r, struct gq__req *req)
+{
+	struct gq__topic *t = gq__node_topic_find(r->node, req->topic);
+	struct rbroker *b;
+
+	if (t != NULL && (req->partition < 0 || req->partition >= t->n_parts)) {
+		gq__errmsg_set(req->errmsg, "topic '%s' has no partition %d",
+			       req->topic, req->partition);
+		gq__req_complete(req, GQ_ENOPARTITION);
+		return NULL;
+	}
+	if (t == NULL && req->ctl.index != 0 && r->meta_gen >= req->ctl.index) {
+		gq__errmsg_set(req->errmsg, "unknown topic '%s'", req->topic);
+		gq__req_complete(req, GQ_ENOTOPIC);
+		return NULL;
+	}
+	b = t != NULL
+		    ? broker_by_id(
+			      r, atomic_load(&t->routes[req->partition].leader))
+		    : NULL;
+	if (b == NULL)
+		park(r, req, t == NULL ? GQ_ENOTOPIC : GQ_ENOTLEADER);
+	return b;
+}
+
+static void
+send_produce(struct gq__remote *r, struct gq__req *req)
+{
+	struct gqk_produce_req_partition part;
+	struct gqk_produce_req_topic topic;
+	union gqk_request body;
+	struct gqk_produce_req *pr = &body.produce;
+	struct rbroker *b = leader_of(r, req);
+
+	if (b == NULL)
+		return;
+	part.index = req->partition;
+	part.records =
+		(struct gqk_bytes){ req->u.produce.batches.base,
+				    (int32_t)req->u.produce.batches.len };
+	topic.name = gqk_str_from(req->topic);
+	topic.n_partitions = 1;
+	topic.partitions = &part;
+	memset(&body, 0, sizeof(body));
+	pr->transactional_id = GQK_STR_NULL;
+	pr->acks = -1;
+	pr->timeout_ms = (int32_t)r->request_timeout_ms;
+	pr->n_topics = 1;
+	pr->topics = &topic;
+	if (call_send(r, b, req, GQK_PRODUCE, V_PRODUCE, &body, produce_done) !=
+	    0)
+		park(r, req, GQ_ENOTLEADER);
+}
+
+/* ---- fetch and offsets -------------------------------------------------- */
+
+static void
+fetch_done(struct call *c, int status, const union gqk_response *resp)
+{
+	struct gq__req *req = c->req;
+	const struct gqk_fetch_resp_partition *p = NULL;
+
+	if (status != 0) {
+		park(c->r, req, GQ_EIO);
+		return;
+	}
+	if (resp->fetch.n_topics == 1 &&
+	    resp->fetch.topics[0].n_partitions == 1)
+		p = &resp->fetch.topics[0].partitions[0];
+	if (p == NULL) {
+		gq__errmsg_set(req->errmsg, "malformed fetch answer");
+		gq__req_complete(req, GQ_EIO);
+		return;
+	}
+	if (stale_route(p->error_code)) {
+		set_kafka_errmsg(req, p->error_code, "fetch");
+		park(c->r, req, from_kafka(p->error_code));
+		return;
+	}
+	if (p->error_code != 0) {
+		set_kafka_errmsg(req, p->error_code, "fetch");
+		gq__req_complete(req, from_kafka(p->error_code));
+		return;
+	}
+	req->u.rfetch.hw = p->high_watermark;
+	req->u.rfetch.log_start = p->log_start_offset;
+	if (p->records.len > 0 &&
+	    gq__buf_append(&req->u.rfetch.raw, p->records.p,
+			   (size_t)p->records.len) != 0) {
+		gq__req_complete(req, GQ_ENOMEM);
+		return;
+	}
+	gq__req_complete(req, 0);
+}
+
+static void
+send_fetch(struct gq__remote *r, struct gq__req *req)
+{
+	struct gqk_fetch_req_partition part = { 0 };
+	struct gqk_fetch_req_topic topic;
+	union gqk_request body;
+	struct gqk_fetch_req *fr = &body.fetch;
+	struct rbroker *b = leader_of(r, req);
+
+	if (b == NULL)
+		return;
+	part.partition = req->partition;
+	part.current_leader_epoch = -1;
+	part.fetch_offset = req->u.rfetch.offset;
+	part.log_start_offset = -1;
+	part.partition_max_bytes = (int32_t)req->u.rfetch.max_bytes;
+	topic.topic = gqk_str_from(req->topic);
+	topic.n_partitions = 1;
+	topic.partitions = &part;
+	memset(&body, 0, sizeof(body));
+	fr->replica_id = -1;
+	fr->max_wait_ms = 0;
+	fr->min_bytes = 1;
+	fr->max_bytes = (int32_t)req->u.rfetch.max_bytes;
+	fr->session_epoch = -1;
+	fr->n_topics = 1;
+	fr->topics = &topic;
+	fr->rack_id = GQK_STR("");
+	if (call_send(r, b, req, GQK_FETCH, V_FETCH, &body, fetch_done) != 0)
+		park(r, req, GQ_EIO);
+}
+
+static void
+offsets_done(struct call *c, int status, const union gqk_response *resp)
+{
+	struct gq__req *req = c->req;
+	const struct gqk_list_offsets_resp_partition *p = NULL;
+
+	if (status != 0) {
+		park(c->r, req, GQ_EIO);
+		return;
+	}
+	if (resp->list_offsets.n_topics == 1 &&
+	    resp->list_offsets.topics[0].n_partitions == 1)
+		p = &resp->list_offsets.topics[0].partitions[0];
+	if (p == NULL) {
+		gq__req_complete(req, GQ_EIO);
+		return;
+	}
+	if (stale_route(p->error_code)) {
+		park(c->r, req, from_kafka(p->error_code));
+		return;
+	}
+	if (p->error_code != 0) {
+		set_kafka_errmsg(req, p->error_code, "list offsets");
+		gq__req_complete(req, from_kafka(p->error_code));
+		return;
+	}
+	req->u.rfetch.offset = p->offset;
+	gq__req_complete(req, 0);
+}
+
+static void
+send_list_offsets(struct gq__remote *r, struct gq__req *req)
+{
+	struct gqk_list_offsets_req_partition part;
+	struct gqk_list_offsets_req_topic topic;
+	union gqk_request body;
+	struct gqk_list_offsets_req *lr = &body.list_offsets;
+	struct rbroker *b = leader_of(r, req);
+
+	if (b == NULL)
+		return;
+	part.partition_index = req->partition;
+	part.timestamp = req->u.rfetch.when;
+	part.max_num_offsets = 1;
+	topic.name = gqk_str_from(req->topic);
+	topic.n_partitions = 1;
+	topic.partitions = &part;
+	memset(&body, 0, sizeof(body));
+	lr->replica_id = -1;
+	lr->n_topics = 1;
+	lr->topics = &topic;
+	if (call_send(r, b, req, GQK_LIST_OFFSETS, V_LIST_OFFSETS, &body,
+		      offsets_done) != 0)
+		park(r, req, GQ_EIO);
+}
+
+/* ---- topics ------------------------------------------------------------- */
+
+static void
+admin_done(struct call *c, int status, const union gqk_response *resp)
+{
+	struct gq__req *req = c->req;
+	int16_t err;
+
+	if (status != 0) {
+		gq__errmsg_set(req->errmsg, "no answer from the controller");
+		gq__req_complete(req, GQ_EUNKNOWN);
+		return;
+	}
+	if (c->api == GQK_CREATE_TOPICS)
+		err = resp->create_topics.n_topics == 1
+			      ? resp->create_topics.topics[0].error_code
+			      : GQK_ERR_UNKNOWN_SERVER_ERROR;
+	else
+		err = resp->delete_topics.n_responses == 1
+			      ? resp->delete_topics.responses[0].error_code
+			      : GQK_ERR_UNKNOWN_SERVER_ERROR;
+	if (err == GQK_ERR_NOT_CONTROLLER) {
+		park(c->r, req, GQ_ENOTLEADER);
+		return;
+	}
+	if (err != 0) {
+		set_kafka_errmsg(req, err,
+				 c->api == GQK_CREATE_TOPICS ? "create topic"
+							     : "delete topic");
+		gq__req_complete(req, from_kafka(err));
+		return;
+	}
+	/* What the caller reads next (gq_topic_list(), a produce) must see
+	 * the change: complete once the metadata shows it. */
+	ask_metadata(c->r, req);
+}
+
+static void
+send_admin(struct gq__remote *r, struct gq__req *req)
+{
+	struct rbroker *b =
+		broker_by_id(r, atomic_load(&r->node->controller_id));
+	struct gqk_create_topics_req_topic topic = { 0 };
+	struct gqk_str name = gqk_str_from(req->topic);
+	union gqk_request body;
+	int rv;
+
+	if (b == NULL) {
+		park(r, req, GQ_ENOTLEADER);
+		return;
+	}
+	memset(&body, 0, sizeof(body));
+	if (req->type == GQ__REQ_TOPIC_CREATE) {
+		topic.name = name;
+		topic.num_partitions = req->u.create.partitions;
+		topic.replication_factor = req->u.create.replication_factor;
+		body.create_topics.n_topics = 1;
+		body.create_topics.topics = &topic;
+		body.create_topics.timeout_ms = (int32_t)r->request_timeout_ms;
+		rv = call_send(r, b, req, GQK_CREATE_TOPICS, V_CREATE_TOPICS,
+			       &body, admin_done);
+	} else {
+		body.delete_topics.n_topic_names = 1;
+		body.delete_topics.topic_names = &name;
+		body.delete_topics.timeout_ms = (int32_t)r->request_timeout_ms;
+		rv = call_send(r, b, req, GQK_DELETE_TOPICS, V_DELETE_TOPICS,
+			       &body, admin_done);
+	}
+	if (rv != 0)
+		park(r, req, GQ_ENOTLEADER);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static void
+serve(struct gq__remote *r, struct gq__req *req)
+{
+	switch (req->type) {
+	case GQ__REQ_PRODUCE:
+		send_produce(r, req);
+		break;
+	case GQ__REQ_RFETCH:
+		if (req->u.rfetch.list)
+			send_list_offsets(r, req);
+		else
+			send_fetch(r, req);
+		break;
+	case GQ__REQ_TOPIC_CREATE:
+	case GQ__REQ_TOPIC_DELETE:
+		send_admin(r, req);
+		break;
+	case GQ__REQ_METADATA:
+		ask_metadata(r, req);
+		break;
+	default:
+		gq__errmsg_set(req->errmsg,
+			       "not available on a node connected to remote "
+			       "brokers");
+		gq__req_complete(req, GQ_EUNSUPPORTED);
+		break;
+	}
+}
+
+void
+gq__remote_dispatch(struct gq__remote *r, struct gq__req *req)
+{
+	if (r->closing) {
+		gq__req_complete(req, GQ_ECLOSED);
+		return;
+	}
+	if (req->ctl.deadline == 0)
+		req->ctl.deadline = now(r) + r->request_timeout_ms;
+	serve(r, req);
+}
+
+static void
+retry_parked(struct gq__remote *r)
+{
+	struct gq__req *req = r->parked;
+
+	r->parked = NULL;
+	while (req != NULL) {
+		struct gq__req *next = req->next;
+
+		req->next = NULL;
+		serve(r, req);
+		req = next;
+	}
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void
+tick(uv_timer_t *t)
+{
+	struct gq__remote *r = t->data;
+	struct gq__req *req, **pp;
+
+	if (r->closing)
+		return;
+	if (!r->have_meta && r->start_status == 0 && now(r) >= r->start_end) {
+		r->start_status = GQ_EIO;
+		gq__errmsg_set(r->start_errmsg,
+			       "no broker of '%s' answered within %u ms",
+			       r->brokers[0]->address, r->request_timeout_ms);
+	}
+	if (now(r) >= r->meta_due)
+		refresh(r);
+	/* Parked requests whose time is up fail now, not at the next
+	 * metadata. */
+	pp = &r->parked;
+	while ((req = *pp) != NULL) {
+		if (now(r) < req->ctl.deadline) {
+			pp = &req->next;
+			continue;
+		}
+		*pp = req->next;
+		req->next = NULL;
+		if (req->errmsg[0] == '\0')
+			gq__errmsg_set(req->errmsg,
+				       "no leader reachable in time");
+		gq__req_complete(req, GQ_ETIMEDOUT);
+	}
+}
+
+int
+gq__remote_create(struct gq_node *node, const char *bootstrap,
+		  struct gq__remote **out, char *errmsg)
+{
+	struct gq__remote *r;
+	const char *p = bootstrap;
+	size_t n = 1;
+
+	if (bootstrap == NULL || bootstrap[0] == '\0') {
+		gq__errmsg_set(errmsg, "no bootstrap brokers");
+		return GQ_EINVAL;
+	}
+	for (const char *q = bootstrap; *q != '\0'; q++)
+		n += *q == ',';
+	if ((r = gq__calloc(1, sizeof(*r))) == NULL ||
+	    (r->brokers = gq__calloc(n, sizeof(*r->brokers))) == NULL) {
+		gq__free(r);
+		return GQ_ENOMEM;
+	}
+	r->node = node;
+	for (size_t i = 0; i < n; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if ((r->brokers[i] = gq__calloc(1, sizeof(**r->brokers))) ==
+		    NULL) {
+			r->n_brokers = i;
+			gq__remote_free(r);
+			return GQ_ENOMEM;
+		}
+		r->n_brokers = i + 1;
+
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		if (len == 0 || len >= sizeof(r->brokers[i]->address) ||
+		    memchr(p, ':', len) == NULL) {
+			gq__errmsg_set(errmsg,
+				       "bootstrap list '%s': expected "
+				       "host:port[,host:port...]",
+				       bootstrap);
+			gq__remote_free(r);
+			return GQ_EINVAL;
+		}
+		r->brokers[i]->id = -1;
+		memcpy(r->brokers[i]->address, p, len);
+		p = end != NULL ? end + 1 : p + len;
+	}
+	r->n_brokers = r->n_seeds = n;
+	r->request_timeout_ms = node->conf.request_timeout_ms;
+	snprintf(r->client_id, sizeof(r->client_id), "goqueue-%d",
+		 gq_version_number());
+	*out = r;
+	return 0;
+}
+
+void
+gq__remote_start(struct gq__remote *r)
+{
+	uv_timer_init(r->node->loop, &r->timer);
+	r->timer.data = r;
+	r->handles = 1;
+	r->started = true;
+	uv_timer_start(&r->timer, tick, TICK_MS, TICK_MS);
+	r->start_end = now(r) + r->request_timeout_ms;
+	ask_metadata(r, NULL);
+}
+
+int
+gq__remote_start_status(const struct gq__remote *r, char *errmsg)
+{
+	if (r->start_status != 0)
+		snprintf(errmsg, GQ_ERRMSG_SIZE, "%s", r->start_errmsg);
+	return r->start_status;
+}
+
+bool
+gq__remote_ready(const struct gq__remote *r)
+{
+	return r->have_meta;
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+	struct gq__remote *r = h->data;
+
+	if (--r->handles == 0 && r->closed_cb != NULL)
+		r->closed_cb(r->closed_arg);
+}
+
+void
+gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
+{
+	struct gq__req *req = r->parked;
+
+	r->closing = true;
+	r->closed_cb = cb;
+	r->closed_arg = arg;
+	r->parked = NULL;
+	gq__req_complete_list(req, GQ_ECLOSED);
+	/* Closing a connection fails its calls (GQ_ECLOSED), which complete
+	 * their requests; kconn frees itself once libuv is done. */
+	for (size_t i = 0; i < r->n_brokers; i++) {
+		gq__kconn_close(r->brokers[i]->conn);
+		r->brokers[i]->conn = NULL;
+	}
+	if (!r->started) {
+		if (cb != NULL)
+			cb(arg);
+		return;
+	}
+	uv_close((uv_handle_t *)&r->timer, timer_closed);
+}
+
+int
+gq__remote_refresh(struct gq_node *node)
+{
+	struct gq__req req;
+
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_METADATA;
+	return gq__node_call(node, &req);
+}
+
+void
+gq__remote_free(struct gq__remote *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_brokers; i++)
+		broker_free(r->brokers[i]);
+	gq__free(r->brokers);
+	gq__free(r);
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_remote.c - a node connected to a real gqd (gq_node_connect()): the
+ * same public calls as on an embedded node, over the Kafka protocol.
+ * Each test starts its own gqd (path in $GQD) on loopback ports.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <goqueue.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/port.h"
+#include "../lib/tmpdir.h"
+
+extern char **environ;
+
+static const char *root;
+static pid_t gqd_pid;
+static int kafka_port, raft_port, admin_port;
+static char bootstrap[64];
+static struct gq_node *remote;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+listening(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Start gqd on the test's directory and ports; wait until it listens. */
+static void
+gqd_start(void)
+{
+	const char *gqd = getenv("GQD");
+	posix_spawn_file_actions_t fa;
+	char a[4][300], log[300];
+	char *argv[6];
+	uint64_t until = now_ms() + 30000;
+
+	cr_assert_not_null(gqd, "set GQD to the gqd binary");
+	snprintf(a[0], sizeof(a[0]), "-data-dir=%s/node", root);
+	snprintf(a[1], sizeof(a[1]), "-client-addr=127.0.0.1:%d", kafka_port);
+	snprintf(a[2], sizeof(a[2]), "-raft-addr=127.0.0.1:%d", raft_port);
+	snprintf(a[3], sizeof(a[3]), "-admin-addr=127.0.0.1:%d", admin_port);
+	snprintf(log, sizeof(log), "%s/gqd.log", root);
+	argv[0] = (char *)gqd;
+	for (int i = 0; i < 4; i++)
+		argv[i + 1] = a[i];
+	argv[5] = NULL;
+	/* Its log (stderr) goes to a file the failure messages name. */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, log,
+					 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	cr_assert_eq(posix_spawn(&gqd_pid, gqd, &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	while (!listening(kafka_port)) {
+		int st;
+
+		cr_assert_eq(waitpid(gqd_pid, &st, WNOHANG), 0,
+			     "gqd exited; see %s/gqd.log", root);
+		cr_assert_lt(now_ms(), until, "gqd did not listen");
+		usleep(50000);
+	}
+}
+
+static void
+gqd_stop(int sig)
+{
+	int st;
+
+	if (gqd_pid <= 0)
+		return;
+	kill(gqd_pid, sig);
+	waitpid(gqd_pid, &st, 0);
+	gqd_pid = 0;
+}
+
+static void
+setup(void)
+{
+	root = gqt_tmpdir_make();
+	kafka_port = gqt_free_port();
+	raft_port = gqt_free_port();
+	admin_port = gqt_free_port();
+	snprintf(bootstrap, sizeof(bootstrap), "127.0.0.1:%d", kafka_port);
+	remote = NULL;
+	gqd_start();
+}
+
+static void
+teardown(void)
+{
+	gq_node_close(remote);
+	remote = NULL;
+	gqd_stop(SIGTERM);
+	gqt_tmpdir_remove();
+}
+
+TestSuite(remote, .init = setup, .fini = teardown, .timeout = 120);
+
+static void
+connect_remote(void)
+{
+	int rv = gq_node_connect(bootstrap, NULL, &remote);
+
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(NULL));
+	cr_assert(gq_node_ready(remote));
+}
+
+static gq_offset
+produce_str(const char *topic, int32_t part, const char *key, const char *value)
+{
+	struct gq_msg m;
+	gq_offset off = -1;
+	int32_t got = -1;
+	int rv;
+
+	memset(&m, 0, sizeof(m));
+	m.key = key;
+	m.key_len = key != NULL ? strlen(key) : 0;
+	m.value = value;
+	m.value_len = strlen(value);
+	rv = gq_produce(remote, topic, part, &m, 1, &got, &off);
+	cr_assert_eq(rv, 0, "produce: %s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	if (part >= 0)
+		cr_assert_eq(got, part);
+	return off;
+}
+
+/* Topics made and seen through a remote node, and the cluster view. */
+Test(remote, topics_and_cluster)
+{
+	struct gq_broker_info *brokers;
+	struct gq_topic_info *info;
+	struct gq_partition_info pi;
+	char **names;
+	size_t n;
+	int32_t leader = -2;
+	bool found = false;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "orders", 3, 1, NULL), 0, "%s",
+		     gq_node_errmsg(remote));
+	cr_assert_eq(gq_topic_create(remote, "orders", 3, 1, NULL), GQ_EEXIST);
+	cr_assert_eq(gq_topic_list(remote, &names, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(names[i], "orders") == 0;
+	gq_topic_list_free(names, n);
+	cr_assert(found, "orders is listed");
+	cr_assert_eq(gq_topic_describe(remote, "orders", &info), 0);
+	cr_assert_eq(gq_topic_info_partitions(info), 3);
+	cr_assert_eq(gq_topic_info_replication_factor(info), 1);
+	cr_assert_eq(gq_topic_info_partition(info, 2, &pi), 0);
+	cr_assert_eq(pi.leader, 1);
+	cr_assert_eq(pi.replica_count, 1);
+	cr_assert_eq(pi.replicas[0], 1);
+	cr_assert_eq(pi.log_start, -1, "no replica on a remote node");
+	gq_topic_info_destroy(info);
+	cr_assert_eq(gq_topic_describe(remote, "nope", &info), GQ_ENOTOPIC);
+
+	cr_assert_eq(gq_cluster_brokers(remote, &brokers, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(brokers[0].id, 1);
+	cr_assert_str_eq(brokers[0].client_address, bootstrap);
+	gq_cluster_brokers_free(brokers);
+	cr_assert_eq(gq_cluster_controller(remote), 1);
+	cr_assert_eq(gq_partition_leader(remote, "orders", 1, &leader, NULL),
+		     0);
+	cr_assert_eq(leader, 1);
+
+	cr_assert_eq(gq_topic_delete(remote, "orders"), 0, "%s",
+		     gq_node_errmsg(remote));
+	cr_assert_eq(gq_topic_describe(remote, "orders", &info), GQ_ENOTOPIC);
+	cr_assert_eq(gq_topic_delete(remote, "orders"), GQ_ENOTOPIC);
+}
+
+static int async_done;
+static int async_failed;
+
+static void
+on_produced(void *arg, int status, int32_t partition, gq_offset offset)
+{
+	(void)arg;
+	(void)partition;
+	(void)offset;
+	if (status != 0)
+		__atomic_add_fetch(&async_failed, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&async_done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* What a remote node produces reads back through it, in order, with keys
+ * and headers; offsets are listed; keys pick the same partition as on an
+ * embedded node (murmur2, as Kafka's clients). */
+Test(remote, produce_and_fetch)
+{
+	struct gq_header hdr = { "h", 1, "v", 1 };
+	struct gq_fetch *f;
+	struct gq_record rec;
+	struct gq_msg m;
+	char value[32];
+	gq_offset off;
+	int32_t p1 = -1, p2 = -2;
+	int n = 0;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "events", 2, 1, NULL), 0);
+	cr_assert_eq(produce_str("events", 0, NULL, "first"), 0);
+	memset(&m, 0, sizeof(m));
+	m.key = "user-7";
+	m.key_len = 6;
+	m.value = "keyed";
+	m.value_len = 5;
+	m.headers = &hdr;
+	m.header_count = 1;
+	cr_assert_eq(gq_produce(remote, "events", GQ_PARTITION_ANY, &m, 1, &p1,
+				&off),
+		     0);
+	cr_assert_eq(gq_produce(remote, "events", GQ_PARTITION_ANY, &m, 1, &p2,
+				&off),
+		     0);
+	cr_assert_eq(p1, p2, "a key always maps to one partition");
+
+	async_done = async_failed = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(value, sizeof(value), "m%d", i);
+		memset(&m, 0, sizeof(m));
+		m.value = value;
+		m.value_len = strlen(value);
+		cr_assert_eq(gq_produce_async(remote, "events", 1, &m, 1,
+					      on_produced, NULL),
+			     0);
+	}
+	while (__atomic_load_n(&async_done, __ATOMIC_SEQ_CST) < 200)
+		usleep(10000);
+	cr_assert_eq(async_failed, 0);
+
+	cr_assert_eq(
+		gq_list_offsets(remote, "events", 1, GQ_OFFSET_EARLIEST, &off),
+		0);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(
+		gq_list_offsets(remote, "events", 1, GQ_OFFSET_LATEST, &off),
+		0);
+	cr_assert_eq(off, 200 + (p1 == 1 ? 2 : 0));
+
+	/* Partition 0 from the start: "first", then the keyed ones if the
+	 * key went there. */
+	cr_assert_eq(
+		gq_fetch(remote, "events", 0, GQ_OFFSET_EARLIEST, 1 << 20, &f),
+		0);
+	cr_assert_eq(gq_fetch_next(f, &rec), 1);
+	cr_assert_eq(rec.offset, 0);
+	cr_assert_eq(rec.value_len, 5);
+	cr_assert_eq(memcmp(rec.value, "first", 5), 0);
+	gq_fetch_destroy(f);
+
+	/* Partition 1, all 200 (and the keyed two) in order. */
+	for (gq_offset from = 0; n < 200;) {
+		cr_assert_eq(gq_fetch(remote, "events", 1, from, 4096, &f), 0,
+			     "%s", gq_node_errmsg(remote));
+		cr_assert_eq(gq_fetch_high_watermark(f),
+			     200 + (p1 == 1 ? 2 : 0));
+		while (gq_fetch_next(f, &rec) == 1) {
+			from = rec.offset + 1;
+			if (rec.key_len > 0)
+				continue;
+			snprintf(value, sizeof(value), "m%d", n++);
+			cr_assert_eq(rec.value_len, strlen(value));
+			cr_assert_eq(memcmp(rec.value, value, rec.value_len),
+				     0);
+		}
+		gq_fetch_destroy(f);
+	}
+	cr_assert_eq(gq_fetch(remote, "events", 1, 5000, 4096, &f), GQ_EOFFSET);
+	cr_assert_eq(gq_fetch(remote, "nope", 0, 0, 4096, &f), GQ_ENOTOPIC);
+	cr_assert_eq(gq_produce(remote, "events", 7, &m, 1, NULL, NULL),
+		     GQ_ENOPARTITION);
+}
+
+/* gqd restarts under a connected node: the calls after it reconnect. */
+Test(remote, broker_restart)
+{
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "t", 1, 1, NULL), 0);
+	cr_assert_eq(produce_str("t", 0, NULL, "before"), 0);
+	gqd_stop(SIGTERM);
+	gqd_start();
+	cr_assert_eq(produce_str("t", 0, NULL, "after"), 1);
+}
+
+/* What a remote node cannot do yet says so; bad lists and unreachable
+ * brokers fail the connect. */
+Test(remote, errors)
+{
+	struct gq_config *cfg;
+	struct gq_node *n2 = NULL;
+	char list[160];
+	int rv;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "t", 1, 1, NULL), 0);
+	cr_assert_eq(gq_group_commit(remote, "g", "t", 0, 5, NULL),
+		     GQ_EUNSUPPORTED);
+	cr_assert(strstr(gq_node_errmsg(remote), "remote") != NULL);
+
+	cr_assert_eq(gq_node_connect("", NULL, &n2), GQ_EINVAL);
+	cr_assert_eq(gq_node_connect("no-port", NULL, &n2), GQ_EINVAL);
+	cr_assert_eq(gq_node_connect(bootstrap, NULL, NULL), GQ_EINVAL);
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "request_timeout", "500ms", NULL), 0);
+	snprintf(list, sizeof(list), "127.0.0.1:%d", gqt_free_port());
+	rv = gq_node_connect(list, cfg, &n2);
+	cr_assert_eq(rv, GQ_EIO, "%s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(NULL), list) != NULL, "%s",
+		  gq_node_errmsg(NULL));
+	/* A dead address first, a live one next: it connects. */
+	snprintf(list, sizeof(list), "127.0.0.1:%d,%s", gqt_free_port(),
+		 bootstrap);
+	cr_assert_eq(gq_node_connect(list, cfg, &n2), 0, "%s",
+		     gq_node_errmsg(NULL));
+	gq_node_close(n2);
+	gq_config_destroy(cfg);
+}
