@@ -78,6 +78,16 @@ gqd_reload_apply(struct gqd_config *cur, const struct gqd_config *next,
 			note(out->applied, &out->n_applied, log_file);
 		}
 	}
+	/* The Kafka listener reads these limits where it uses them (new
+	 * connections, the next frame, the next auto-created topic), on
+	 * this same loop thread: copying them is applying them. */
+	cur->max_connections = next->max_connections;
+	cur->max_frame_size = next->max_frame_size;
+	cur->max_inflight_per_connection = next->max_inflight_per_connection;
+	cur->idle_timeout_ms = next->idle_timeout_ms;
+	cur->auto_create_topics = next->auto_create_topics;
+	cur->default_partitions = next->default_partitions;
+	cur->default_replication_factor = next->default_replication_factor;
 	cur->log_level = next->log_level;
 	gqd_log_set_level(next->log_level);
 	if (node != NULL)

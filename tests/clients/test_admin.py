@@ -577,28 +577,43 @@ class AdminNode(unittest.TestCase):
                           "reloadable": True, "library_default": False})
         self.assertEqual(keys["data_dir"]["reload"], "no")
         self.assertFalse(keys["data_dir"]["reloadable"])
-        self.assertEqual(keys["idle_timeout"]["reload"], "later")
+        self.assertEqual(keys["idle_timeout"]["reload"], "yes")
+        self.assertEqual(keys["retention_time"]["reload"], "later")
         self.assertEqual(keys["admin_addr"]["value"], self.g.admin_addr)
         self.assertEqual(keys["segment_size"]["value"], "104857600")
         self.assertNotIn("server.port", keys)  # aliases are not keys
 
         self.write_conf({"log_level": "debug", "segment_size": "64MiB",
-                         "idle_timeout": "5m"})
+                         "idle_timeout": "5m", "retention_time": "1h",
+                         "max_connections": 1})
         a = call(self.g, "POST", "/v1/config/reload")
         self.assertEqual(a.status, 200, a)
         j = a.json()
-        self.assertEqual(j["applied"], [{"key": "log_level",
-                                         "reload": "yes",
-                                         "value": "debug"}])
+        self.assertEqual(sorted((k["key"], k["value"]) for k in j["applied"]),
+                         [("idle_timeout", "5m"), ("log_level", "debug"),
+                          ("max_connections", "1")])
         self.assertEqual(sorted((k["key"], k["reload"])
                                 for k in j["restart_required"]),
-                         [("idle_timeout", "later"), ("segment_size", "no")])
+                         [("retention_time", "later"),
+                          ("segment_size", "no")])
         keys = self.config()
         self.assertEqual(keys["log_level"]["value"], "debug")
+        self.assertEqual(keys["idle_timeout"]["value"], "5m")
         # Not applied: the running values stay.
         self.assertEqual(keys["segment_size"]["value"], "104857600")
-        self.assertEqual(keys["idle_timeout"]["value"], "10m")
         self.assertIn("key cannot change at run time", self.g.log())
+        # The lowered connection limit holds at once: with one Kafka
+        # connection open, the next one is closed on arrival.
+        with socket.create_connection(("127.0.0.1", self.g.port), 10) as s1:
+            s1.sendall(b"\0\0\0\x0a\0\x12\0\0\0\0\0\x01\xff\xff")
+            self.assertGreater(len(s1.recv(4096)), 0)
+            with socket.create_connection(("127.0.0.1", self.g.port),
+                                          10) as s2:
+                s2.settimeout(10)
+                self.assertEqual(s2.recv(4096), b"")
+        self.write_conf({"log_level": "debug", "max_connections": 1024})
+        self.assertEqual(call(self.g, "POST", "/v1/config/reload").status,
+                         200)
 
         # A second reload of the same file changes nothing more.
         j = call(self.g, "POST", "/v1/config/reload").json()
