@@ -365,8 +365,11 @@ GQ_API int gq_node_open_on_loop(const char *dir, const struct gq_config *config,
  * embedded queue and a remote cluster changes only this call
  * (doc/client.md).  This version covers topics (create, delete, list,
  * describe), the cluster view (brokers, controller, partition leaders),
- * produce (acknowledged by every in-sync replica, acks=all) and
- * fetch/list offsets; the other calls answer GQ_EUNSUPPORTED for now.
+ * produce (acknowledged by every in-sync replica, acks=all), fetch, list
+ * offsets and gq_fetch_wait_async(), and the group calls a member makes
+ * (join, sync, heartbeat, leave, checked commits, gq_group_offsets()),
+ * so the group consumer (gq_consumer_create()) works on it; the other
+ * calls answer GQ_EUNSUPPORTED for now.
  * A described partition has no replica here: its log_start and
  * high_watermark are -1 (use gq_list_offsets()).  Requests that meet a
  * stale leader wait for fresh metadata and retry, for up to the

@@ -112,6 +112,14 @@ gq_group_fetch_offset(struct gq_node *node, const char *group,
 		gq__node_set_errmsg(node, errmsg);
 		return rv;
 	}
+	if (node->remote != NULL) {
+		struct gq_group_offset o = { topic, partition, -1, NULL, 0 };
+
+		if ((rv = gq_group_offsets(node, group, &o, 1)) == 0 &&
+		    (rv = o.status) == 0)
+			*offset = o.offset;
+		return rv;
+	}
 	if ((rv = gq__store_begin(node->store, false, &txn)) != 0)
 		return rv;
 	rv = read_offset(node, txn, group, topic, partition, offset);
@@ -566,10 +574,11 @@ gq_group_offsets(struct gq_node *node, const char *group,
 
 	if (node == NULL || (n > 0 && offsets == NULL))
 		return GQ_EINVAL;
-	if ((rv = coordinating(node, group)) == 0)
-		return gq__group_read_offsets(node, group, offsets, n);
-	if (rv != GQ_ENOTCOORD)
-		return rv;
+	/* A remote node stores nothing: its loop asks the coordinator. */
+	if (node->remote == NULL &&
+	    (rv = coordinating(node, group)) != GQ_ENOTCOORD)
+		return rv == 0 ? gq__group_read_offsets(node, group, offsets, n)
+			       : rv;
 	/* Ask the coordinator, through the loop. */
 	memset(&req, 0, sizeof(req));
 	req.type = GQ__REQ_GROUP;
@@ -654,6 +663,11 @@ gq_group_lags(struct gq_node *node, const char *group,
 	if ((rv = gq__group_name_check(group, errmsg)) != 0) {
 		gq__node_set_errmsg(node, errmsg);
 		return rv;
+	}
+	if (node->remote != NULL) {
+		gq__node_set_errmsg(node, "not available on a node connected "
+					  "to remote brokers yet");
+		return GQ_EUNSUPPORTED;
 	}
 	if ((rv = committed(node, group, out, count)) != 0)
 		return rv;

@@ -21,78 +21,19 @@
 #include "kapi.h"
 #include "kconn.h"
 #include "node.h"
-
-/* Versions this client speaks: the newest of each API gqd serves, all of
- * them old enough for any Kafka broker since 2.3. */
-#define V_METADATA      4
-#define V_PRODUCE       7
-#define V_FETCH         11
-#define V_LIST_OFFSETS  2
-#define V_CREATE_TOPICS 3
-#define V_DELETE_TOPICS 3
-
-#define TICK_MS          100
-#define METADATA_MAX_AGE (5 * 60 * 1000)
-#define BACKOFF_MIN_MS   100
-#define BACKOFF_MAX_MS   10000
-#define MAX_FRAME        (128u << 20)
-#define MAX_INFLIGHT     5
-
-struct rbroker {
-	int32_t id; /* -1: a bootstrap address */
-	char address[262];
-	struct gq__kconn *conn;
-	uint64_t retry_at; /* loop time before which it is not dialled */
-	uint32_t backoff_ms;
-};
-
-struct call;
-typedef void (*call_done)(struct call *c, int status,
-			  const union gqk_response *resp);
-
-/* One Kafka request in flight for one application request. */
-struct call {
-	struct gq__remote *r;
-	struct gq__req *req; /* NULL for a metadata refresh */
-	int16_t api, version;
-	call_done done;
-};
-
-struct gq__remote {
-	struct gq_node *node;
-	struct rbroker **brokers; /* the bootstrap addresses first */
-	size_t n_brokers, n_seeds;
-	size_t next_seed;
-	uv_timer_t timer;
-	bool started, closing;
-	void (*closed_cb)(void *arg);
-	void *closed_arg;
-	unsigned handles;
-
-	uint32_t request_timeout_ms;
-	char client_id[64];
-
-	bool have_meta;
-	bool meta_inflight;
-	uint64_t meta_gen;  /* metadata answers applied so far */
-	uint64_t meta_due;  /* loop time of the next refresh */
-	uint64_t start_end; /* the bootstrap gives up then */
-	int start_status;
-	char start_errmsg[GQ_ERRMSG_SIZE];
-	struct gq__req *parked; /* waiting for the next metadata */
-};
+#include "remote_int.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static uint64_t
-now(const struct gq__remote *r)
+uint64_t
+gq__r_now(const struct gq__remote *r)
 {
 	return uv_now(r->node->loop);
 }
 
 /* Kafka error code -> GQ_E*. */
-static int
-from_kafka(int16_t err)
+int
+gq__r_from_kafka(int16_t err)
 {
 	switch (err) {
 	case GQK_ERR_NONE:
@@ -140,18 +81,33 @@ stale_route(int16_t err)
 	       err == GQK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
 
-static void
-set_kafka_errmsg(struct gq__req *req, int16_t err, const char *what)
+void
+gq__r_set_kafka_errmsg(struct gq__req *req, int16_t err, const char *what)
 {
 	gq__errmsg_set(req->errmsg, "%s: %s", what, gqk_err_name(err));
 }
 
-static struct rbroker *
-broker_by_id(struct gq__remote *r, int32_t id)
+struct rbroker *
+gq__r_broker_by_id(struct gq__remote *r, int32_t id)
 {
 	for (size_t i = r->n_seeds; i < r->n_brokers; i++)
 		if (r->brokers[i]->id == id)
 			return r->brokers[i];
+	return NULL;
+}
+
+static struct gq__kconn *conn_of(struct gq__remote *r, struct rbroker *b);
+
+struct rbroker *
+gq__r_any_broker(struct gq__remote *r)
+{
+	for (size_t k = 0; k < r->n_brokers; k++) {
+		struct rbroker *b =
+			r->brokers[(r->next_seed + k) % r->n_brokers];
+
+		if (conn_of(r, b) != NULL)
+			return b;
+	}
 	return NULL;
 }
 
@@ -170,32 +126,39 @@ conn_down(void *arg, int status)
 				: b->backoff_ms * 2;
 }
 
-/* A usable connection to @b, dialling it if needed; NULL while it is
- * backing off or cannot be dialled. */
+/* A usable connection in *@slot to @b, dialling it if needed; NULL while
+ * @b is backing off or cannot be dialled. */
 static struct gq__kconn *
-conn_of(struct gq__remote *r, struct rbroker *b)
+dial(struct gq__remote *r, struct rbroker *b, struct gq__kconn **slot,
+     unsigned max_inflight)
 {
 	struct gq__kconn_conf conf;
 
-	if (b->conn != NULL && gq__kconn_usable(b->conn))
-		return b->conn;
-	if (b->conn != NULL) {
-		gq__kconn_close(b->conn);
-		b->conn = NULL;
-		b->retry_at = now(r) + b->backoff_ms;
+	if (*slot != NULL && gq__kconn_usable(*slot))
+		return *slot;
+	if (*slot != NULL) {
+		gq__kconn_close(*slot);
+		*slot = NULL;
+		b->retry_at = gq__r_now(r) + b->backoff_ms;
 	}
-	if (now(r) < b->retry_at)
+	if (gq__r_now(r) < b->retry_at)
 		return NULL;
 	conf.address = b->address;
 	conf.connect_timeout_ms = r->request_timeout_ms;
 	conf.max_frame = MAX_FRAME;
-	conf.max_inflight = MAX_INFLIGHT;
-	if (gq__kconn_open(r->node->loop, &conf, conn_down, b, &b->conn) != 0) {
-		b->conn = NULL;
-		b->retry_at = now(r) + BACKOFF_MAX_MS;
+	conf.max_inflight = max_inflight;
+	if (gq__kconn_open(r->node->loop, &conf, conn_down, b, slot) != 0) {
+		*slot = NULL;
+		b->retry_at = gq__r_now(r) + BACKOFF_MAX_MS;
 		return NULL;
 	}
-	return b->conn;
+	return *slot;
+}
+
+static struct gq__kconn *
+conn_of(struct gq__remote *r, struct rbroker *b)
+{
+	return dial(r, b, &b->conn, MAX_INFLIGHT);
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -223,17 +186,11 @@ call_answered(void *arg, int status, const uint8_t *frame, size_t len)
 	gq__free(c);
 }
 
-/*
- * Send @body (api @api at @version) to broker @b for @req.  Returns 0
- * (@done will run), or GQ_EIO when no connection to @b is usable now,
- * GQ_ENOMEM.
- */
 static int
-call_send(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
-	  int16_t api, int16_t version, const union gqk_request *body,
-	  call_done done)
+call_on(struct gq__remote *r, struct gq__kconn *conn, struct gq__req *req,
+	int16_t api, int16_t version, const union gqk_request *body,
+	uint32_t timeout_ms, call_done done)
 {
-	struct gq__kconn *conn = conn_of(r, b);
 	struct gqk_header h = { 0 };
 	struct gqk_writer w;
 	struct gq__buf frame;
@@ -261,12 +218,31 @@ call_send(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 	c->api = api;
 	c->version = version;
 	c->done = done;
-	if ((rv = gq__kconn_send(conn, &frame, r->request_timeout_ms,
-				 call_answered, c)) != 0) {
+	if ((rv = gq__kconn_send(conn, &frame, timeout_ms, call_answered, c)) !=
+	    0) {
 		gq__free(c);
 		return rv;
 	}
 	return 0;
+}
+
+int
+gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+	   int16_t api, int16_t version, const union gqk_request *body,
+	   uint32_t timeout_ms, call_done done)
+{
+	return call_on(r, conn_of(r, b), req, api, version, body, timeout_ms,
+		       done);
+}
+
+int
+gq__r_call_wait(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+		int16_t api, int16_t version, const union gqk_request *body,
+		uint32_t timeout_ms, call_done done)
+{
+	/* One long poll per partition a consumer reads. */
+	return call_on(r, dial(r, b, &b->wait_conn, 64), req, api, version,
+		       body, timeout_ms, done);
 }
 
 /* ---- metadata ----------------------------------------------------------- */
@@ -275,12 +251,12 @@ static void retry_parked(struct gq__remote *r);
 static void refresh(struct gq__remote *r);
 
 /* Park @req until the next metadata, or fail it if its time is up. */
-static void
-park(struct gq__remote *r, struct gq__req *req, int status)
+void
+gq__r_park(struct gq__remote *r, struct gq__req *req, int status)
 {
 	if (r->closing)
 		status = GQ_ECLOSED;
-	if (now(r) >= req->ctl.deadline || r->closing) {
+	if (gq__r_now(r) >= req->ctl.deadline || r->closing) {
 		if (req->errmsg[0] == '\0')
 			gq__errmsg_set(req->errmsg, "%s", gq_strerror(status));
 		gq__req_complete(req, status);
@@ -335,8 +311,9 @@ static void
 broker_free(struct rbroker *b)
 {
 	if (b != NULL) {
-		/* No callback of the connection reaches @b afterwards. */
+		/* No callback of the connections reaches @b afterwards. */
 		gq__kconn_close(b->conn);
+		gq__kconn_close(b->wait_conn);
 		gq__free(b);
 	}
 }
@@ -358,7 +335,7 @@ apply_metadata(struct gq__remote *r, const struct gqk_metadata_resp *m)
 	for (int32_t i = 0; i < m->n_brokers; i++) {
 		const struct gqk_metadata_broker *mb = &m->brokers[i];
 		char address[sizeof(nb[0]->address)];
-		struct rbroker *b = broker_by_id(r, mb->node_id);
+		struct rbroker *b = gq__r_broker_by_id(r, mb->node_id);
 
 		snprintf(address, sizeof(address), "%.*s:%d",
 			 mb->host.len > 0 ? (int)mb->host.len : 0,
@@ -466,11 +443,11 @@ metadata_done(struct call *c, int status, const union gqk_response *resp)
 		apply_metadata(r, &resp->metadata);
 		r->meta_gen++;
 		r->have_meta = true;
-		r->meta_due = now(r) + METADATA_MAX_AGE;
+		r->meta_due = gq__r_now(r) + METADATA_MAX_AGE;
 	} else {
 		/* Another broker next time. */
 		r->next_seed++;
-		r->meta_due = now(r) + BACKOFF_MIN_MS;
+		r->meta_due = gq__r_now(r) + BACKOFF_MIN_MS;
 	}
 	if (req != NULL)
 		gq__req_complete(req, status == 0 ? 0 : GQ_EIO);
@@ -490,8 +467,8 @@ ask_metadata(struct gq__remote *r, struct gq__req *req)
 	for (size_t k = 0; k < r->n_brokers; k++) {
 		size_t i = (r->next_seed + k) % r->n_brokers;
 
-		if (call_send(r, r->brokers[i], req, GQK_METADATA, V_METADATA,
-			      &m, metadata_done) == 0) {
+		if (gq__r_call(r, r->brokers[i], req, GQK_METADATA, V_METADATA,
+			       &m, r->request_timeout_ms, metadata_done) == 0) {
 			r->meta_inflight = true;
 			return;
 		}
@@ -500,7 +477,7 @@ ask_metadata(struct gq__remote *r, struct gq__req *req)
 		gq__errmsg_set(req->errmsg, "no broker reachable");
 		gq__req_complete(req, GQ_EIO);
 	}
-	r->meta_due = now(r) + BACKOFF_MIN_MS;
+	r->meta_due = gq__r_now(r) + BACKOFF_MIN_MS;
 }
 
 static void
@@ -535,13 +512,13 @@ produce_done(struct call *c, int status, const union gqk_response *resp)
 		return;
 	}
 	if (stale_route(p->error_code)) {
-		set_kafka_errmsg(req, p->error_code, "produce");
-		park(c->r, req, from_kafka(p->error_code));
+		gq__r_set_kafka_errmsg(req, p->error_code, "produce");
+		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
 		return;
 	}
 	if (p->error_code != 0) {
-		set_kafka_errmsg(req, p->error_code, "produce");
-		gq__req_complete(req, from_kafka(p->error_code));
+		gq__r_set_kafka_errmsg(req, p->error_code, "produce");
+		gq__req_complete(req, gq__r_from_kafka(p->error_code));
 		return;
 	}
 	req->u.produce.base_offset = p->base_offset;
@@ -571,11 +548,11 @@ leader_of(struct gq__remote *r, struct gq__req *req)
 		return NULL;
 	}
 	b = t != NULL
-		    ? broker_by_id(
+		    ? gq__r_broker_by_id(
 			      r, atomic_load(&t->routes[req->partition].leader))
 		    : NULL;
 	if (b == NULL)
-		park(r, req, t == NULL ? GQ_ENOTOPIC : GQ_ENOTLEADER);
+		gq__r_park(r, req, t == NULL ? GQ_ENOTOPIC : GQ_ENOTLEADER);
 	return b;
 }
 
@@ -603,9 +580,9 @@ send_produce(struct gq__remote *r, struct gq__req *req)
 	pr->timeout_ms = (int32_t)r->request_timeout_ms;
 	pr->n_topics = 1;
 	pr->topics = &topic;
-	if (call_send(r, b, req, GQK_PRODUCE, V_PRODUCE, &body, produce_done) !=
-	    0)
-		park(r, req, GQ_ENOTLEADER);
+	if (gq__r_call(r, b, req, GQK_PRODUCE, V_PRODUCE, &body,
+		       r->request_timeout_ms, produce_done) != 0)
+		gq__r_park(r, req, GQ_ENOTLEADER);
 }
 
 /* ---- fetch and offsets -------------------------------------------------- */
@@ -617,7 +594,7 @@ fetch_done(struct call *c, int status, const union gqk_response *resp)
 	const struct gqk_fetch_resp_partition *p = NULL;
 
 	if (status != 0) {
-		park(c->r, req, GQ_EIO);
+		gq__r_park(c->r, req, GQ_EIO);
 		return;
 	}
 	if (resp->fetch.n_topics == 1 &&
@@ -629,13 +606,18 @@ fetch_done(struct call *c, int status, const union gqk_response *resp)
 		return;
 	}
 	if (stale_route(p->error_code)) {
-		set_kafka_errmsg(req, p->error_code, "fetch");
-		park(c->r, req, from_kafka(p->error_code));
+		gq__r_set_kafka_errmsg(req, p->error_code, "fetch");
+		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
 		return;
 	}
 	if (p->error_code != 0) {
-		set_kafka_errmsg(req, p->error_code, "fetch");
-		gq__req_complete(req, from_kafka(p->error_code));
+		gq__r_set_kafka_errmsg(req, p->error_code, "fetch");
+		gq__req_complete(req, gq__r_from_kafka(p->error_code));
+		return;
+	}
+	if (req->type == GQ__REQ_WAIT) {
+		/* gq_fetch_wait_async(): data now, or the wait ran out. */
+		gq__req_complete(req, p->records.len > 0 ? 0 : GQ_ETIMEDOUT);
 		return;
 	}
 	req->u.rfetch.hw = p->high_watermark;
@@ -657,28 +639,43 @@ send_fetch(struct gq__remote *r, struct gq__req *req)
 	union gqk_request body;
 	struct gqk_fetch_req *fr = &body.fetch;
 	struct rbroker *b = leader_of(r, req);
+	bool wait = req->type == GQ__REQ_WAIT;
+	int rv;
 
 	if (b == NULL)
 		return;
 	part.partition = req->partition;
 	part.current_leader_epoch = -1;
-	part.fetch_offset = req->u.rfetch.offset;
 	part.log_start_offset = -1;
-	part.partition_max_bytes = (int32_t)req->u.rfetch.max_bytes;
+	if (wait) {
+		/* Only whether data is there matters: a broker still sends a
+		 * whole first batch. */
+		part.fetch_offset = req->u.wait.offset;
+		part.partition_max_bytes = 1;
+	} else {
+		part.fetch_offset = req->u.rfetch.offset;
+		part.partition_max_bytes = (int32_t)req->u.rfetch.max_bytes;
+	}
 	topic.topic = gqk_str_from(req->topic);
 	topic.n_partitions = 1;
 	topic.partitions = &part;
 	memset(&body, 0, sizeof(body));
 	fr->replica_id = -1;
-	fr->max_wait_ms = 0;
+	fr->max_wait_ms = wait ? (int32_t)req->u.wait.timeout_ms : 0;
 	fr->min_bytes = 1;
-	fr->max_bytes = (int32_t)req->u.rfetch.max_bytes;
+	fr->max_bytes = part.partition_max_bytes;
 	fr->session_epoch = -1;
 	fr->n_topics = 1;
 	fr->topics = &topic;
 	fr->rack_id = GQK_STR("");
-	if (call_send(r, b, req, GQK_FETCH, V_FETCH, &body, fetch_done) != 0)
-		park(r, req, GQ_EIO);
+	rv = wait ? gq__r_call_wait(r, b, req, GQK_FETCH, V_FETCH, &body,
+				    req->u.wait.timeout_ms +
+					    r->request_timeout_ms,
+				    fetch_done)
+		  : gq__r_call(r, b, req, GQK_FETCH, V_FETCH, &body,
+			       r->request_timeout_ms, fetch_done);
+	if (rv != 0)
+		gq__r_park(r, req, GQ_EIO);
 }
 
 static void
@@ -688,7 +685,7 @@ offsets_done(struct call *c, int status, const union gqk_response *resp)
 	const struct gqk_list_offsets_resp_partition *p = NULL;
 
 	if (status != 0) {
-		park(c->r, req, GQ_EIO);
+		gq__r_park(c->r, req, GQ_EIO);
 		return;
 	}
 	if (resp->list_offsets.n_topics == 1 &&
@@ -699,12 +696,12 @@ offsets_done(struct call *c, int status, const union gqk_response *resp)
 		return;
 	}
 	if (stale_route(p->error_code)) {
-		park(c->r, req, from_kafka(p->error_code));
+		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
 		return;
 	}
 	if (p->error_code != 0) {
-		set_kafka_errmsg(req, p->error_code, "list offsets");
-		gq__req_complete(req, from_kafka(p->error_code));
+		gq__r_set_kafka_errmsg(req, p->error_code, "list offsets");
+		gq__req_complete(req, gq__r_from_kafka(p->error_code));
 		return;
 	}
 	req->u.rfetch.offset = p->offset;
@@ -732,9 +729,9 @@ send_list_offsets(struct gq__remote *r, struct gq__req *req)
 	lr->replica_id = -1;
 	lr->n_topics = 1;
 	lr->topics = &topic;
-	if (call_send(r, b, req, GQK_LIST_OFFSETS, V_LIST_OFFSETS, &body,
-		      offsets_done) != 0)
-		park(r, req, GQ_EIO);
+	if (gq__r_call(r, b, req, GQK_LIST_OFFSETS, V_LIST_OFFSETS, &body,
+		       r->request_timeout_ms, offsets_done) != 0)
+		gq__r_park(r, req, GQ_EIO);
 }
 
 /* ---- topics ------------------------------------------------------------- */
@@ -759,14 +756,15 @@ admin_done(struct call *c, int status, const union gqk_response *resp)
 			      ? resp->delete_topics.responses[0].error_code
 			      : GQK_ERR_UNKNOWN_SERVER_ERROR;
 	if (err == GQK_ERR_NOT_CONTROLLER) {
-		park(c->r, req, GQ_ENOTLEADER);
+		gq__r_park(c->r, req, GQ_ENOTLEADER);
 		return;
 	}
 	if (err != 0) {
-		set_kafka_errmsg(req, err,
-				 c->api == GQK_CREATE_TOPICS ? "create topic"
-							     : "delete topic");
-		gq__req_complete(req, from_kafka(err));
+		gq__r_set_kafka_errmsg(req, err,
+				       c->api == GQK_CREATE_TOPICS
+					       ? "create topic"
+					       : "delete topic");
+		gq__req_complete(req, gq__r_from_kafka(err));
 		return;
 	}
 	/* What the caller reads next (gq_topic_list(), a produce) must see
@@ -778,14 +776,14 @@ static void
 send_admin(struct gq__remote *r, struct gq__req *req)
 {
 	struct rbroker *b =
-		broker_by_id(r, atomic_load(&r->node->controller_id));
+		gq__r_broker_by_id(r, atomic_load(&r->node->controller_id));
 	struct gqk_create_topics_req_topic topic = { 0 };
 	struct gqk_str name = gqk_str_from(req->topic);
 	union gqk_request body;
 	int rv;
 
 	if (b == NULL) {
-		park(r, req, GQ_ENOTLEADER);
+		gq__r_park(r, req, GQ_ENOTLEADER);
 		return;
 	}
 	memset(&body, 0, sizeof(body));
@@ -796,17 +794,17 @@ send_admin(struct gq__remote *r, struct gq__req *req)
 		body.create_topics.n_topics = 1;
 		body.create_topics.topics = &topic;
 		body.create_topics.timeout_ms = (int32_t)r->request_timeout_ms;
-		rv = call_send(r, b, req, GQK_CREATE_TOPICS, V_CREATE_TOPICS,
-			       &body, admin_done);
+		rv = gq__r_call(r, b, req, GQK_CREATE_TOPICS, V_CREATE_TOPICS,
+				&body, r->request_timeout_ms, admin_done);
 	} else {
 		body.delete_topics.n_topic_names = 1;
 		body.delete_topics.topic_names = &name;
 		body.delete_topics.timeout_ms = (int32_t)r->request_timeout_ms;
-		rv = call_send(r, b, req, GQK_DELETE_TOPICS, V_DELETE_TOPICS,
-			       &body, admin_done);
+		rv = gq__r_call(r, b, req, GQK_DELETE_TOPICS, V_DELETE_TOPICS,
+				&body, r->request_timeout_ms, admin_done);
 	}
 	if (rv != 0)
-		park(r, req, GQ_ENOTLEADER);
+		gq__r_park(r, req, GQ_ENOTLEADER);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -831,6 +829,12 @@ serve(struct gq__remote *r, struct gq__req *req)
 	case GQ__REQ_METADATA:
 		ask_metadata(r, req);
 		break;
+	case GQ__REQ_WAIT:
+		send_fetch(r, req);
+		break;
+	case GQ__REQ_GROUP:
+		gq__remote_group(r, req);
+		break;
 	default:
 		gq__errmsg_set(req->errmsg,
 			       "not available on a node connected to remote "
@@ -838,6 +842,25 @@ serve(struct gq__remote *r, struct gq__req *req)
 		gq__req_complete(req, GQ_EUNSUPPORTED);
 		break;
 	}
+}
+
+uint64_t
+gq__r_budget_ms(const struct gq__remote *r, const struct gq__req *req)
+{
+	uint64_t ms = r->request_timeout_ms;
+	int32_t wait = 0;
+
+	if (req->type == GQ__REQ_WAIT) {
+		ms += req->u.wait.timeout_ms;
+	} else if (req->type == GQ__REQ_GROUP &&
+		   req->u.group.op == GQ__GROUP_JOIN) {
+		/* The coordinator holds a join until the rebalance ends. */
+		wait = req->u.group.join.rebalance_timeout_ms > 0
+			       ? req->u.group.join.rebalance_timeout_ms
+			       : req->u.group.join.session_timeout_ms;
+		ms += wait > 0 ? (uint64_t)wait : 0;
+	}
+	return ms;
 }
 
 void
@@ -848,7 +871,7 @@ gq__remote_dispatch(struct gq__remote *r, struct gq__req *req)
 		return;
 	}
 	if (req->ctl.deadline == 0)
-		req->ctl.deadline = now(r) + r->request_timeout_ms;
+		req->ctl.deadline = gq__r_now(r) + gq__r_budget_ms(r, req);
 	serve(r, req);
 }
 
@@ -877,19 +900,20 @@ tick(uv_timer_t *t)
 
 	if (r->closing)
 		return;
-	if (!r->have_meta && r->start_status == 0 && now(r) >= r->start_end) {
+	if (!r->have_meta && r->start_status == 0 &&
+	    gq__r_now(r) >= r->start_end) {
 		r->start_status = GQ_EIO;
 		gq__errmsg_set(r->start_errmsg,
 			       "no broker of '%s' answered within %u ms",
 			       r->brokers[0]->address, r->request_timeout_ms);
 	}
-	if (now(r) >= r->meta_due)
+	if (gq__r_now(r) >= r->meta_due)
 		refresh(r);
 	/* Parked requests whose time is up fail now, not at the next
 	 * metadata. */
 	pp = &r->parked;
 	while ((req = *pp) != NULL) {
-		if (now(r) < req->ctl.deadline) {
+		if (gq__r_now(r) < req->ctl.deadline) {
 			pp = &req->next;
 			continue;
 		}
@@ -967,7 +991,7 @@ gq__remote_start(struct gq__remote *r)
 	r->handles = 1;
 	r->started = true;
 	uv_timer_start(&r->timer, tick, TICK_MS, TICK_MS);
-	r->start_end = now(r) + r->request_timeout_ms;
+	r->start_end = gq__r_now(r) + r->request_timeout_ms;
 	ask_metadata(r, NULL);
 }
 
@@ -1008,7 +1032,8 @@ gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
 	 * their requests; kconn frees itself once libuv is done. */
 	for (size_t i = 0; i < r->n_brokers; i++) {
 		gq__kconn_close(r->brokers[i]->conn);
-		r->brokers[i]->conn = NULL;
+		gq__kconn_close(r->brokers[i]->wait_conn);
+		r->brokers[i]->conn = r->brokers[i]->wait_conn = NULL;
 	}
 	if (!r->started) {
 		if (cb != NULL)

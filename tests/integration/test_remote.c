@@ -8,8 +8,10 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <goqueue.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,4 +351,137 @@ Test(remote, errors)
 		     gq_node_errmsg(NULL));
 	gq_node_close(n2);
 	gq_config_destroy(cfg);
+}
+
+/* ---- consumer groups ----------------------------------------------------- */
+
+struct member {
+	struct gq_node *node;
+	struct gq_consumer *c;
+	pthread_t th;
+	atomic_int read;
+	atomic_int assigned;
+	atomic_bool stop;
+	atomic_int *got;
+};
+
+static void
+on_assign(void *arg, struct gq_consumer *c, const struct gq_topic_partition *p,
+	  size_t n)
+{
+	struct member *m = arg;
+
+	(void)c;
+	(void)p;
+	atomic_store(&m->assigned, (int)n);
+}
+
+static void *
+member_thread(void *arg)
+{
+	struct member *m = arg;
+
+	while (!atomic_load(&m->stop)) {
+		struct gq_consumer_message msg;
+		int rv = gq_consumer_poll(m->c, 100, &msg);
+		char v[16];
+
+		if (rv != 1)
+			continue;
+		snprintf(v, sizeof(v), "%.*s", (int)msg.record.value_len,
+			 (const char *)msg.record.value);
+		atomic_fetch_add(&m->got[atoi(v)], 1);
+		atomic_fetch_add(&m->read, 1);
+	}
+	return NULL;
+}
+
+static void
+member_start(struct member *m, atomic_int *got)
+{
+	struct gq_consumer_options o;
+	const char *topics[] = { "g" };
+	int rv;
+
+	m->got = got;
+	rv = gq_node_connect(bootstrap, NULL, &m->node);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(NULL));
+	gq_consumer_options_init(&o);
+	o.group = "remote-group";
+	o.offset_reset = GQ_RESET_EARLIEST;
+	o.heartbeat_interval_ms = 300;
+	o.session_timeout_ms = 30000;
+	o.on_assign = on_assign;
+	o.cb_arg = m;
+	cr_assert_eq(gq_consumer_create(m->node, &o, &m->c), 0);
+	cr_assert_eq(gq_consumer_subscribe(m->c, topics, 1), 0);
+	pthread_create(&m->th, NULL, member_thread, m);
+}
+
+static void
+member_stop(struct member *m)
+{
+	atomic_store(&m->stop, true);
+	pthread_join(m->th, NULL);
+	gq_consumer_close(m->c);
+	gq_node_close(m->node);
+}
+
+static void
+await(atomic_int *v, int want)
+{
+	uint64_t until = now_ms() + 60000;
+
+	while (atomic_load(v) != want && now_ms() < until)
+		usleep(20000);
+	cr_assert_eq(atomic_load(v), want);
+}
+
+/* The embedded group consumer on two remote nodes: they split the four
+ * partitions through gqd's coordinator, every message is read once, and
+ * when one closes the other takes all four; the group's commits are
+ * what a third member resumes from. */
+Test(remote, group_consumers)
+{
+	static atomic_int got[400];
+	struct member a = { 0 }, b = { 0 };
+	uint64_t until;
+	struct gq_msg m;
+	char v[16];
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "g", 4, 1, NULL), 0);
+	for (int k = 0; k < 200; k++) {
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", k);
+		m.value = v;
+		m.value_len = strlen(v);
+		cr_assert_eq(gq_produce(remote, "g", k % 4, &m, 1, NULL, NULL),
+			     0);
+	}
+	member_start(&a, got);
+	await(&a.assigned, 4);
+	member_start(&b, got);
+	await(&b.assigned, 2);
+	await(&a.assigned, 2);
+	for (int k = 200; k < 400; k++) {
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", k);
+		m.value = v;
+		m.value_len = strlen(v);
+		cr_assert_eq(gq_produce(remote, "g", k % 4, &m, 1, NULL, NULL),
+			     0);
+	}
+	until = now_ms() + 60000;
+	while (atomic_load(&a.read) + atomic_load(&b.read) < 400 &&
+	       now_ms() < until)
+		usleep(20000);
+	for (int k = 0; k < 400; k++)
+		cr_assert_eq(atomic_load(&got[k]), 1,
+			     "message %d read %d times", k,
+			     atomic_load(&got[k]));
+	cr_assert_gt(atomic_load(&b.read), 0);
+	member_stop(&b);
+	await(&a.assigned, 4);
+	member_stop(&a);
 }

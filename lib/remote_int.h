@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote_int.h - the inside of a remote node (remote.h), shared by its
+ * modules: remote.c (connections, metadata, data and topic calls) and
+ * remote_group.c (the consumer-group calls).  Loop thread only.
+ */
+#ifndef GQ_REMOTE_INT_H
+#define GQ_REMOTE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "goqueue.h"
+#include "kapi.h"
+
+struct gq_node;
+struct gq__req;
+struct gq__kconn;
+
+/* Versions this client speaks: the newest of each API gqd serves, all of
+ * them old enough for any Kafka broker since 2.3. */
+#define V_METADATA      4
+#define V_PRODUCE       7
+#define V_FETCH         11
+#define V_LIST_OFFSETS  2
+#define V_CREATE_TOPICS 3
+#define V_DELETE_TOPICS 3
+
+#define TICK_MS          100
+#define METADATA_MAX_AGE (5 * 60 * 1000)
+#define BACKOFF_MIN_MS   100
+#define BACKOFF_MAX_MS   10000
+#define MAX_FRAME        (128u << 20)
+#define MAX_INFLIGHT     5
+
+/* Coordinators of groups, as FindCoordinator last named them. */
+#define GQ__R_COORDS 64
+
+struct gq__r_coord {
+	char group[GQ_NAME_MAX + 1]; /* "" for a free slot */
+	int32_t broker;
+	uint64_t used; /* loop time, for replacing the oldest */
+};
+
+struct rbroker {
+	int32_t id; /* -1: a bootstrap address */
+	char address[262];
+	struct gq__kconn *conn;
+	/* Long polls (Fetch with a wait) on their own connection: a broker
+	 * answers a connection's requests in order, so on the main one they
+	 * would hold up every produce behind them. */
+	struct gq__kconn *wait_conn;
+	uint64_t retry_at; /* loop time before which it is not dialled */
+	uint32_t backoff_ms;
+};
+
+struct call;
+typedef void (*call_done)(struct call *c, int status,
+			  const union gqk_response *resp);
+
+/* One Kafka request in flight for one application request. */
+struct call {
+	struct gq__remote *r;
+	struct gq__req *req; /* NULL for a metadata refresh */
+	int16_t api, version;
+	call_done done;
+};
+
+struct gq__remote {
+	struct gq_node *node;
+	struct rbroker **brokers; /* the bootstrap addresses first */
+	size_t n_brokers, n_seeds;
+	size_t next_seed;
+	uv_timer_t timer;
+	bool started, closing;
+	void (*closed_cb)(void *arg);
+	void *closed_arg;
+	unsigned handles;
+
+	uint32_t request_timeout_ms;
+	char client_id[64];
+
+	bool have_meta;
+	bool meta_inflight;
+	uint64_t meta_gen;  /* metadata answers applied so far */
+	uint64_t meta_due;  /* loop time of the next refresh */
+	uint64_t start_end; /* the bootstrap gives up then */
+	int start_status;
+	char start_errmsg[GQ_ERRMSG_SIZE];
+	struct gq__req *parked; /* waiting for the next metadata */
+	struct gq__r_coord coords[GQ__R_COORDS]; /* remote_group.c */
+};
+
+/* Loop time now. */
+uint64_t gq__r_now(const struct gq__remote *r);
+
+/* A Kafka error code as a GQ_E* code. */
+int gq__r_from_kafka(int16_t err);
+
+/* Put "@what: ERROR_NAME" into @req's errmsg. */
+void gq__r_set_kafka_errmsg(struct gq__req *req, int16_t err, const char *what);
+
+/* The broker with node id @id from the metadata, or NULL. */
+struct rbroker *gq__r_broker_by_id(struct gq__remote *r, int32_t id);
+
+/* Any broker with a usable connection now (for a request any broker
+ * answers), or NULL. */
+struct rbroker *gq__r_any_broker(struct gq__remote *r);
+
+/* Park @req until the next metadata and serve it again then, or complete
+ * it with @status (GQ_ECLOSED when closing) once its deadline passed. */
+void gq__r_park(struct gq__remote *r, struct gq__req *req, int status);
+
+/* Send @body (api @api at @version) to @b for @req, with an answer due
+ * within @timeout_ms; @done runs with the outcome.  0, or GQ_EIO (no
+ * usable connection to @b now), GQ_ENOMEM; then @done does not run. */
+int gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+	       int16_t api, int16_t version, const union gqk_request *body,
+	       uint32_t timeout_ms, call_done done);
+
+/* The same on @b's long-poll connection. */
+int gq__r_call_wait(struct gq__remote *r, struct rbroker *b,
+		    struct gq__req *req, int16_t api, int16_t version,
+		    const union gqk_request *body, uint32_t timeout_ms,
+		    call_done done);
+
+/* How long @req may take in all, retries included: the request timeout,
+ * plus the wait of a long poll or of a join held for a rebalance. */
+uint64_t gq__r_budget_ms(const struct gq__remote *r, const struct gq__req *req);
+
+/* remote_group.c: serve a GQ__REQ_GROUP request. */
+void gq__remote_group(struct gq__remote *r, struct gq__req *req);
+
+#endif /* GQ_REMOTE_INT_H */
