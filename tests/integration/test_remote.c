@@ -23,12 +23,21 @@
 #include "../lib/port.h"
 #include "../lib/tmpdir.h"
 
+static void gqd_wait(int i);
+
 extern char **environ;
 
+#define BROKERS 3
+
 static const char *root;
-static pid_t gqd_pid;
-static int kafka_port, raft_port, admin_port;
-static char bootstrap[64];
+/* The gqd processes: one for most tests, three for the cluster ones. */
+static struct {
+	pid_t pid;
+	int kafka, raft, admin;
+} procs[BROKERS];
+static int n_procs;
+static char peers[256]; /* initial_cluster, or "" for one node */
+static char bootstrap[160];
 static struct gq_node *remote;
 
 static uint64_t
@@ -56,65 +65,105 @@ listening(int port)
 	return ok;
 }
 
-/* Start gqd on the test's directory and ports; wait until it listens. */
+/* Start gqd number @i (broker id @i + 1); with @wait, until it listens
+ * (a cluster node listens once a quorum of its peers is up). */
 static void
-gqd_start(void)
+gqd_start(int i, bool wait)
 {
 	const char *gqd = getenv("GQD");
 	posix_spawn_file_actions_t fa;
-	char a[4][300], log[300];
-	char *argv[6];
-	uint64_t until = now_ms() + 30000;
+	char a[6][300], log[300];
+	char *argv[8];
+	int n = 0;
 
 	cr_assert_not_null(gqd, "set GQD to the gqd binary");
-	snprintf(a[0], sizeof(a[0]), "-data-dir=%s/node", root);
-	snprintf(a[1], sizeof(a[1]), "-client-addr=127.0.0.1:%d", kafka_port);
-	snprintf(a[2], sizeof(a[2]), "-raft-addr=127.0.0.1:%d", raft_port);
-	snprintf(a[3], sizeof(a[3]), "-admin-addr=127.0.0.1:%d", admin_port);
-	snprintf(log, sizeof(log), "%s/gqd.log", root);
+	snprintf(a[n++], sizeof(a[0]), "-data-dir=%s/node%d", root, i + 1);
+	snprintf(a[n++], sizeof(a[0]), "-client-addr=127.0.0.1:%d",
+		 procs[i].kafka);
+	snprintf(a[n++], sizeof(a[0]), "-raft-addr=127.0.0.1:%d",
+		 procs[i].raft);
+	snprintf(a[n++], sizeof(a[0]), "-admin-addr=127.0.0.1:%d",
+		 procs[i].admin);
+	snprintf(a[n++], sizeof(a[0]), "-broker-id=%d", i + 1);
+	if (peers[0] != '\0')
+		snprintf(a[n++], sizeof(a[0]), "-initial-cluster=%s", peers);
+	snprintf(log, sizeof(log), "%s/gqd%d.log", root, i + 1);
 	argv[0] = (char *)gqd;
-	for (int i = 0; i < 4; i++)
-		argv[i + 1] = a[i];
-	argv[5] = NULL;
+	for (int k = 0; k < n; k++)
+		argv[k + 1] = a[k];
+	argv[n + 1] = NULL;
 	/* Its log (stderr) goes to a file the failure messages name. */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 2, log,
 					 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	cr_assert_eq(posix_spawn(&gqd_pid, gqd, &fa, NULL, argv, environ), 0);
+	cr_assert_eq(posix_spawn(&procs[i].pid, gqd, &fa, NULL, argv, environ),
+		     0);
 	posix_spawn_file_actions_destroy(&fa);
-	while (!listening(kafka_port)) {
+	if (wait)
+		gqd_wait(i);
+}
+
+static void
+gqd_wait(int i)
+{
+	uint64_t until = now_ms() + 60000;
+
+	while (!listening(procs[i].kafka)) {
 		int st;
 
-		cr_assert_eq(waitpid(gqd_pid, &st, WNOHANG), 0,
-			     "gqd exited; see %s/gqd.log", root);
-		cr_assert_lt(now_ms(), until, "gqd did not listen");
+		cr_assert_eq(waitpid(procs[i].pid, &st, WNOHANG), 0,
+			     "gqd %d exited; see %s/gqd%d.log", i + 1, root,
+			     i + 1);
+		cr_assert_lt(now_ms(), until, "gqd %d did not listen", i + 1);
 		usleep(50000);
 	}
 }
 
 static void
-gqd_stop(int sig)
+gqd_stop(int i, int sig)
 {
 	int st;
 
-	if (gqd_pid <= 0)
+	if (procs[i].pid <= 0)
 		return;
-	kill(gqd_pid, sig);
-	waitpid(gqd_pid, &st, 0);
-	gqd_pid = 0;
+	kill(procs[i].pid, sig);
+	waitpid(procs[i].pid, &st, 0);
+	procs[i].pid = 0;
+}
+
+/* @n brokers on fresh ports; a cluster when @n > 1. */
+static void
+brokers_setup(int n)
+{
+	size_t len = 0;
+
+	root = gqt_tmpdir_make();
+	n_procs = n;
+	peers[0] = bootstrap[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		procs[i].kafka = gqt_free_port();
+		procs[i].raft = gqt_free_port();
+		procs[i].admin = gqt_free_port();
+		len += (size_t)snprintf(
+			bootstrap + len, sizeof(bootstrap) - len,
+			"%s127.0.0.1:%d", i > 0 ? "," : "", procs[i].kafka);
+	}
+	for (int i = 0, at = 0; n > 1 && i < n; i++)
+		at += snprintf(peers + at, sizeof(peers) - (size_t)at,
+			       "%s%d@127.0.0.1:%d", i > 0 ? "," : "", i + 1,
+			       procs[i].raft);
+	remote = NULL;
+	for (int i = 0; i < n; i++)
+		gqd_start(i, false);
+	for (int i = 0; i < n; i++)
+		gqd_wait(i);
 }
 
 static void
 setup(void)
 {
-	root = gqt_tmpdir_make();
-	kafka_port = gqt_free_port();
-	raft_port = gqt_free_port();
-	admin_port = gqt_free_port();
-	snprintf(bootstrap, sizeof(bootstrap), "127.0.0.1:%d", kafka_port);
-	remote = NULL;
-	gqd_start();
+	brokers_setup(1);
 }
 
 static void
@@ -122,7 +171,8 @@ teardown(void)
 {
 	gq_node_close(remote);
 	remote = NULL;
-	gqd_stop(SIGTERM);
+	for (int i = 0; i < n_procs; i++)
+		gqd_stop(i, SIGTERM);
 	gqt_tmpdir_remove();
 }
 
@@ -314,8 +364,8 @@ Test(remote, broker_restart)
 	connect_remote();
 	cr_assert_eq(gq_topic_create(remote, "t", 1, 1, NULL), 0);
 	cr_assert_eq(produce_str("t", 0, NULL, "before"), 0);
-	gqd_stop(SIGTERM);
-	gqd_start();
+	gqd_stop(0, SIGTERM);
+	gqd_start(0, true);
 	cr_assert_eq(produce_str("t", 0, NULL, "after"), 1);
 }
 
@@ -325,7 +375,7 @@ Test(remote, errors)
 {
 	struct gq_config *cfg;
 	struct gq_node *n2 = NULL;
-	char list[160];
+	char list[200];
 	int rv;
 
 	connect_remote();
@@ -484,4 +534,90 @@ Test(remote, group_consumers)
 	member_stop(&b);
 	await(&a.assigned, 4);
 	member_stop(&a);
+}
+
+/* ---- a three-broker cluster ---------------------------------------------- */
+
+static void
+cluster_setup(void)
+{
+	brokers_setup(BROKERS);
+}
+
+TestSuite(remote_cluster, .init = cluster_setup, .fini = teardown,
+	  .timeout = 240);
+
+/* Produce "<k>", retrying while the outcome is unknown (a request that
+ * was on the wire when its connection broke), as an application without
+ * idempotence does; returns how many retries that took. */
+static int
+produce_retrying(int k)
+{
+	struct gq_msg m;
+	char v[16];
+	int retries = 0, rv;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(v, sizeof(v), "%d", k);
+	m.value = v;
+	m.value_len = strlen(v);
+	while ((rv = gq_produce(remote, "f", 0, &m, 1, NULL, NULL)) ==
+	       GQ_EUNKNOWN)
+		retries++;
+	cr_assert_eq(rv, 0, "produce %d: %s: %s", k, gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	return retries;
+}
+
+/* Messages produced through a remote node survive a SIGKILL of the
+ * partition's leader: the calls after it find the new leader through
+ * fresh metadata, and every acknowledged message reads back (twice at
+ * most where a retry followed an unknown outcome). */
+Test(remote_cluster, leader_failover)
+{
+	static int seen[200];
+	struct gq_fetch *f;
+	struct gq_record rec;
+	int32_t leader = -1, now_leader = -1;
+	gq_offset from = 0, end;
+	int retries = 0, dups = 0;
+	uint64_t until;
+	char v[16];
+	int rv;
+
+	connect_remote();
+	rv = gq_topic_create(remote, "f", 1, 3, NULL);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(remote));
+	for (int k = 0; k < 100; k++) {
+		snprintf(v, sizeof(v), "%d", k);
+		produce_str("f", 0, NULL, v);
+	}
+	cr_assert_eq(gq_partition_leader(remote, "f", 0, &leader, NULL), 0);
+	cr_assert(leader >= 1 && leader <= BROKERS, "leader %d", leader);
+	gqd_stop(leader - 1, SIGKILL);
+	for (int k = 100; k < 200; k++)
+		retries += produce_retrying(k);
+	cr_assert_eq(gq_partition_leader(remote, "f", 0, &now_leader, NULL), 0);
+	cr_assert_neq(now_leader, leader);
+	cr_assert_eq(gq_list_offsets(remote, "f", 0, GQ_OFFSET_LATEST, &end),
+		     0);
+	cr_assert_geq(end, 200);
+	cr_assert_leq(end, 200 + retries);
+	until = now_ms() + 30000;
+	while (from < end && now_ms() < until) {
+		cr_assert_eq(gq_fetch(remote, "f", 0, from, 1 << 16, &f), 0,
+			     "%s", gq_node_errmsg(remote));
+		while (gq_fetch_next(f, &rec) == 1) {
+			snprintf(v, sizeof(v), "%.*s", (int)rec.value_len,
+				 (const char *)rec.value);
+			seen[atoi(v)]++;
+			from = rec.offset + 1;
+		}
+		gq_fetch_destroy(f);
+	}
+	for (int k = 0; k < 200; k++) {
+		cr_assert_geq(seen[k], 1, "acknowledged message %d lost", k);
+		dups += seen[k] - 1;
+	}
+	cr_assert_leq(dups, retries);
 }
