@@ -489,6 +489,33 @@ refresh(struct gq__remote *r)
 
 /* ---- produce ------------------------------------------------------------ */
 
+/*
+ * What answers about one partition have in common: true when @req was
+ * taken care of because the answer has no entry for it (@p NULL: complete
+ * with @malformed), names a stale route (park it for fresh metadata) or
+ * an error (complete with it).  @what names the call in the detail.
+ */
+static bool
+partition_failed(struct call *c, const void *p, int16_t err, int malformed,
+		 const char *what)
+{
+	struct gq__req *req = c->req;
+
+	if (p == NULL) {
+		gq__errmsg_set(req->errmsg, "malformed %s answer", what);
+		gq__req_complete(req, malformed);
+		return true;
+	}
+	if (err == 0)
+		return false;
+	gq__r_set_kafka_errmsg(req, err, what);
+	if (stale_route(err))
+		gq__r_park(c->r, req, gq__r_from_kafka(err));
+	else
+		gq__req_complete(req, gq__r_from_kafka(err));
+	return true;
+}
+
 static void send_produce(struct gq__remote *r, struct gq__req *req);
 
 static void
@@ -506,21 +533,9 @@ produce_done(struct call *c, int status, const union gqk_response *resp)
 	if (resp->produce.n_topics == 1 &&
 	    resp->produce.topics[0].n_partitions == 1)
 		p = &resp->produce.topics[0].partitions[0];
-	if (p == NULL) {
-		gq__errmsg_set(req->errmsg, "malformed produce answer");
-		gq__req_complete(req, GQ_EUNKNOWN);
+	if (partition_failed(c, p, p != NULL ? p->error_code : 0, GQ_EUNKNOWN,
+			     "produce"))
 		return;
-	}
-	if (stale_route(p->error_code)) {
-		gq__r_set_kafka_errmsg(req, p->error_code, "produce");
-		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
-		return;
-	}
-	if (p->error_code != 0) {
-		gq__r_set_kafka_errmsg(req, p->error_code, "produce");
-		gq__req_complete(req, gq__r_from_kafka(p->error_code));
-		return;
-	}
 	req->u.produce.base_offset = p->base_offset;
 	gq__req_complete(req, 0);
 }
@@ -600,21 +615,9 @@ fetch_done(struct call *c, int status, const union gqk_response *resp)
 	if (resp->fetch.n_topics == 1 &&
 	    resp->fetch.topics[0].n_partitions == 1)
 		p = &resp->fetch.topics[0].partitions[0];
-	if (p == NULL) {
-		gq__errmsg_set(req->errmsg, "malformed fetch answer");
-		gq__req_complete(req, GQ_EIO);
+	if (partition_failed(c, p, p != NULL ? p->error_code : 0, GQ_EIO,
+			     "fetch"))
 		return;
-	}
-	if (stale_route(p->error_code)) {
-		gq__r_set_kafka_errmsg(req, p->error_code, "fetch");
-		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
-		return;
-	}
-	if (p->error_code != 0) {
-		gq__r_set_kafka_errmsg(req, p->error_code, "fetch");
-		gq__req_complete(req, gq__r_from_kafka(p->error_code));
-		return;
-	}
 	if (req->type == GQ__REQ_WAIT) {
 		/* gq_fetch_wait_async(): data now, or the wait ran out. */
 		gq__req_complete(req, p->records.len > 0 ? 0 : GQ_ETIMEDOUT);
@@ -691,19 +694,9 @@ offsets_done(struct call *c, int status, const union gqk_response *resp)
 	if (resp->list_offsets.n_topics == 1 &&
 	    resp->list_offsets.topics[0].n_partitions == 1)
 		p = &resp->list_offsets.topics[0].partitions[0];
-	if (p == NULL) {
-		gq__req_complete(req, GQ_EIO);
+	if (partition_failed(c, p, p != NULL ? p->error_code : 0, GQ_EIO,
+			     "list offsets"))
 		return;
-	}
-	if (stale_route(p->error_code)) {
-		gq__r_park(c->r, req, gq__r_from_kafka(p->error_code));
-		return;
-	}
-	if (p->error_code != 0) {
-		gq__r_set_kafka_errmsg(req, p->error_code, "list offsets");
-		gq__req_complete(req, gq__r_from_kafka(p->error_code));
-		return;
-	}
 	req->u.rfetch.offset = p->offset;
 	gq__req_complete(req, 0);
 }
