@@ -141,7 +141,9 @@ go_down(struct gq__kconn *c, int status, const char *why)
 	c->n_inflight = 0;
 	shut(c);
 	req_fail_list(f, status);
-	req_fail_list(q, status);
+	/* Never written: they did not reach the broker, so a retry is
+	 * safe, which the owner must be able to tell. */
+	req_fail_list(q, status == GQ_ECLOSED ? status : GQ_ECANCELED);
 	if (!c->closed && c->down != NULL)
 		c->down(c->arg, status);
 }

@@ -32,8 +32,10 @@ struct gq__kconn;
  * A request's outcome: @status 0 and its response frame (after the size
  * prefix: correlation id first), lent for the call; or, with @frame NULL,
  * GQ_ETIMEDOUT (no answer within its timeout), GQ_EIO (the connection
- * failed: refused, reset, a malformed or oversized frame), GQ_ECLOSED
- * (gq__kconn_close()).
+ * failed after the request was handed to the socket: the broker may have
+ * acted on it), GQ_ECANCELED (the connection failed before the request was
+ * written: refused, unresolvable, or down while it waited its turn; the
+ * broker never saw it), GQ_ECLOSED (gq__kconn_close()).
  */
 typedef void (*gq__kconn_cb)(void *arg, int status, const uint8_t *frame,
 			     size_t len);

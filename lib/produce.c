@@ -171,7 +171,8 @@ encode(struct gq__req *req, const char *topic, const struct encode_plan *pl,
 /* Check the messages, plan for the topic and encode into @req. */
 static int
 prepare(struct gq_node *node, struct gq__req *req, const char *topic,
-	int32_t partition, const struct gq_msg *msgs, size_t count)
+	int32_t partition, const struct gq_msg *msgs, size_t count,
+	bool may_block)
 {
 	struct encode_plan pl;
 	int rv;
@@ -181,8 +182,9 @@ prepare(struct gq_node *node, struct gq__req *req, const char *topic,
 		return GQ_EINVAL;
 	}
 	rv = plan(node, topic, partition, msgs, &pl, req->errmsg);
-	/* A remote node learns of new topics from the brokers. */
-	if (rv == GQ_ENOTOPIC && node->remote != NULL &&
+	/* A remote node learns of new topics from the brokers; only a
+	 * blocking call may wait for them (async ones run in callbacks). */
+	if (rv == GQ_ENOTOPIC && node->remote != NULL && may_block &&
 	    gq__remote_refresh(node) == 0)
 		rv = plan(node, topic, partition, msgs, &pl, req->errmsg);
 	if (rv != 0)
@@ -201,7 +203,7 @@ gq_produce(struct gq_node *node, const char *topic, int32_t partition,
 	if (node == NULL)
 		return GQ_EINVAL;
 	memset(&req, 0, sizeof(req));
-	rv = prepare(node, &req, topic, partition, msgs, count);
+	rv = prepare(node, &req, topic, partition, msgs, count, true);
 	if (rv != 0) {
 		gq__node_set_errmsg(node, req.errmsg);
 		return rv;
@@ -253,7 +255,7 @@ gq_produce_async(struct gq_node *node, const char *topic, int32_t partition,
 		return GQ_EINVAL;
 	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
 		return GQ_ENOMEM;
-	rv = prepare(node, req, topic, partition, msgs, count);
+	rv = prepare(node, req, topic, partition, msgs, count, false);
 	if (rv != 0) {
 		gq__node_set_errmsg(node, req->errmsg);
 		gq__free(req);

@@ -524,6 +524,11 @@ produce_done(struct call *c, int status, const union gqk_response *resp)
 	struct gq__req *req = c->req;
 	const struct gqk_produce_resp_partition *p = NULL;
 
+	if (status == GQ_ECANCELED) {
+		/* Never written: the broker did not see it, retry. */
+		gq__r_park(c->r, req, GQ_ENOTLEADER);
+		return;
+	}
 	if (status != 0) {
 		/* Sent and lost: it may have been stored. */
 		gq__errmsg_set(req->errmsg, "no answer from the leader");
@@ -735,6 +740,10 @@ admin_done(struct call *c, int status, const union gqk_response *resp)
 	struct gq__req *req = c->req;
 	int16_t err;
 
+	if (status == GQ_ECANCELED) {
+		gq__r_park(c->r, req, GQ_ENOTLEADER);
+		return;
+	}
 	if (status != 0) {
 		gq__errmsg_set(req->errmsg, "no answer from the controller");
 		gq__req_complete(req, GQ_EUNKNOWN);
@@ -871,9 +880,18 @@ gq__remote_dispatch(struct gq__remote *r, struct gq__req *req)
 static void
 retry_parked(struct gq__remote *r)
 {
-	struct gq__req *req = r->parked;
+	struct gq__req *req = NULL, *p = r->parked;
 
+	/* Parked last first: serve them in the order they came, or the
+	 * messages of one partition would be sent out of order. */
 	r->parked = NULL;
+	while (p != NULL) {
+		struct gq__req *next = p->next;
+
+		p->next = req;
+		req = p;
+		p = next;
+	}
 	while (req != NULL) {
 		struct gq__req *next = req->next;
 

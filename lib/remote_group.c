@@ -167,7 +167,8 @@ failed(struct call *c, int status, int16_t err, const char *what)
 	if (status != 0 || coordinator_moved(err)) {
 		coord_forget(c->r, req->u.group.group);
 		/* A commit sent and lost may have been stored: unknown. */
-		if (status != 0 && req->u.group.op == GQ__GROUP_COMMIT) {
+		if (status != 0 && status != GQ_ECANCELED &&
+		    req->u.group.op == GQ__GROUP_COMMIT) {
 			gq__errmsg_set(req->errmsg,
 				       "no answer from the coordinator");
 			gq__req_complete(req, GQ_EUNKNOWN);

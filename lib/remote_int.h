@@ -88,7 +88,7 @@ struct gq__remote {
 	uint64_t start_end; /* the bootstrap gives up then */
 	int start_status;
 	char start_errmsg[GQ_ERRMSG_SIZE];
-	struct gq__req *parked; /* waiting for the next metadata */
+	struct gq__req *parked; /* waiting for the next metadata, last first */
 	struct gq__r_coord coords[GQ__R_COORDS]; /* remote_group.c */
 };
 

@@ -358,15 +358,69 @@ Test(remote, produce_and_fetch)
 		     GQ_ENOPARTITION);
 }
 
-/* gqd restarts under a connected node: the calls after it reconnect. */
+static int restart_status[5];
+
+static void
+on_restart_produced(void *arg, int status, int32_t partition, gq_offset offset)
+{
+	(void)partition;
+	(void)offset;
+	__atomic_store_n(&restart_status[(intptr_t)arg], status,
+			 __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&async_done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* gqd restarts under a connected node: the calls after it reconnect, and
+ * async calls made while it was down wait for it and are stored in the
+ * order they were made (one that went out on the dying connection may
+ * answer GQ_EUNKNOWN: it is left out of the comparison). */
 Test(remote, broker_restart)
 {
+	static const char vals[] = "abcde";
+	char want[8], got[8];
+	struct gq_fetch *f;
+	struct gq_record rec;
+	struct gq_msg m;
+	size_t nw = 0, ng = 0;
+
 	connect_remote();
 	cr_assert_eq(gq_topic_create(remote, "t", 1, 1, NULL), 0);
 	cr_assert_eq(produce_str("t", 0, NULL, "before"), 0);
 	gqd_stop(0, SIGTERM);
+	async_done = 0;
+	for (intptr_t i = 0; i < 5; i++) {
+		memset(&m, 0, sizeof(m));
+		m.value = &vals[i];
+		m.value_len = 1;
+		cr_assert_eq(gq_produce_async(remote, "t", 0, &m, 1,
+					      on_restart_produced, (void *)i),
+			     0);
+		usleep(100000);
+	}
 	gqd_start(0, true);
-	cr_assert_eq(produce_str("t", 0, NULL, "after"), 1);
+	while (__atomic_load_n(&async_done, __ATOMIC_SEQ_CST) < 5)
+		usleep(10000);
+	for (int i = 0; i < 5; i++) {
+		cr_assert(restart_status[i] == 0 ||
+				  restart_status[i] == GQ_EUNKNOWN,
+			  "call %d: %s", i, gq_strerror(restart_status[i]));
+		if (restart_status[i] == 0)
+			want[nw++] = vals[i];
+	}
+	cr_assert_geq(nw, 4, "only a call on the dying connection is unknown");
+	produce_str("t", 0, NULL, "after");
+	cr_assert_eq(gq_fetch(remote, "t", 0, 1, 1 << 16, &f), 0);
+	while (gq_fetch_next(f, &rec) == 1 && rec.value_len == 1) {
+		const char *at = memchr(vals, *(const char *)rec.value, 5);
+
+		cr_assert_not_null(at);
+		if (restart_status[at - vals] == 0)
+			got[ng++] = *at;
+	}
+	gq_fetch_destroy(f);
+	cr_assert_eq(ng, nw);
+	cr_assert_eq(memcmp(got, want, nw), 0, "stored %.*s, made %.*s",
+		     (int)ng, got, (int)nw, want);
 }
 
 /* What a remote node cannot do yet says so; bad lists and unreachable
