@@ -26,12 +26,14 @@
  * option too) or values from 256 on. */
 enum {
 	OPT_ADMIN = 1000,
+	OPT_BROKERS,
 	OPT_JSON,
 	OPT_TIMEOUT,
 };
 
 static const struct option global_options[] = {
 	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "brokers", required_argument, NULL, OPT_BROKERS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,8 +99,8 @@ gqctl_cmd_help(const struct gqctl_cmd *c, FILE *f)
 	if (c->help != NULL && c->help[0] != '\0')
 		fprintf(f, "\nArguments and options:\n%s", c->help);
 	fputs("\nGlobal options (before or after the command): --admin "
-	      "HOST:PORT, --json,\n--timeout DURATION, -h/--help.  See "
-	      "'gqctl --help' and gqctl(1).\n",
+	      "HOST:PORT,\n--brokers HOST:PORT[,...], --json, --timeout "
+	      "DURATION, -h/--help.  See\n'gqctl --help' and gqctl(1).\n",
 	      f);
 	if (c->example != NULL)
 		fprintf(f, "\nExample:\n%s", c->example);
@@ -242,6 +244,9 @@ gqctl_parse(struct gqctl *g, int argc, char **argv,
 		switch (c) {
 		case OPT_ADMIN:
 			g->admin = optarg;
+			break;
+		case OPT_BROKERS:
+			g->brokers = optarg;
 			break;
 		case OPT_JSON:
 			g->json = true;

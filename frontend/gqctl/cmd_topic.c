@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_topic.c - `gqctl topic create|delete|list|describe` over the admin
- * API's /v1/topics routes.
+ * API's /v1/topics routes, and the table of the topic noun, which also
+ * lists `topic produce` and `topic consume` (client.h).
  *
  * --json prints the server's topic documents as they are (gqd(8) and
  * gqctl(1) list their members), except that `topic list` drops internal
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "gqctl.h"
 #include "human.h"
 #include "rest.h"
@@ -363,8 +365,8 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* TODO(#6): `topic produce` and `topic consume` join this table once the
- * Kafka client API exists. */
+/* produce and consume (cmd_produce.c, cmd_consume.c) go through the Kafka
+ * port rather than the admin API; their help lives with their code. */
 const struct gqctl_cmd gqctl_topic_cmds[] = {
 	{ "topic", "create",
 	  "NAME [--partitions N] [--replication-factor N] [--config "
@@ -400,5 +402,12 @@ const struct gqctl_cmd gqctl_topic_cmds[] = {
 	  "Offsets and size are those of the replica on the node asked; "
 	  "\"-\" when it\nholds none.\n",
 	  "  gqctl topic describe orders\n", topic_describe, NULL },
+	{ "topic", "produce", client_produce_args,
+	  "Send lines of stdin or files as messages (Kafka port)",
+	  client_produce_help, client_produce_example, client_produce,
+	  client_produce_options },
+	{ "topic", "consume", client_consume_args,
+	  "Print a topic's messages (Kafka port)", client_consume_help,
+	  client_consume_example, client_consume, client_consume_options },
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };

@@ -7,11 +7,13 @@
  * gqctl is `gqctl [global options] <noun> <verb> [args]`.  main.c owns the
  * table of commands and dispatches; each cmd_*.c file implements the verbs
  * of one noun on top of rest.h (the admin HTTP API), table.h (human
- * output) and jansson (--json output); check_store.c works offline on a
- * data directory.  Output rules: results go to stdout (a table, or with
- * --json exactly one JSON document), diagnostics to stderr as
- * "gqctl: <what>: <why>", and the exit code says what happened (below,
- * and in gqctl(1)).
+ * output) and jansson (--json output); `topic produce` and `topic consume`
+ * move data over the Kafka port instead, through a node connected to the
+ * brokers (client.h); check_store.c works offline on a data directory.
+ * Output rules: results go to stdout (a table, or with --json exactly one
+ * JSON document; consume's messages are its results, one JSON object per
+ * line), diagnostics to stderr as "gqctl: <what>: <why>", and the exit
+ * code says what happened (below, and in gqctl(1)).
  */
 #ifndef GQCTL_H
 #define GQCTL_H
@@ -28,17 +30,20 @@ enum gqctl_exit {
 				  check-store could not run */
 	GQCTL_USAGE = 2,       /* bad command line */
 	GQCTL_UNREACHABLE = 3, /* no answer: cannot connect, timeout, or the
-				  server is not ready (HTTP 503) */
+				  server is not ready (HTTP 503); for
+				  produce/consume, no broker answered */
 	GQCTL_DAMAGE = 4,      /* check-store found damage */
 };
 
 /* The global options, after the command line and the environment. */
 struct gqctl {
-	const char *admin; /* HOST:PORT or a URL of gqd's admin port */
-	long timeout_ms;   /* whole request; 0 = none */
-	bool json;         /* machine output */
-	bool progress;     /* stderr is a terminal and not --json */
-	const char *argv0; /* for messages */
+	const char *admin;   /* HOST:PORT or a URL of gqd's admin port */
+	const char *brokers; /* HOST:PORT[,...] of Kafka ports (produce,
+				consume) */
+	long timeout_ms;     /* whole request; 0 = none */
+	bool json;           /* machine output */
+	bool progress;       /* stderr is a terminal and not --json */
+	const char *argv0;   /* for messages */
 	const struct gqctl_cmd *cmd; /* the command running */
 	struct rest *rest;           /* opened on the first request (rest.h) */
 };

@@ -8,9 +8,9 @@
  *	gqctl help [<noun> [<verb>]]
  *
  * Each noun's commands live in its own file (cmd_topic.c, ...); adding a
- * command is adding an entry to that file's table.  Produce and consume
- * (TODO(#6): they need the Kafka client API) will be `topic produce` and
- * `topic consume` entries, using progress.h for files.
+ * command is adding an entry to that file's table.  `topic produce` and
+ * `topic consume` are entries of the topic table, implemented in
+ * cmd_produce.c and cmd_consume.c over the Kafka port (--brokers).
  *
  * Exit codes are in gqctl.h and gqctl(1).
  */
@@ -24,6 +24,7 @@
 #include "rest.h"
 
 #define DEFAULT_ADMIN      "127.0.0.1:9644"
+#define DEFAULT_BROKERS    "127.0.0.1:9092"
 #define DEFAULT_TIMEOUT_MS 30000L
 
 struct noun {
@@ -33,7 +34,9 @@ struct noun {
 };
 
 static const struct noun nouns[] = {
-	{ "topic", "Create, delete, list and describe topics",
+	{ "topic",
+	  "Create, delete, list, describe, produce to and consume "
+	  "topics",
 	  gqctl_topic_cmds },
 	{ "group", "List and describe consumer groups", gqctl_group_cmds },
 	{ "cluster", "Status, brokers and leaders of the cluster",
@@ -56,8 +59,9 @@ top_help(FILE *f)
 	size_t i;
 
 	fputs("Usage: gqctl [global options] <command> [arguments]\n\n"
-	      "Manage a goqueue cluster through gqd's admin port, and check "
-	      "a stopped\nnode's data directory.\n\nCommands:\n",
+	      "Manage a goqueue cluster through gqd's admin port, produce and "
+	      "consume\nthrough its Kafka port, and check a stopped node's "
+	      "data directory.\n\nCommands:\n",
 	      f);
 	for (i = 0; i < N_NOUNS; i++) {
 		for (c = nouns[i].cmds; c->noun != NULL; c++) {
@@ -73,6 +77,11 @@ top_help(FILE *f)
 	      "  --admin HOST:PORT        gqd's admin address (default "
 	      "$GQCTL_ADMIN, else\n"
 	      "                           " DEFAULT_ADMIN ")\n"
+	      "  --brokers HOST:PORT[,...]\n"
+	      "                           gqd's Kafka port(s), for topic "
+	      "produce and consume\n"
+	      "                           (default $GQCTL_BROKERS, "
+	      "else " DEFAULT_BROKERS ")\n"
 	      "  --json                   print one JSON document on stdout "
 	      "instead of tables\n"
 	      "  --timeout DURATION       give up on a request after "
@@ -169,6 +178,7 @@ parse_globals(struct gqctl *g, int argc, char **argv, bool *done)
 {
 	static const struct option opts[] = {
 		{ "admin", required_argument, NULL, 'a' },
+		{ "brokers", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -183,6 +193,9 @@ parse_globals(struct gqctl *g, int argc, char **argv, bool *done)
 		switch (c) {
 		case 'a':
 			g->admin = optarg;
+			break;
+		case 'b':
+			g->brokers = optarg;
 			break;
 		case 'j':
 			g->json = true;
@@ -263,6 +276,8 @@ main(int argc, char **argv)
 	g.argv0 = argv[0];
 	env = getenv("GQCTL_ADMIN");
 	g.admin = env != NULL && env[0] != '\0' ? env : DEFAULT_ADMIN;
+	env = getenv("GQCTL_BROKERS");
+	g.brokers = env != NULL && env[0] != '\0' ? env : DEFAULT_BROKERS;
 	g.timeout_ms = DEFAULT_TIMEOUT_MS;
 	if ((rv = parse_globals(&g, argc, argv, &done)) != GQCTL_OK || done)
 		return rv;

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: MIT
 """gqctl against real gqd processes: every command in both outputs, help,
-exit codes, leader moves on a three-node cluster, and check-store on a
-stopped node's data directory damaged on purpose."""
+exit codes, produce and consume over the Kafka port, leader moves on a
+three-node cluster, and check-store on a stopped node's data directory
+damaged on purpose."""
 import glob
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
+import threading
 import time
 import unittest
 
@@ -21,19 +24,23 @@ GQCTL = os.environ.get("GQCTL", "gqctl")
 # Every command, for the help and usage checks.
 COMMANDS = [
     ("topic", "create"), ("topic", "delete"), ("topic", "list"),
-    ("topic", "describe"), ("group", "list"), ("group", "describe"),
+    ("topic", "describe"), ("topic", "produce"), ("topic", "consume"),
+    ("group", "list"), ("group", "describe"),
     ("cluster", "status"), ("cluster", "brokers"), ("cluster", "leaders"),
     ("partition", "move-leader"), ("partition", "reassign"),
     ("config", "show"), ("config", "reload"), ("check-store",),
 ]
 
 
-def gqctl(*args, admin=None, timeout=120):
-    """Run gqctl; returns the CompletedProcess (text)."""
-    cmd = [GQCTL] + (["--admin", admin] if admin else []) + list(args)
+def gqctl(*args, admin=None, brokers=None, input=None, text=True,
+          timeout=120):
+    """Run gqctl; returns the CompletedProcess (text, or bytes)."""
+    cmd = [GQCTL] + (["--admin", admin] if admin else []) + \
+        (["--brokers", brokers] if brokers else []) + list(args)
     env = dict(os.environ)
     env.pop("GQCTL_ADMIN", None)
-    return subprocess.run(cmd, capture_output=True, text=True,
+    env.pop("GQCTL_BROKERS", None)
+    return subprocess.run(cmd, capture_output=True, text=text, input=input,
                           timeout=timeout, env=env)
 
 
@@ -128,6 +135,24 @@ class Offline(unittest.TestCase):
             ["partition", "reassign", "t", "0", "1,2,3,4,5,6,7,8,9"],
             ["check-store"], ["check-store", "a", "b"],
             ["check-store", "/tmp", "--fix"],
+            ["topic", "produce"], ["topic", "produce", "t", "-p", "x"],
+            ["topic", "produce", "t", "--rate", "-1"],
+            ["topic", "produce", "t", "--header", "novalue"],
+            ["topic", "produce", "t", "-H", "=v"],
+            ["topic", "produce", "t", "--key-separator", ""],
+            ["topic", "produce", "t", "--bogus"],
+            ["topic", "consume"], ["topic", "consume", "a", "b"],
+            ["topic", "consume", "t", "--from", "bogus"],
+            ["topic", "consume", "t", "--from", "-0"],
+            ["topic", "consume", "t", "--from", "@x"],
+            ["topic", "consume", "t", "--count", "0"],
+            ["topic", "consume", "t", "--format", "xml"],
+            ["topic", "consume", "t", "--separator", ""],
+            ["topic", "consume", "t", "--partition", "-1"],
+            ["--json", "topic", "consume", "t", "--format", "kv"],
+            # A malformed broker list is refused before anything is sent.
+            ["--brokers", "no-port", "topic", "consume", "t"],
+            ["topic", "produce", "t", "--brokers", ""],
         ]
         for args in cases:
             r = gqctl(*args, admin="127.0.0.1:1")
@@ -146,6 +171,37 @@ class Offline(unittest.TestCase):
             self.assertEqual(r.returncode, 3, (args, r.stderr))
             self.assertIn(addr, r.stderr)
             self.assertEqual(r.stdout, "")
+
+    def test_group_consume_not_yet(self):
+        """--group is a clear usage error until remote nodes serve the
+        group calls."""
+        r = gqctl("topic", "consume", "t", "--group", "g")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--group", r.stderr)
+        self.assertIn("not supported yet", r.stderr)
+        self.assertEqual(r.stdout, "")
+
+    def test_brokers_down_exits_3(self):
+        """No broker listening: produce and consume exit 3 naming the
+        list, within --timeout, before reading any input."""
+        addr = "127.0.0.1:%d" % harness.free_port()
+        for args in (["topic", "produce", "t"],
+                     ["--json", "topic", "consume", "t"],
+                     ["topic", "consume", "t", "--follow"]):
+            t0 = time.time()
+            r = gqctl("--timeout", "1s", *args, brokers=addr, input="x\n")
+            self.assertEqual(r.returncode, 3, (args, r.stderr))
+            self.assertLess(time.time() - t0, 30)
+            self.assertIn(addr, r.stderr)
+            self.assertTrue(r.stderr.startswith("gqctl: topic "), r.stderr)
+            self.assertEqual(r.stdout, "")
+        # GQCTL_BROKERS is the default list; --brokers overrides it.
+        env = dict(os.environ, GQCTL_BROKERS=addr)
+        r = subprocess.run([GQCTL, "--timeout", "1s", "topic", "consume",
+                            "t"], capture_output=True, text=True, env=env,
+                           timeout=60)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(addr, r.stderr)
 
     def test_timeout_exits_3(self):
         """A server that accepts but never answers: --timeout, exit 3."""
@@ -398,6 +454,470 @@ class OneNode(unittest.TestCase):
         doc = self.json_ok("partition", "reassign", "pm", "0", "1")
         self.assertEqual(doc["replicas"], [1])
         self.run_ok("topic", "delete", "pm")
+
+
+class LineReader:
+    """The lines a process writes on a pipe, gathered by a thread, so a
+    test can wait for them with a deadline."""
+
+    def __init__(self, pipe):
+        self.lines = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(pipe,),
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, pipe):
+        for line in pipe:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def take(self, n, timeout=60):
+        """The next n lines; fails the caller if they do not come."""
+        out = []
+        deadline = time.time() + timeout
+        while len(out) < n:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("got %d of %d lines: %r" %
+                                     (len(out), n, out))
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("output ended after %d of %d lines: "
+                                     "%r" % (len(out), n, out))
+            out.append(line)
+        return out
+
+    def rest(self, timeout=60):
+        """Every line until the pipe closes."""
+        out = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                return out
+            out.append(line)
+
+
+def stop(proc):
+    """Kill @proc if it still runs, and close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+class ProduceConsume(unittest.TestCase):
+    """topic produce and topic consume over gqd's Kafka port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gqd = node_with_admin().start()
+        cls.admin = admin_of(cls.gqd)
+        cls.brokers = cls.gqd.addr
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.gqd.proc is not None:
+                assert cls.gqd.stop() == 0, cls.gqd.log()
+        finally:
+            cls.gqd.close()
+
+    def run_gq(self, *args, input=None, text=True, ok=True):
+        r = gqctl(*args, admin=self.admin, brokers=self.brokers,
+                  input=input, text=text)
+        if ok:
+            self.assertEqual(r.returncode, 0, "%s: %s\n%s" % (
+                args, r.stderr, self.gqd.log()))
+            self.assertEqual(r.stderr, "" if text else b"", args)
+        return r
+
+    def create(self, topic, partitions):
+        self.run_gq("topic", "create", topic, "-p", str(partitions))
+
+    def consume_json(self, *args):
+        out = self.run_gq("topic", "consume", *args, "--format",
+                          "json").stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def kafka_read(self, topic, partitions):
+        """Every message as an independent client (librdkafka) sees it:
+        (partition, offset, key, value, headers)."""
+        out = []
+        for p in range(partitions):
+            c = Consumer({"bootstrap.servers": self.brokers,
+                          "group.id": "gqctl-check",
+                          "enable.auto.commit": False,
+                          "enable.partition.eof": True})
+            c.assign([TopicPartition(topic, p, 0)])
+            deadline = time.time() + 60
+            while True:
+                self.assertLess(time.time(), deadline)
+                m = c.poll(1)
+                if m is None:
+                    continue
+                if m.error():
+                    if m.error().code() == -191:  # _PARTITION_EOF
+                        break
+                    raise AssertionError(str(m.error()))
+                out.append((p, m.offset(), m.key(), m.value(),
+                            m.headers() or []))
+            c.close()
+        return out
+
+    def test_stdin_keys_headers_every_format(self):
+        """Lines with keys and headers from stdin: librdkafka reads back
+        exactly those keys, values and headers; consume prints them in
+        each format with every field, offsets in order per partition."""
+        self.create("pc", 3)
+        lines = ["k1:v1", "k2:v2", "k3:v3:with:colons", "nokey", "",
+                 "k1:again", "ключ:значение", ":emptykey", "k4:"]
+        want = []
+        for ln in lines:
+            k, sep, v = ln.partition(":")
+            want.append((k.encode(), v.encode()) if sep else
+                        (None, ln.encode()))
+        r = self.run_gq("topic", "produce", "pc", "--key-separator", ":",
+                        "-H", "src=gqctl", "--header", "empty=",
+                        input="\n".join(lines) + "\n")
+        self.assertRegex(r.stdout, r"^produced 9 messages \(\d+ B\) to "
+                         r"pc partitions? [0-9,-]+ in \S+ \(\d+ msg/s\)\n$")
+
+        def kv_sorted(pairs):
+            return sorted(pairs, key=lambda x: (x[0] is not None,
+                                                x[0] or b"", x[1]))
+
+        seen = self.kafka_read("pc", 3)
+        self.assertEqual(kv_sorted((k, v) for _, _, k, v, _ in seen),
+                         kv_sorted(want))
+        for _, _, _, _, h in seen:
+            self.assertEqual(h, [("src", b"gqctl"), ("empty", b"")])
+
+        now = time.time() * 1000
+        recs = self.consume_json("pc")
+        self.assertEqual(len(recs), len(lines))
+        by_part = {}
+        for rec in recs:
+            self.assertEqual(set(rec), {"topic", "partition", "offset",
+                                        "timestamp", "key", "value",
+                                        "headers"})
+            self.assertEqual(rec["topic"], "pc")
+            self.assertLess(abs(rec["timestamp"] - now), 120000)
+            self.assertEqual(rec["headers"], [
+                {"key": "src", "value": "gqctl"},
+                {"key": "empty", "value": ""}])
+            by_part.setdefault(rec["partition"], []).append(rec)
+        for p, rs in by_part.items():
+            self.assertEqual([x["offset"] for x in rs],
+                             list(range(len(rs))), p)
+        got = [(None if x["key"] is None else x["key"].encode(),
+                x["value"].encode()) for x in recs]
+        self.assertEqual(kv_sorted(got), kv_sorted(want))
+        # The same key, the same partition; partitions and offsets as
+        # librdkafka saw them.
+        part_of = {}
+        for rec in recs:
+            if rec["key"]:
+                part_of.setdefault(rec["key"], set()).add(rec["partition"])
+        self.assertTrue(all(len(v) == 1 for v in part_of.values()))
+        self.assertEqual(sorted((x["partition"], x["offset"],
+                                 x["value"].encode()) for x in recs),
+                         sorted((p, o, v) for p, o, _, v, _ in seen))
+
+        # value and kv print the records in the same order as json.
+        out = self.run_gq("topic", "consume", "pc").stdout
+        self.assertEqual(out, "".join(x["value"] + "\n" for x in recs))
+        out = self.run_gq("topic", "consume", "pc", "--format", "kv",
+                          "--separator", " => ").stdout
+        self.assertEqual(out, "".join(
+            "%s => %s\n" % (x["key"] or "", x["value"]) for x in recs))
+        out = self.run_gq("topic", "consume", "pc", "--format", "kv").stdout
+        self.assertEqual(out.splitlines()[0],
+                         "%s\t%s" % (recs[0]["key"] or "", recs[0]["value"]))
+        # --json is --format json.
+        out = self.run_gq("--json", "topic", "consume", "pc").stdout
+        self.assertEqual([json.loads(x) for x in out.splitlines()], recs)
+
+    def test_null_values_empty_lines_and_binary(self):
+        """--null-value sends empty values as null; --skip-empty drops
+        empty lines; bytes that are not UTF-8 come back as base64."""
+        self.create("nv", 1)
+        self.run_gq("topic", "produce", "nv", "-K", ":", "--null-value",
+                    input="a:\n\nb:x\n")
+        self.run_gq("topic", "produce", "nv", "--skip-empty",
+                    input="\n\nc\n\n")
+        self.run_gq("topic", "produce", "nv", "-K", "\\t",
+                    input=b"\xff\xfe\tv\x00\x80\n", text=False)
+        recs = self.consume_json("nv")
+        self.assertEqual([(x["key"], x["value"]) for x in recs[:4]],
+                         [("a", None), (None, None), ("b", "x"),
+                          (None, "c")])
+        self.assertEqual(recs[4]["key"], "//4=")
+        self.assertEqual(recs[4]["key_encoding"], "base64")
+        self.assertEqual(recs[4]["value"], "dgCA")
+        self.assertEqual(recs[4]["value_encoding"], "base64")
+        self.assertNotIn("key_encoding", recs[3])
+        # The value format prints the bytes as they are.
+        out = self.run_gq("topic", "consume", "nv", "--from", "4",
+                          text=False).stdout
+        self.assertEqual(out, b"v\x00\x80\n")
+
+    def test_file_partition_from_and_count(self):
+        """A file to one partition with a JSON summary; then --count and
+        every --from: earliest, latest, an offset, -N, @timestamp."""
+        self.create("fp", 2)
+        path = os.path.join(self.gqd.data_dir, "fp.txt")
+        with open(path, "w") as f:
+            f.write("".join("m%d\n" % i for i in range(10)))
+        doc = json.loads(self.run_gq("--json", "topic", "produce", "fp",
+                                     path, "--partition", "1").stdout)
+        self.assertEqual(doc["topic"], "fp")
+        self.assertEqual(doc["messages"], 10)
+        self.assertEqual(doc["failed"], 0)
+        self.assertEqual(doc["bytes"], sum(len("m%d" % i)
+                                           for i in range(10)))
+        self.assertEqual(doc["partitions"], [{
+            "partition": 1, "messages": 10, "first_offset": 0,
+            "last_offset": 9}])
+        self.assertIsInstance(doc["elapsed_ms"], int)
+        self.assertIsInstance(doc["rate"], int)
+        self.assertIsNone(doc["error"])
+
+        def values(*args):
+            return self.run_gq("topic", "consume", "fp", *args
+                               ).stdout.splitlines()
+
+        m = ["m%d" % i for i in range(10)]
+        self.assertEqual(values(), m)
+        self.assertEqual(values("--partition", "0"), [])
+        self.assertEqual(values("-p", "1", "--from", "earliest"), m)
+        self.assertEqual(values("--from", "latest"), [])
+        self.assertEqual(values("--from", "7"), m[7:])
+        self.assertEqual(values("--from", "100"), [])
+        self.assertEqual(values("--from=-3"), m[-3:])
+        self.assertEqual(values("--from", "-30"), m)
+        self.assertEqual(values("--count", "4"), m[:4])
+        self.assertEqual(values("-c", "2", "--from", "5"), m[5:7])
+        recs = self.consume_json("fp", "-p", "1")
+        self.assertEqual([x["offset"] for x in recs], list(range(10)))
+        self.assertTrue(all(x["partition"] == 1 for x in recs))
+
+        # Messages produced after a moment: @that moment finds exactly
+        # them (timestamps are the producer's clock, this machine's).
+        time.sleep(0.02)
+        t = int(time.time() * 1000)
+        time.sleep(0.02)
+        self.run_gq("topic", "produce", "fp", "-p", "1", input="n0\nn1\n")
+        self.assertEqual(values("--from", "@%d" % t), ["n0", "n1"])
+        self.assertEqual(values("--from", "@%d" % (t + 3600000)), [])
+        self.assertEqual(values("--from", "@0"), m + ["n0", "n1"])
+
+    def test_ten_thousand_lines_round_trip(self):
+        """A file of 10,000 lines (empty ones, tabs, UTF-8, other bytes,
+        long lines) comes back byte for byte, in order."""
+        self.create("big", 1)
+        rnd = __import__("random").Random(6)
+        lines = []
+        for i in range(10000):
+            kind = i % 7
+            if kind == 0:
+                lines.append(b"")
+            elif kind == 1:
+                lines.append(("%d\tтаб\t%d" % (i, i * i)).encode())
+            elif kind == 2:
+                lines.append(bytes(rnd.choice(range(11, 256))
+                                   for _ in range(rnd.randint(1, 40))))
+            elif kind == 3:
+                lines.append(b"x" * rnd.randint(1000, 20000))
+            else:
+                lines.append(b"line %d" % i)
+        data = b"\n".join(lines) + b"\n"
+        path = os.path.join(self.gqd.data_dir, "big.txt")
+        with open(path, "wb") as f:
+            f.write(data)
+        doc = json.loads(self.run_gq("--json", "topic", "produce", "big",
+                                     path).stdout)
+        self.assertEqual(doc["messages"], 10000)
+        self.assertEqual(doc["failed"], 0)
+        self.assertEqual(doc["bytes"], len(data) - 10000)
+        self.assertEqual(doc["partitions"][0]["last_offset"], 9999)
+        out = self.run_gq("topic", "consume", "big", text=False).stdout
+        self.assertEqual(out, data)
+        # And through stdin, round robin over partitions by batch: every
+        # line once.
+        self.create("big3", 3)
+        r = self.run_gq("--json", "topic", "produce", "big3", input=data,
+                        text=False)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["messages"], 10000)
+        self.assertEqual(sum(p["messages"] for p in doc["partitions"]),
+                         10000)
+        out = self.run_gq("topic", "consume", "big3", text=False).stdout
+        self.assertEqual(sorted(out.split(b"\n")[:-1]), sorted(lines))
+
+    def test_progress_bar_on_a_terminal(self):
+        """Files on a terminal's stderr get a progress bar of bytes read,
+        erased at the end; --json never draws it."""
+        self.create("pg", 1)
+        path = os.path.join(self.gqd.data_dir, "pg.txt")
+        with open(path, "w") as f:
+            f.write("".join("progress %d\n" % i for i in range(5000)))
+        size = os.path.getsize(path)
+        env = dict(os.environ)
+        env.pop("GQCTL_BROKERS", None)
+        for extra, bar in (([], True), (["--json"], False)):
+            master, slave = os.openpty()
+            chunks = []
+
+            def drain():
+                while True:
+                    try:
+                        b = os.read(master, 4096)
+                    except OSError:  # EIO once the child side is gone
+                        return
+                    if not b:
+                        return
+                    chunks.append(b)
+
+            t = threading.Thread(target=drain, daemon=True)
+            t.start()
+            try:
+                r = subprocess.run([GQCTL, "--brokers", self.brokers] +
+                                   extra + ["topic", "produce", "pg", path],
+                                   stdout=subprocess.PIPE, stderr=slave,
+                                   env=env, timeout=120)
+            finally:
+                os.close(slave)
+                t.join(30)
+                os.close(master)
+            err = b"".join(chunks)
+            self.assertEqual(r.returncode, 0, err)
+            if bar:
+                self.assertIn(b"producing  [", err)
+                self.assertIn(b"%d/%d" % (size, size), err)
+                self.assertTrue(err.endswith(b"\r\x1b[K"), err[-40:])
+                self.assertIn(b"produced 5000 messages", r.stdout)
+            else:
+                self.assertEqual(err, b"")
+                self.assertEqual(json.loads(r.stdout)["messages"], 5000)
+
+    def test_follow_then_sigint(self):
+        """--follow prints what is there, then what a Kafka producer
+        sends while it runs; SIGINT ends it with exit 0 and nothing
+        lost."""
+        self.create("fl", 2)
+        self.run_gq("topic", "produce", "fl", "-K", ":",
+                    input="a:1\nb:2\nc:3\n")
+        env = dict(os.environ)
+        env.pop("GQCTL_BROKERS", None)
+        proc = subprocess.Popen(
+            [GQCTL, "--brokers", self.brokers, "topic", "consume", "fl",
+             "--follow", "--format", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        try:
+            reader = LineReader(proc.stdout)
+            first = [json.loads(x) for x in reader.take(3)]
+            self.assertEqual(sorted(x["value"] for x in first),
+                             ["1", "2", "3"])
+            p = Producer({"bootstrap.servers": self.brokers,
+                          "linger.ms": 0})
+            for i in range(6):
+                p.produce("fl", key=b"k%d" % i, value=b"new%d" % i,
+                          partition=i % 2, headers=[("n", b"%d" % i)])
+                if i == 2:
+                    self.assertEqual(p.flush(30), 0)
+            self.assertEqual(p.flush(30), 0)
+            later = [json.loads(x) for x in reader.take(6)]
+            self.assertEqual(sorted((x["key"], x["value"], x["partition"],
+                                     x["headers"][0]["value"])
+                                    for x in later),
+                             [("k%d" % i, "new%d" % i, i % 2, "%d" % i)
+                              for i in range(6)])
+            for part in (0, 1):
+                offs = [x["offset"] for x in first + later
+                        if x["partition"] == part]
+                self.assertEqual(offs, sorted(offs))
+                self.assertEqual(len(set(offs)), len(offs))
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(60), 0, proc.stderr.read())
+            self.assertEqual(reader.rest(), [])
+            self.assertEqual(proc.stderr.read(), "")
+        finally:
+            stop(proc)
+
+    def test_follow_with_count_ends(self):
+        """--follow --count N ends by itself after N messages."""
+        self.create("fc", 1)
+        self.run_gq("topic", "produce", "fc", input="x\n")
+        env = dict(os.environ)
+        env.pop("GQCTL_BROKERS", None)
+        proc = subprocess.Popen(
+            [GQCTL, "--brokers", self.brokers, "topic", "consume", "fc",
+             "--follow", "--count", "3", "--from", "latest"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        try:
+            # --from latest: wait until it is positioned, which a
+            # message produced until it shows tells.
+            deadline = time.time() + 60
+            reader = LineReader(proc.stdout)
+            got = []
+            while len(got) < 3:
+                self.assertLess(time.time(), deadline, got)
+                self.run_gq("topic", "produce", "fc", input="y\n")
+                try:
+                    got += reader.take(1, timeout=0.5)
+                except AssertionError:
+                    pass
+            self.assertEqual(proc.wait(60), 0, proc.stderr.read())
+            self.assertEqual(got, ["y\n"] * 3)
+            self.assertEqual(reader.rest(), [])
+        finally:
+            stop(proc)
+
+    def test_rate_limit(self):
+        """--rate N sends at most N a second (after a burst of N/10)."""
+        self.create("rt", 1)
+        doc = json.loads(self.run_gq("--json", "topic", "produce", "rt",
+                                     "--rate", "20",
+                                     input="m\n" * 30).stdout)
+        self.assertEqual(doc["messages"], 30)
+        # 28 messages past the burst of 2, at 20 a second: 1.4 s at least.
+        self.assertGreaterEqual(doc["elapsed_ms"], 1350)
+
+    def test_failures_exit_1(self):
+        """Unknown topics and partitions exit 1 with a clear message; a
+        line over max_message_size fails alone and is reported."""
+        for args in (["topic", "produce", "nosuch"],
+                     ["topic", "consume", "nosuch"],
+                     ["--json", "topic", "consume", "nosuch", "--follow"]):
+            r = self.run_gq(*args, input="x\n", ok=False)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn("unknown topic 'nosuch'", r.stderr)
+            self.assertEqual(r.stdout, "")
+        self.create("pf", 2)
+        for args in (["topic", "produce", "pf", "-p", "2"],
+                     ["topic", "consume", "pf", "--partition", "7"]):
+            r = self.run_gq(*args, input="x\n", ok=False)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn("the topic has 2 partitions", r.stderr)
+            self.assertEqual(r.stdout, "")
+        big = "z" * (1536 * 1024)
+        r = self.run_gq("--json", "topic", "produce", "pf", "-p", "0",
+                        input="ok1\n%s\nok2\n" % big, ok=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["messages"], 2)
+        self.assertEqual(doc["failed"], 1)
+        self.assertIn("line 2 of stdin", doc["error"])
+        self.assertIn("1 of 3 messages failed", r.stderr)
+        self.assertIn("max_message_size", r.stderr)
+        self.assertEqual(self.run_gq("topic", "consume", "pf", "-p", "0"
+                                     ).stdout, "ok1\nok2\n")
 
 
 class ThreeNodes(unittest.TestCase):

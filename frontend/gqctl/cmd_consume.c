@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_consume.c - `gqctl topic consume TOPIC`: read partitions from the
+ * Kafka port through a node connected to the brokers (client.h; public
+ * API only) and print each message as its value, as key SEP value, or as
+ * one JSON object per line.
+ *
+ * Each partition gets a start offset (--from) and, without --follow, an
+ * end: its high watermark when the command started, so a busy topic
+ * still ends.  The partitions are read in turn with gq_fetch() (at most
+ * CLIENT_FETCH_BYTES each); while following, a round that found nothing
+ * flushes stdout and sleeps POLL_MS.  TODO(#6): wait on the partitions
+ * with gq_fetch_wait_async() instead (remote nodes serve it now), so a
+ * follower neither polls nor lags by up to POLL_MS.
+ *
+ * JSON: keys, values and header values are JSON strings when their bytes
+ * are UTF-8 (jansson checks), null when null, and otherwise base64 with a
+ * sibling "<name>_encoding": "base64", so any bytes round-trip.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "gqctl.h"
+
+/* How long a follower sleeps after a round that found nothing, and after
+ * an error it retries. */
+#define POLL_MS  100
+#define RETRY_MS 1000
+
+enum format { FMT_VALUE, FMT_KV, FMT_JSON };
+
+enum from { FROM_EARLIEST, FROM_LATEST, FROM_OFFSET, FROM_TIME, FROM_LAST };
+
+enum {
+	OPT_FROM = 256,
+	OPT_FOLLOW,
+	OPT_FORMAT,
+	OPT_SEPARATOR,
+	OPT_GROUP,
+};
+
+struct copts {
+	const struct gqctl *g;
+	long long partition; /* -1: all */
+	enum from from;
+	long long from_value; /* offset, timestamp or count */
+	long long count;      /* 0: no limit */
+	bool follow;
+	enum format format;
+	bool format_set;
+	char *sep;
+	size_t sep_len;
+};
+
+struct cpart {
+	int32_t id;
+	gq_offset pos; /* the next offset to print */
+	gq_offset end; /* stop there (without --follow) */
+	bool done;
+	bool failing; /* a retried error was reported */
+};
+
+struct consumer {
+	const struct copts *o;
+	struct gq_node *node;
+	const char *topic;
+	const char *what;
+	struct cpart *parts;
+	int32_t n;
+	uint64_t printed;
+};
+
+/* ---- output ------------------------------------------------------------ */
+
+static char *
+base64(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out;
+	char *o;
+	uint32_t v;
+	size_t i;
+
+	if ((out = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = digits[v >> 18 & 63];
+		*o++ = digits[v >> 12 & 63];
+		*o++ = digits[v >> 6 & 63];
+		*o++ = digits[v & 63];
+	}
+	if (i < n) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		*o++ = digits[v >> 18 & 63];
+		*o++ = digits[v >> 12 & 63];
+		*o++ = i + 1 < n ? digits[v >> 6 & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Set @name in @obj to the bytes @p/@n (NULL: null) as described at the
+ * top of the file.  0, or -1 when out of memory. */
+static int
+set_bytes(json_t *obj, const char *name, const void *p, size_t n)
+{
+	char enc[32];
+	json_t *s;
+	char *b;
+
+	if (p == NULL)
+		return json_object_set_new(obj, name, json_null());
+	if ((s = json_stringn(p, n)) != NULL)
+		return json_object_set_new(obj, name, s);
+	if ((b = base64(p, n)) == NULL)
+		return -1;
+	snprintf(enc, sizeof(enc), "%s_encoding", name);
+	s = json_string(b);
+	free(b);
+	if (json_object_set_new(obj, name, s) != 0 ||
+	    json_object_set_new(obj, enc, json_string("base64")) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+print_json(struct consumer *c, struct gq_fetch *f, int32_t partition,
+	   const struct gq_record *r)
+{
+	struct gq_header h;
+	json_t *headers;
+	json_t *hdr;
+	json_t *o;
+	size_t i;
+	int rv = -1;
+
+	o = json_pack("{s:s,s:i,s:I,s:I}", "topic", c->topic, "partition",
+		      (int)partition, "offset", (json_int_t)r->offset,
+		      "timestamp", (json_int_t)r->timestamp);
+	if (o == NULL || set_bytes(o, "key", r->key, r->key_len) != 0 ||
+	    set_bytes(o, "value", r->value, r->value_len) != 0 ||
+	    (headers = json_array()) == NULL)
+		goto out;
+	if (json_object_set_new(o, "headers", headers) != 0)
+		goto out;
+	for (i = 0; i < r->header_count; i++) {
+		if (gq_fetch_header(f, i, &h) != 0 ||
+		    (hdr = json_object()) == NULL)
+			goto out;
+		if (json_array_append_new(headers, hdr) != 0 ||
+		    set_bytes(hdr, "key", h.key, h.key_len) != 0 ||
+		    set_bytes(hdr, "value", h.value, h.value_len) != 0)
+			goto out;
+	}
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
+	    putchar('\n') != EOF)
+		rv = 0;
+out:
+	json_decref(o);
+	return rv;
+}
+
+/* Print one message in the chosen format.  0, or -1 (out of memory, or
+ * stdout failed). */
+static int
+print_record(struct consumer *c, struct gq_fetch *f, int32_t partition,
+	     const struct gq_record *r)
+{
+	const struct copts *o = c->o;
+
+	switch (o->format) {
+	case FMT_JSON:
+		return print_json(c, f, partition, r);
+	case FMT_KV:
+		if (r->key_len > 0)
+			fwrite(r->key, 1, r->key_len, stdout);
+		fwrite(o->sep, 1, o->sep_len, stdout);
+		/* fall through */
+	case FMT_VALUE:
+		if (r->value_len > 0)
+			fwrite(r->value, 1, r->value_len, stdout);
+		putchar('\n');
+		break;
+	}
+	return ferror(stdout) ? -1 : 0;
+}
+
+/* ---- positions --------------------------------------------------------- */
+
+/* Where @p starts and, without --follow, ends. */
+static int
+start_at(struct consumer *c, struct cpart *p)
+{
+	const struct copts *o = c->o;
+	gq_offset lo;
+	gq_offset hi;
+	gq_offset at;
+	int rv;
+
+	if ((rv = gq_list_offsets(c->node, c->topic, p->id, GQ_OFFSET_EARLIEST,
+				  &lo)) != 0 ||
+	    (rv = gq_list_offsets(c->node, c->topic, p->id, GQ_OFFSET_LATEST,
+				  &hi)) != 0)
+		return rv;
+	switch (o->from) {
+	case FROM_EARLIEST:
+		at = lo;
+		break;
+	case FROM_LATEST:
+		at = hi;
+		break;
+	case FROM_OFFSET:
+		/* Clamped to what the partition holds, as a Kafka consumer's
+		 * reset would. */
+		at = o->from_value < lo   ? lo
+		     : o->from_value > hi ? hi
+					  : o->from_value;
+		break;
+	case FROM_LAST:
+		at = hi - lo > o->from_value ? hi - o->from_value : lo;
+		break;
+	case FROM_TIME:
+	default:
+		if ((rv = gq_list_offsets(c->node, c->topic, p->id,
+					  o->from_value, &at)) != 0)
+			return rv;
+		if (at < 0 || at > hi)
+			at = hi;
+		break;
+	}
+	p->pos = at;
+	p->end = o->follow ? INT64_MAX : hi;
+	p->done = p->pos >= p->end;
+	return 0;
+}
+
+/* The fetch position fell out of the partition's range (retention
+ * deleted it, or the log was cut): move to the nearest end. */
+static int
+reposition(struct consumer *c, struct cpart *p)
+{
+	gq_offset lo;
+	gq_offset hi;
+	int rv;
+
+	if ((rv = gq_list_offsets(c->node, c->topic, p->id, GQ_OFFSET_EARLIEST,
+				  &lo)) != 0 ||
+	    (rv = gq_list_offsets(c->node, c->topic, p->id, GQ_OFFSET_LATEST,
+				  &hi)) != 0)
+		return rv;
+	if (p->pos < lo) {
+		fflush(stdout);
+		gqctl_err("%s: partition %d: offsets %" PRId64 " to %" PRId64
+			  " are gone; reading on from %" PRId64,
+			  c->what, (int)p->id, p->pos, lo - 1, lo);
+		p->pos = lo;
+	} else if (p->pos > hi) {
+		p->pos = hi;
+	}
+	p->done = p->pos >= p->end;
+	return 0;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static bool
+transient(int err)
+{
+	return err == GQ_EIO || err == GQ_ETIMEDOUT || err == GQ_ENOTLEADER;
+}
+
+static bool
+enough(const struct consumer *c)
+{
+	return c->o->count > 0 && c->printed >= (uint64_t)c->o->count;
+}
+
+/*
+ * One fetch from @p, printing what it brings.  *got: something was
+ * printed.  Returns GQCTL_OK, or an exit code (reported).
+ */
+static int
+read_once(struct consumer *c, struct cpart *p, bool *got)
+{
+	struct gq_fetch *f;
+	struct gq_record r;
+	int rv;
+
+	rv = gq_fetch(c->node, c->topic, p->id, p->pos, CLIENT_FETCH_BYTES, &f);
+	if (rv == GQ_EOFFSET && (rv = reposition(c, p)) == 0)
+		return GQCTL_OK; /* read from the new position next round */
+	if (rv != 0 && transient(rv) && c->o->follow) {
+		/* A follower outlives a broker's restart: the library
+		 * reconnects; say so once per streak of errors. */
+		if (!p->failing) {
+			fflush(stdout);
+			gqctl_err("%s: partition %d: %s; retrying", c->what,
+				  (int)p->id, gq_strerror(rv));
+		}
+		p->failing = true;
+		client_sleep_ms(RETRY_MS);
+		return GQCTL_OK;
+	}
+	if (rv != 0) {
+		char what[GQ_NAME_MAX + 64];
+
+		snprintf(what, sizeof(what), "%s: partition %d", c->what,
+			 (int)p->id);
+		return client_fail(c->node, what, rv);
+	}
+	if (p->failing) {
+		p->failing = false;
+		gqctl_err("%s: partition %d: reading again", c->what,
+			  (int)p->id);
+	}
+	while (!enough(c) && (rv = gq_fetch_next(f, &r)) == 1) {
+		if (r.offset >= p->end) {
+			p->done = true;
+			break;
+		}
+		if (print_record(c, f, p->id, &r) != 0) {
+			gq_fetch_destroy(f);
+			gqctl_err("%s: cannot write the output", c->what);
+			return GQCTL_FAILED;
+		}
+		p->pos = r.offset + 1;
+		c->printed++;
+		*got = true;
+	}
+	if (rv < 0) {
+		char what[GQ_NAME_MAX + 64];
+
+		gq_fetch_destroy(f);
+		snprintf(what, sizeof(what),
+			 "%s: partition %d, offset %" PRId64, c->what,
+			 (int)p->id, p->pos);
+		return client_fail(c->node, what, rv);
+	}
+	/* Nothing more before the end this run set (the fetch brought no
+	 * message: the log ends, or holds no message, before it). */
+	if (!*got && !c->o->follow && rv == 0)
+		p->done = true;
+	if (p->pos >= p->end)
+		p->done = true;
+	gq_fetch_destroy(f);
+	return GQCTL_OK;
+}
+
+static int
+consume_all(struct consumer *c)
+{
+	bool active;
+	bool got;
+	bool any;
+	int32_t i;
+	int rv;
+
+	while (!client_stopped() && !enough(c)) {
+		active = false;
+		any = false;
+		for (i = 0; i < c->n && !client_stopped() && !enough(c); i++) {
+			if (c->parts[i].done)
+				continue;
+			got = false;
+			if ((rv = read_once(c, &c->parts[i], &got)) != GQCTL_OK)
+				return rv;
+			any = any || got;
+			active = active || !c->parts[i].done;
+		}
+		if (!active)
+			break;
+		if (!any) {
+			/* Show what was printed before waiting. */
+			if (fflush(stdout) != 0) {
+				gqctl_err("%s: cannot write the output",
+					  c->what);
+				return GQCTL_FAILED;
+			}
+			client_sleep_ms(POLL_MS);
+		}
+	}
+	return GQCTL_OK;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static int
+parse_from(struct copts *o, const char *val)
+{
+	long long v;
+
+	if (strcmp(val, "earliest") == 0) {
+		o->from = FROM_EARLIEST;
+	} else if (strcmp(val, "latest") == 0) {
+		o->from = FROM_LATEST;
+	} else if (val[0] == '@' && gqctl_parse_int(val + 1, INT64_MAX, &v)) {
+		o->from = FROM_TIME;
+		o->from_value = v;
+	} else if (val[0] == '-' && gqctl_parse_int(val + 1, INT64_MAX, &v) &&
+		   v > 0) {
+		o->from = FROM_LAST;
+		o->from_value = v;
+	} else if (gqctl_parse_int(val, INT64_MAX, &v)) {
+		o->from = FROM_OFFSET;
+		o->from_value = v;
+	} else {
+		gqctl_usage(o->g,
+			    "--from: expected earliest, latest, an offset, "
+			    "@TIMESTAMP_MS or -N, got '%s'",
+			    val);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+consume_opt(void *arg, int opt, const char *val)
+{
+	struct copts *o = arg;
+
+	switch (opt) {
+	case 'p':
+		if (!gqctl_parse_int(val, INT32_MAX, &o->partition)) {
+			gqctl_usage(o->g,
+				    "--partition: not a number >= 0: '%s'",
+				    val);
+			return -1;
+		}
+		return 0;
+	case 'c':
+		if (!gqctl_parse_int(val, INT64_MAX, &o->count) ||
+		    o->count < 1) {
+			gqctl_usage(o->g, "--count: not a number >= 1: '%s'",
+				    val);
+			return -1;
+		}
+		return 0;
+	case OPT_FROM:
+		return parse_from(o, val);
+	case OPT_FOLLOW:
+		o->follow = true;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(val, "value") == 0) {
+			o->format = FMT_VALUE;
+		} else if (strcmp(val, "kv") == 0) {
+			o->format = FMT_KV;
+		} else if (strcmp(val, "json") == 0) {
+			o->format = FMT_JSON;
+		} else {
+			gqctl_usage(o->g,
+				    "--format: expected value, kv or json, got "
+				    "'%s'",
+				    val);
+			return -1;
+		}
+		o->format_set = true;
+		return 0;
+	case OPT_SEPARATOR:
+		free(o->sep);
+		o->sep = NULL;
+		if (!client_unescape(val, &o->sep, &o->sep_len)) {
+			gqctl_usage(o->g, "--separator: must not be empty");
+			return -1;
+		}
+		return 0;
+	case OPT_GROUP:
+		/* TODO(#6): consume as a group member through gq_consumer_*,
+		 * which remote nodes serve now: subscribe, poll, commit on
+		 * exit. */
+		gqctl_usage(o->g,
+			    "--group: reading as a member of a consumer group "
+			    "is not supported yet; read partitions directly "
+			    "(--partition, --from)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_consume(struct gqctl *g, int argc, char **argv)
+{
+	struct copts o;
+	struct consumer c;
+	char what[GQ_NAME_MAX + 32];
+	int32_t n_parts;
+	size_t max_message_size;
+	int32_t i;
+	bool help;
+	int first;
+	int rv;
+
+	memset(&o, 0, sizeof(o));
+	memset(&c, 0, sizeof(c));
+	o.g = g;
+	o.partition = -1;
+	rv = gqctl_parse(g, argc, argv, consume_opt, &o, &first, &help);
+	if (rv != GQCTL_OK || help)
+		goto out;
+	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "TOPIC")) !=
+	    GQCTL_OK)
+		goto out;
+	/* --json asks for machine output: here that is one JSON object per
+	 * message. */
+	if (g->json && o.format_set && o.format != FMT_JSON) {
+		rv = gqctl_usage(g, "--json prints JSON: it cannot go with "
+				    "--format value or kv");
+		goto out;
+	}
+	if (g->json)
+		o.format = FMT_JSON;
+	if (o.sep == NULL && !client_unescape("\\t", &o.sep, &o.sep_len)) {
+		gqctl_err("out of memory");
+		rv = GQCTL_FAILED;
+		goto out;
+	}
+	snprintf(what, sizeof(what), "topic consume %s", argv[first]);
+	c.o = &o;
+	c.topic = argv[first];
+	c.what = what;
+	if ((rv = client_connect(g, what, &c.node)) != GQCTL_OK)
+		goto out;
+	rv = client_topic(c.node, what, c.topic, &n_parts, &max_message_size);
+	if (rv != GQCTL_OK)
+		goto out_node;
+	if (o.partition >= n_parts) {
+		gqctl_err("%s: --partition %lld: the topic has %d partition%s",
+			  what, o.partition, (int)n_parts,
+			  n_parts == 1 ? "" : "s");
+		rv = GQCTL_FAILED;
+		goto out_node;
+	}
+	c.n = o.partition >= 0 ? 1 : n_parts;
+	if ((c.parts = calloc((size_t)c.n, sizeof(*c.parts))) == NULL) {
+		gqctl_err("%s: out of memory", what);
+		rv = GQCTL_FAILED;
+		goto out_node;
+	}
+	for (i = 0; i < c.n; i++) {
+		c.parts[i].id = o.partition >= 0 ? (int32_t)o.partition : i;
+		if ((rv = start_at(&c, &c.parts[i])) != 0) {
+			char where[GQ_NAME_MAX + 64];
+
+			snprintf(where, sizeof(where), "%s: partition %d", what,
+				 (int)c.parts[i].id);
+			rv = client_fail(c.node, where, rv);
+			goto out_node;
+		}
+	}
+	rv = consume_all(&c);
+out_node:
+	gq_node_close(c.node);
+out:
+	free(c.parts);
+	free(o.sep);
+	return rv;
+}
+
+/* ---- help -------------------------------------------------------------- */
+
+const struct option client_consume_options[] = {
+	{ "partition", required_argument, NULL, 'p' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "count", required_argument, NULL, 'c' },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "separator", required_argument, NULL, OPT_SEPARATOR },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char client_consume_args[] =
+	"TOPIC [--partition N] [--from WHERE] [--count N]\n"
+	"                           [--follow] [--format value|kv|json] "
+	"[--separator SEP]";
+
+const char client_consume_help[] =
+	"  TOPIC               the topic\n"
+	"  -p, --partition N   read partition N only (default: all)\n"
+	"  --from WHERE        where each partition starts: earliest "
+	"(default), latest,\n"
+	"                      an OFFSET, @TIMESTAMP_MS (the first message "
+	"at or after\n"
+	"                      it, in ms since the epoch), or -N (its last N "
+	"messages)\n"
+	"  -c, --count N       stop after N messages\n"
+	"  --follow            wait for new messages until Ctrl-C; without "
+	"it, stop at\n"
+	"                      the end each partition had when the command "
+	"started\n"
+	"  --format FORMAT     value (default): the value and a newline;\n"
+	"                      kv: the key, SEP, the value and a newline;\n"
+	"                      json: one JSON object per line (topic, "
+	"partition,\n"
+	"                      offset, timestamp, key, value, headers); "
+	"bytes that are\n"
+	"                      not UTF-8 are base64, with "
+	"\"value_encoding\": \"base64\"\n"
+	"                      (or key_encoding) beside them\n"
+	"  --separator SEP     between key and value in kv (default: a tab;"
+	"\n"
+	"                      \\t \\n \\r \\\\ are escapes)\n"
+	"  --group GROUP       not supported yet (a consumer group)\n"
+	"Messages are read from the Kafka port of --brokers; --json is "
+	"--format json.\nNull keys and values print empty (null in json).  "
+	"Ctrl-C stops after the\nmessage being printed, with exit 0.\n";
+
+const char client_consume_example[] =
+	"  gqctl topic consume orders --from -10 --format kv\n"
+	"  gqctl topic consume orders --partition 2 --from @1767225600000 "
+	"--follow --json\n";
