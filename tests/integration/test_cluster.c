@@ -37,8 +37,10 @@ setup(void)
 	root = gqt_tmpdir_make();
 	memset(nodes, 0, sizeof(nodes));
 	grace = "0";
-	/* Ports per process, so parallel builds do not collide. */
-	base_port = 21000 + (int)(getpid() % 2000) * 10;
+	/* Ports per process, so parallel builds do not collide, and below
+	 * Linux's ephemeral range (32768 and up), where a connection's local
+	 * port may hold one of them. */
+	base_port = 21000 + (int)(getpid() % 1100) * 10;
 	snprintf(cluster, sizeof(cluster),
 		 "1@127.0.0.1:%d,2@127.0.0.1:%d,3@127.0.0.1:%d", base_port + 1,
 		 base_port + 2, base_port + 3);
