@@ -319,3 +319,14 @@ gqctl_print_json(void *doc)
 	json_decref(doc);
 	return rv;
 }
+
+int
+gqctl_args(struct gqctl *g, int argc, char **argv, int n, const char *names,
+	   int *first, bool *help)
+{
+	int rv = gqctl_parse(g, argc, argv, NULL, NULL, first, help);
+
+	if (rv != GQCTL_OK || *help)
+		return rv;
+	return gqctl_want_args(g, argc, argv, *first, n, names);
+}

@@ -69,11 +69,9 @@ cluster_status(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	if ((rv = rest_get(g, "cluster status", "/v1/cluster", &ans)) !=
 	    GQCTL_OK)
@@ -141,11 +139,9 @@ cluster_brokers(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	if ((rv = rest_get(g, "cluster brokers", "/v1/brokers", &ans)) !=
 	    GQCTL_OK)
@@ -197,11 +193,9 @@ cluster_leaders(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	if ((rv = rest_get(g, "cluster leaders", "/v1/cluster", &ans)) !=
 	    GQCTL_OK)

@@ -25,11 +25,9 @@ config_show(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	if ((rv = rest_get(g, "config show", "/v1/config", &ans)) != GQCTL_OK)
 		return rv;
@@ -74,11 +72,9 @@ config_reload(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	rv = rest_call(g, "config reload", "POST", "/v1/config/reload", NULL,
 		       &ans);

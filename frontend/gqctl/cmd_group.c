@@ -32,11 +32,9 @@ group_list(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 0, "", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 0, "")) != GQCTL_OK)
 		return rv;
 	if ((rv = rest_get(g, "group list", "/v1/groups", &ans)) != GQCTL_OK)
 		return rv;
@@ -158,12 +156,9 @@ group_describe(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 1, "GROUP", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "GROUP")) !=
-	    GQCTL_OK)
 		return rv;
 	snprintf(what, sizeof(what), "group describe %s", argv[first]);
 	if ((esc = rest_escape(argv[first])) == NULL)

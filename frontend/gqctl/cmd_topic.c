@@ -240,11 +240,9 @@ topic_delete(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 1, "NAME", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "NAME")) != GQCTL_OK)
 		return rv;
 	snprintf(what, sizeof(what), "topic delete %s", argv[first]);
 	if ((path = topic_path(argv[first], "")) == NULL)
@@ -273,11 +271,9 @@ topic_describe(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((rv = gqctl_parse(g, argc, argv, NULL, NULL, &first, &help)) !=
+	if ((rv = gqctl_args(g, argc, argv, 1, "NAME", &first, &help)) !=
 		    GQCTL_OK ||
 	    help)
-		return rv;
-	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "NAME")) != GQCTL_OK)
 		return rv;
 	snprintf(what, sizeof(what), "topic describe %s", argv[first]);
 	if ((path = topic_path(argv[first], "")) == NULL)

@@ -94,6 +94,12 @@ int gqctl_parse(struct gqctl *g, int argc, char **argv,
 		int (*on_opt)(void *arg, int opt, const char *val), void *arg,
 		int *first, bool *help);
 
+/* gqctl_parse() for a command without options of its own, then
+ * gqctl_want_args(@n, @names): the whole argument handling of most
+ * commands.  GQCTL_OK (with *help set for -h) or GQCTL_USAGE. */
+int gqctl_args(struct gqctl *g, int argc, char **argv, int n, const char *names,
+	       int *first, bool *help);
+
 /* Check that exactly @n positional arguments remain (@names for the
  * message, e.g. "TOPIC PARTITION").  GQCTL_OK or GQCTL_USAGE (reported). */
 int gqctl_want_args(const struct gqctl *g, int argc, char **argv, int first,
