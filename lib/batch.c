@@ -361,6 +361,134 @@ err_free:
 }
 
 /* ---------------------------------------------------------------------- */
+/* Merging                                                                 */
+
+int
+gq__batch_merge_add(struct gq__batch_merge *m, const void *batch, size_t len)
+{
+	struct gq__batch_header h;
+	const uint8_t *p, *end;
+	size_t start = m->out.len;
+	int32_t count = m->count;
+	int64_t base_ts = m->base_ts, max_ts = m->max_ts;
+	int rv;
+
+	if ((rv = gq__batch_parse_header(batch, len, &h)) != 0)
+		return rv;
+	if ((h.attributes & GQ__BATCH_ATTR_CODEC_MASK) != GQ__CODEC_NONE ||
+	    h.record_count > INT32_MAX - count)
+		return GQ_EINVAL;
+	if (start == 0) {
+		if ((rv = gq__buf_reserve(&m->out, GQ__BATCH_HEADER_SIZE)))
+			return rv;
+		memset(m->out.base, 0, GQ__BATCH_HEADER_SIZE);
+		m->out.len = start = GQ__BATCH_HEADER_SIZE;
+	}
+	p = (const uint8_t *)batch + GQ__BATCH_HEADER_SIZE;
+	end = (const uint8_t *)batch + gq__batch_total_size(&h);
+	for (int32_t i = 0; i < h.record_count; i++) {
+		const uint8_t *rec, *rest;
+		int32_t body, off_delta;
+		int64_t ts_delta, ts;
+		uint8_t attrs;
+		size_t tail, need, body_size;
+		uint8_t *w;
+
+		if (gq__varint_get(&p, end, &body) != 0 || body < 3 ||
+		    body > end - p)
+			goto corrupt;
+		rec = p;
+		attrs = *p++;
+		if (gq__varlong_get(&p, rec + body, &ts_delta) != 0 ||
+		    gq__varint_get(&p, rec + body, &off_delta) != 0)
+			goto corrupt;
+		rest = p;
+		tail = (size_t)(rec + body - rest);
+		ts = wrap_add(h.base_timestamp, ts_delta);
+		if (count == 0)
+			base_ts = max_ts = ts;
+		else if (ts > max_ts)
+			max_ts = ts;
+		ts_delta = wrap_sub(ts, base_ts);
+		body_size = 1 + gq__varlong_size(ts_delta) +
+			    gq__varint_size(count) + tail;
+		if (body_size > INT32_MAX ||
+		    m->out.len + body_size > INT32_MAX) {
+			rv = GQ_EINVAL;
+			goto undo;
+		}
+		need = gq__varint_size((int32_t)body_size) + body_size;
+		if ((rv = gq__buf_reserve(&m->out, need)) != 0)
+			goto undo;
+		w = m->out.base + m->out.len;
+		w += gq__varint_put(w, (int32_t)body_size);
+		*w++ = attrs;
+		w += gq__varlong_put(w, ts_delta);
+		w += gq__varint_put(w, count);
+		memcpy(w, rest, tail);
+		m->out.len += need;
+		count++;
+		p = rec + body;
+	}
+	m->count = count;
+	m->base_ts = base_ts;
+	m->max_ts = max_ts;
+	return 0;
+corrupt:
+	rv = GQ_ECORRUPT;
+undo:
+	m->out.len = start;
+	return rv;
+}
+
+int
+gq__batch_merge_finish(struct gq__batch_merge *m, int codec, size_t threshold,
+		       int64_t producer_id, int16_t producer_epoch,
+		       int32_t base_sequence, struct gq__buf *out)
+{
+	int16_t attrs = 0;
+	int rv = GQ_EINVAL;
+
+	if (m->count == 0 || out->len != 0)
+		goto out;
+	if (codec != GQ__CODEC_NONE && m->out.len >= threshold &&
+	    (rv = records_compress(&m->out, codec, &attrs)) != 0)
+		goto out;
+	header_put(&m->out, attrs, m->count, m->base_ts, m->max_ts, producer_id,
+		   producer_epoch, base_sequence);
+	gq__buf_free(out);
+	*out = m->out;
+	m->out = (struct gq__buf)GQ__BUF_INIT;
+	rv = 0;
+out:
+	gq__batch_merge_free(m);
+	return rv;
+}
+
+void
+gq__batch_merge_free(struct gq__batch_merge *m)
+{
+	gq__buf_free(&m->out);
+	m->count = 0;
+	m->base_ts = m->max_ts = 0;
+}
+
+void
+gq__batch_set_producer(void *buf, const struct gq__batch_header *h,
+		       int64_t producer_id, int16_t producer_epoch,
+		       int32_t base_sequence)
+{
+	uint8_t *p = buf;
+	size_t n = gq__batch_total_size(h) - GQ__BATCH_OFF_ATTRIBUTES;
+
+	gq__be64_put(p + 43, (uint64_t)producer_id);
+	gq__be16_put(p + 51, (uint16_t)producer_epoch);
+	gq__be32_put(p + 53, (uint32_t)base_sequence);
+	gq__be32_put(p + GQ__BATCH_OFF_CRC,
+		     gq__crc32c(0, p + GQ__BATCH_OFF_ATTRIBUTES, n));
+}
+
+/* ---------------------------------------------------------------------- */
 /* Decoding                                                                */
 
 int

@@ -142,6 +142,56 @@ int gq__batch_build(const struct gq_msg *msgs, size_t n, int codec,
 		    int64_t now_ms, struct gq__buf *out);
 
 /*
+ * A batch assembled from the records of other batches: a remote node's
+ * per-partition accumulator (lib/remote_produce.c) joins the small
+ * batches of many produce calls into one.  Each record is copied whole
+ * with only its offset and timestamp deltas encoded again against the new
+ * batch, so keys, values and headers are never decoded.
+ */
+struct gq__batch_merge {
+	struct gq__buf out; /* header space, then the records */
+	int64_t base_ts;
+	int64_t max_ts;
+	int32_t count;
+};
+
+#define GQ__BATCH_MERGE_INIT          \
+	{                             \
+		GQ__BUF_INIT, 0, 0, 0 \
+	}
+
+/*
+ * Append the records of the uncompressed batch @batch (@len bytes, made by
+ * gq__batch_build() or validated).  On failure @m is unchanged.
+ * @return 0, GQ_ENOMEM, GQ_EINVAL (compressed, or the merge would pass
+ * INT32_MAX bytes or records), GQ_ECORRUPT.
+ */
+int gq__batch_merge_add(struct gq__batch_merge *m, const void *batch,
+			size_t len);
+
+/*
+ * Finish the batch as gq__batch_build() does (compression by @codec above
+ * @threshold, the producer fields, the CRC) and move it to @out, which
+ * must be empty; @m is empty afterwards, also on failure.
+ * @return 0, GQ_EINVAL (no records), GQ_ENOMEM or the codec's error.
+ */
+int gq__batch_merge_finish(struct gq__batch_merge *m, int codec,
+			   size_t threshold, int64_t producer_id,
+			   int16_t producer_epoch, int32_t base_sequence,
+			   struct gq__buf *out);
+
+/* Drop the records gathered so far. */
+void gq__batch_merge_free(struct gq__batch_merge *m);
+
+/*
+ * Rewrite the producer id, epoch and base sequence of the batch at @buf
+ * (@h from gq__batch_parse_header() on it) and its CRC, which covers them.
+ */
+void gq__batch_set_producer(void *buf, const struct gq__batch_header *h,
+			    int64_t producer_id, int16_t producer_epoch,
+			    int32_t base_sequence);
+
+/*
  * One decoded record.  Every pointer points into the batch, or into the
  * iterator's decompressed copy, and is lent until the iterator is closed.
  */

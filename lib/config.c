@@ -90,6 +90,10 @@ static const struct key keys[] = {
 	NODE("advertised_address", KIND_HOSTPORT, advertised_address,
 	     "host:port", "", 0, 0,
 	     "host:port Kafka clients use to reach this node"),
+	NODE("batch_size", KIND_SIZE, batch_size, "size", "1048576", 1 * KIB,
+	     256 * MIB,
+	     "a node connected to remote brokers joins the produce calls of "
+	     "one partition into batches of up to this many bytes"),
 	NODE("cleanup_interval", KIND_DURATION, cleanup_interval_ms, "duration",
 	     "1h", 1, INT64_MAX, "how often retention runs"),
 	TOPIC("compression_enabled", KIND_BOOL, compression_enabled, "bool",
@@ -115,6 +119,10 @@ static const struct key keys[] = {
 	     "Raft election timeout; heartbeats go at a sixth of it"),
 	NODE("enable_follower_read", KIND_BOOL, enable_follower_read, "bool",
 	     "true", 0, 1, "followers serve fetches from committed data"),
+	NODE("enable_idempotence", KIND_BOOL, enable_idempotence, "bool",
+	     "true", 0, 1,
+	     "a node connected to remote brokers produces as an idempotent "
+	     "producer, so a retry never stores a message twice"),
 	NODE("flush_interval", KIND_DURATION, flush_interval_ms, "duration",
 	     "5s", 1, INT64_MAX, "how often segments and the index are synced"),
 	NODE("group_initial_rebalance_delay", KIND_DURATION,
@@ -138,6 +146,10 @@ static const struct key keys[] = {
 	     leader_rebalance_interval_ms, "duration", "10s", 0, INT64_MAX,
 	     "how often a leader hands over to its preferred replica; "
 	     "0 turns rebalancing off"),
+	NODE("linger", KIND_DURATION, linger_ms, "duration", "0", 0, 60000,
+	     "how long a node connected to remote brokers holds a "
+	     "partition's produce calls to send more of them in one batch; "
+	     "0 sends at once, batching only while earlier batches are out"),
 	TOPIC("max_message_size", KIND_SIZE, max_message_size, "size",
 	      "1048576", 1, 256 * MIB, "largest accepted record batch"),
 	NODE("max_storage_size", KIND_SIZE, max_storage_size, "size",

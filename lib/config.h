@@ -50,6 +50,9 @@ struct gq__node_conf {
 	char initial_cluster[512];    /* "id@a.b.c.d:port,...", or "" */
 	int64_t election_timeout_ms;
 	int64_t request_timeout_ms;           /* remote nodes (remote.h) */
+	int64_t linger_ms;                    /* remote nodes */
+	uint64_t batch_size;                  /* remote nodes, bytes */
+	bool enable_idempotence;              /* remote nodes */
 	int64_t leader_rebalance_interval_ms; /* 0: off */
 	int64_t dead_broker_grace_ms;         /* 0: never move replicas */
 	uint64_t raft_segment_size;           /* bytes, per Raft segment */

@@ -696,7 +696,8 @@ check_cb(uv_check_t *h)
 	if (node->state == GQ__NODE_STARTING)
 		check_ready(node);
 	if (node->state == GQ__NODE_CLOSING && node->closing == NULL &&
-	    node->ctl == NULL)
+	    node->ctl == NULL &&
+	    (node->remote == NULL || !gq__remote_draining(node->remote)))
 		finish_close(node);
 }
 
@@ -864,6 +865,8 @@ start_close(struct gq_node *node)
 	}
 	gq__req_complete_list(node->leaderless, GQ_ECLOSED);
 	node->leaderless = NULL;
+	if (node->remote != NULL)
+		gq__remote_drain(node->remote);
 	if (node->cluster != NULL)
 		gq__cluster_close(node->cluster);
 	gq__coord_stop(node->coord);

@@ -175,6 +175,10 @@ struct gq__req {
 			gq_produce_cb cb;
 			void *arg;
 			gq_offset base_offset; /* out */
+			/* A remote node's accumulator may join it with
+			 * others (remote_produce.c): an uncompressed batch
+			 * without producer fields, of this many records. */
+			int32_t merge_records;
 		} produce;
 		struct {
 			int32_t partitions;

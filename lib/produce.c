@@ -189,7 +189,15 @@ prepare(struct gq_node *node, struct gq__req *req, const char *topic,
 		rv = plan(node, topic, partition, msgs, &pl, req->errmsg);
 	if (rv != 0)
 		return rv;
-	return encode(req, topic, &pl, msgs, count, -1, -1, -1);
+	/* A remote node joins the calls of a partition into one batch and
+	 * compresses it there (remote_produce.c). */
+	if (node->remote != NULL)
+		pl.codec = GQ__CODEC_NONE;
+	if ((rv = encode(req, topic, &pl, msgs, count, -1, -1, -1)) != 0)
+		return rv;
+	if (node->remote != NULL)
+		req->u.produce.merge_records = (int32_t)count;
+	return 0;
 }
 
 int

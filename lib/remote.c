@@ -71,9 +71,8 @@ gq__r_from_kafka(int16_t err)
 	}
 }
 
-/* Whether a Kafka error means the route is stale: refresh and retry. */
-static bool
-stale_route(int16_t err)
+bool
+gq__r_stale_route(int16_t err)
 {
 	return err == GQK_ERR_NOT_LEADER_OR_FOLLOWER ||
 	       err == GQK_ERR_LEADER_NOT_AVAILABLE ||
@@ -188,7 +187,7 @@ call_answered(void *arg, int status, const uint8_t *frame, size_t len)
 
 static int
 call_on(struct gq__remote *r, struct gq__kconn *conn, struct gq__req *req,
-	int16_t api, int16_t version, const union gqk_request *body,
+	void *ctx, int16_t api, int16_t version, const union gqk_request *body,
 	uint32_t timeout_ms, call_done done)
 {
 	struct gqk_header h = { 0 };
@@ -215,6 +214,7 @@ call_on(struct gq__remote *r, struct gq__kconn *conn, struct gq__req *req,
 	frame.cap = w.cap;
 	c->r = r;
 	c->req = req;
+	c->ctx = ctx;
 	c->api = api;
 	c->version = version;
 	c->done = done;
@@ -231,8 +231,17 @@ gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 	   int16_t api, int16_t version, const union gqk_request *body,
 	   uint32_t timeout_ms, call_done done)
 {
-	return call_on(r, conn_of(r, b), req, api, version, body, timeout_ms,
-		       done);
+	return call_on(r, conn_of(r, b), req, NULL, api, version, body,
+		       timeout_ms, done);
+}
+
+int
+gq__r_call_ctx(struct gq__remote *r, struct rbroker *b, void *ctx, int16_t api,
+	       int16_t version, const union gqk_request *body,
+	       uint32_t timeout_ms, call_done done)
+{
+	return call_on(r, conn_of(r, b), NULL, ctx, api, version, body,
+		       timeout_ms, done);
 }
 
 int
@@ -241,22 +250,27 @@ gq__r_call_wait(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 		uint32_t timeout_ms, call_done done)
 {
 	/* One long poll per partition a consumer reads. */
-	return call_on(r, dial(r, b, &b->wait_conn, 64), req, api, version,
-		       body, timeout_ms, done);
+	return call_on(r, dial(r, b, &b->wait_conn, 64), req, NULL, api,
+		       version, body, timeout_ms, done);
 }
 
 /* ---- metadata ----------------------------------------------------------- */
 
 static void retry_parked(struct gq__remote *r);
-static void refresh(struct gq__remote *r);
+
+uint64_t
+gq__r_settling_gen(const struct gq__remote *r)
+{
+	return r->meta_gen + 1 + r->meta_inflight;
+}
 
 /* Park @req until the next metadata, or fail it if its time is up. */
 void
 gq__r_park(struct gq__remote *r, struct gq__req *req, int status)
 {
-	if (r->closing)
+	if (r->closing || r->draining)
 		status = GQ_ECLOSED;
-	if (gq__r_now(r) >= req->ctl.deadline || r->closing) {
+	if (gq__r_now(r) >= req->ctl.deadline || r->closing || r->draining) {
 		if (req->errmsg[0] == '\0')
 			gq__errmsg_set(req->errmsg, "%s", gq_strerror(status));
 		gq__req_complete(req, status);
@@ -265,10 +279,10 @@ gq__r_park(struct gq__remote *r, struct gq__req *req, int status)
 	/* Metadata asked for from now on settles it: a topic that lacks is
 	 * gone (ctl.index: that answer's generation; one already on its
 	 * way may predate the topic). */
-	req->ctl.index = r->meta_gen + 1 + r->meta_inflight;
+	req->ctl.index = gq__r_settling_gen(r);
 	req->next = r->parked;
 	r->parked = req;
-	refresh(r);
+	gq__r_refresh(r);
 }
 
 /* A topic as Metadata describes it, or NULL (out of memory, or a topic
@@ -314,6 +328,7 @@ broker_free(struct rbroker *b)
 		/* No callback of the connections reaches @b afterwards. */
 		gq__kconn_close(b->conn);
 		gq__kconn_close(b->wait_conn);
+		gq__r_outbox_free(b->outbox);
 		gq__free(b);
 	}
 }
@@ -451,8 +466,10 @@ metadata_done(struct call *c, int status, const union gqk_response *resp)
 	}
 	if (req != NULL)
 		gq__req_complete(req, status == 0 ? 0 : GQ_EIO);
-	if (status == 0)
+	if (status == 0) {
 		retry_parked(r);
+		gq__r_produce_metadata(r);
+	}
 }
 
 /* Ask some broker for everything, unless a request is out already.  With
@@ -480,8 +497,8 @@ ask_metadata(struct gq__remote *r, struct gq__req *req)
 	r->meta_due = gq__r_now(r) + BACKOFF_MIN_MS;
 }
 
-static void
-refresh(struct gq__remote *r)
+void
+gq__r_refresh(struct gq__remote *r)
 {
 	if (!r->meta_inflight && !r->closing)
 		ask_metadata(r, NULL);
@@ -509,7 +526,7 @@ partition_failed(struct call *c, const void *p, int16_t err, int malformed,
 	if (err == 0)
 		return false;
 	gq__r_set_kafka_errmsg(req, err, what);
-	if (stale_route(err))
+	if (gq__r_stale_route(err))
 		gq__r_park(c->r, req, gq__r_from_kafka(err));
 	else
 		gq__req_complete(req, gq__r_from_kafka(err));
@@ -816,7 +833,13 @@ serve(struct gq__remote *r, struct gq__req *req)
 {
 	switch (req->type) {
 	case GQ__REQ_PRODUCE:
-		send_produce(r, req);
+		if (req->u.produce.merge_records > 0)
+			gq__r_produce(r, req);
+		else
+			send_produce(r, req);
+		break;
+	case GQ__REQ_PRODUCER_ID:
+		gq__r_produce(r, req);
 		break;
 	case GQ__REQ_RFETCH:
 		if (req->u.rfetch.list)
@@ -919,7 +942,8 @@ tick(uv_timer_t *t)
 			       r->brokers[0]->address, r->request_timeout_ms);
 	}
 	if (gq__r_now(r) >= r->meta_due)
-		refresh(r);
+		gq__r_refresh(r);
+	gq__r_produce_tick(r);
 	/* Parked requests whose time is up fail now, not at the next
 	 * metadata. */
 	pp = &r->parked;
@@ -988,6 +1012,10 @@ gq__remote_create(struct gq_node *node, const char *bootstrap,
 	}
 	r->n_brokers = r->n_seeds = n;
 	r->request_timeout_ms = node->conf.request_timeout_ms;
+	if (gq__r_produce_create(r) != 0) {
+		gq__remote_free(r);
+		return GQ_ENOMEM;
+	}
 	snprintf(r->client_id, sizeof(r->client_id), "goqueue-%d",
 		 gq_version_number());
 	*out = r;
@@ -998,8 +1026,10 @@ void
 gq__remote_start(struct gq__remote *r)
 {
 	uv_timer_init(r->node->loop, &r->timer);
+	uv_timer_init(r->node->loop, &r->linger_timer);
 	r->timer.data = r;
-	r->handles = 1;
+	r->linger_timer.data = r;
+	r->handles = 2;
 	r->started = true;
 	uv_timer_start(&r->timer, tick, TICK_MS, TICK_MS);
 	r->start_end = gq__r_now(r) + r->request_timeout_ms;
@@ -1030,6 +1060,22 @@ timer_closed(uv_handle_t *h)
 }
 
 void
+gq__remote_drain(struct gq__remote *r)
+{
+	struct gq__req *req = r->parked;
+
+	r->parked = NULL;
+	gq__req_complete_list(req, GQ_ECLOSED);
+	r->draining = true;
+}
+
+bool
+gq__remote_draining(const struct gq__remote *r)
+{
+	return r->draining && gq__r_produce_pending(r);
+}
+
+void
 gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
 {
 	struct gq__req *req = r->parked;
@@ -1039,6 +1085,7 @@ gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
 	r->closed_arg = arg;
 	r->parked = NULL;
 	gq__req_complete_list(req, GQ_ECLOSED);
+	gq__r_produce_close(r);
 	/* Closing a connection fails its calls (GQ_ECLOSED), which complete
 	 * their requests; kconn frees itself once libuv is done. */
 	for (size_t i = 0; i < r->n_brokers; i++) {
@@ -1052,6 +1099,7 @@ gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
 		return;
 	}
 	uv_close((uv_handle_t *)&r->timer, timer_closed);
+	uv_close((uv_handle_t *)&r->linger_timer, timer_closed);
 }
 
 int
@@ -1069,6 +1117,7 @@ gq__remote_free(struct gq__remote *r)
 {
 	if (r == NULL)
 		return;
+	gq__r_produce_free(r);
 	for (size_t i = 0; i < r->n_brokers; i++)
 		broker_free(r->brokers[i]);
 	gq__free(r->brokers);

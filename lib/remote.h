@@ -41,6 +41,14 @@ void gq__remote_dispatch(struct gq__remote *r, struct gq__req *req);
 
 /* Fail every request with GQ_ECLOSED and close the connections; @cb runs
  * once the last libuv handle is closed. */
+/* The node is closing: fail what waits for metadata, and let the produce
+ * calls in progress finish (within their deadlines). */
+void gq__remote_drain(struct gq__remote *r);
+
+/* Whether produce calls are still in progress after gq__remote_drain():
+ * the close waits for them. */
+bool gq__remote_draining(const struct gq__remote *r);
+
 void gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg);
 
 /* Any thread but the loop's: ask for fresh metadata and wait for it, so

@@ -26,6 +26,7 @@ struct gq__kconn;
 #define V_LIST_OFFSETS  2
 #define V_CREATE_TOPICS 3
 #define V_DELETE_TOPICS 3
+#define V_INIT_PRODUCER 1
 
 #define TICK_MS          100
 #define METADATA_MAX_AGE (5 * 60 * 1000)
@@ -53,9 +54,11 @@ struct rbroker {
 	struct gq__kconn *wait_conn;
 	uint64_t retry_at; /* loop time before which it is not dialled */
 	uint32_t backoff_ms;
+	struct gq__r_outbox *outbox; /* remote_produce.c: batches to send */
 };
 
 struct call;
+struct gq__r_outbox;
 typedef void (*call_done)(struct call *c, int status,
 			  const union gqk_response *resp);
 
@@ -63,6 +66,7 @@ typedef void (*call_done)(struct call *c, int status,
 struct call {
 	struct gq__remote *r;
 	struct gq__req *req; /* NULL for a metadata refresh */
+	void *ctx;           /* the caller's, when @req is NULL */
 	int16_t api, version;
 	call_done done;
 };
@@ -73,7 +77,9 @@ struct gq__remote {
 	size_t n_brokers, n_seeds;
 	size_t next_seed;
 	uv_timer_t timer;
+	uv_timer_t linger_timer; /* remote_produce.c */
 	bool started, closing;
+	bool draining; /* closing once the produce calls are done */
 	void (*closed_cb)(void *arg);
 	void *closed_arg;
 	unsigned handles;
@@ -90,6 +96,7 @@ struct gq__remote {
 	char start_errmsg[GQ_ERRMSG_SIZE];
 	struct gq__req *parked; /* waiting for the next metadata, last first */
 	struct gq__r_coord coords[GQ__R_COORDS]; /* remote_group.c */
+	struct gq__r_produce *produce;           /* remote_produce.c */
 };
 
 /* Loop time now. */
@@ -119,6 +126,12 @@ int gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 	       int16_t api, int16_t version, const union gqk_request *body,
 	       uint32_t timeout_ms, call_done done);
 
+/* gq__r_call() for a call not made for one request: @ctx goes into the
+ * call's ctx. */
+int gq__r_call_ctx(struct gq__remote *r, struct rbroker *b, void *ctx,
+		   int16_t api, int16_t version, const union gqk_request *body,
+		   uint32_t timeout_ms, call_done done);
+
 /* The same on @b's long-poll connection. */
 int gq__r_call_wait(struct gq__remote *r, struct rbroker *b,
 		    struct gq__req *req, int16_t api, int16_t version,
@@ -128,6 +141,33 @@ int gq__r_call_wait(struct gq__remote *r, struct rbroker *b,
 /* How long @req may take in all, retries included: the request timeout,
  * plus the wait of a long poll or of a join held for a rebalance. */
 uint64_t gq__r_budget_ms(const struct gq__remote *r, const struct gq__req *req);
+
+/* Ask for metadata unless a request for it is out already. */
+void gq__r_refresh(struct gq__remote *r);
+
+/* The metadata generation that settles what is unknown now: the next
+ * answer asked for from now on. */
+uint64_t gq__r_settling_gen(const struct gq__remote *r);
+
+/* Whether a Kafka error means the route is stale: refresh and retry. */
+bool gq__r_stale_route(int16_t err);
+
+/* remote_produce.c: the accumulators, created with the remote node. */
+int gq__r_produce_create(struct gq__remote *r);
+/* Serve a GQ__REQ_PRODUCE that produce.c encoded for accumulating, or a
+ * GQ__REQ_PRODUCER_ID. */
+void gq__r_produce(struct gq__remote *r, struct gq__req *req);
+/* Fresh metadata came: held partitions go again. */
+void gq__r_produce_metadata(struct gq__remote *r);
+/* Whether produce calls are waiting or on the wire. */
+bool gq__r_produce_pending(const struct gq__remote *r);
+/* Timer tick: fail what waited past its deadline. */
+void gq__r_produce_tick(struct gq__remote *r);
+/* Closing: fail every call not on the wire (those on it fail with their
+ * connections). */
+void gq__r_produce_close(struct gq__remote *r);
+void gq__r_produce_free(struct gq__remote *r);
+void gq__r_outbox_free(struct gq__r_outbox *o);
 
 /* remote_group.c: serve a GQ__REQ_GROUP request. */
 void gq__remote_group(struct gq__remote *r, struct gq__req *req);

@@ -178,13 +178,27 @@ teardown(void)
 
 TestSuite(remote, .init = setup, .fini = teardown, .timeout = 120);
 
+/* Connect `remote`, with @key set to @value unless @key is NULL. */
+static void
+connect_remote_with(const char *key, const char *value)
+{
+	struct gq_config *cfg = NULL;
+	int rv;
+
+	if (key != NULL) {
+		cr_assert_eq(gq_config_create(&cfg), 0);
+		cr_assert_eq(gq_config_set(cfg, key, value, NULL), 0);
+	}
+	rv = gq_node_connect(bootstrap, cfg, &remote);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(NULL));
+	cr_assert(gq_node_ready(remote));
+}
+
 static void
 connect_remote(void)
 {
-	int rv = gq_node_connect(bootstrap, NULL, &remote);
-
-	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(NULL));
-	cr_assert(gq_node_ready(remote));
+	connect_remote_with(NULL, NULL);
 }
 
 static gq_offset
@@ -371,9 +385,9 @@ on_restart_produced(void *arg, int status, int32_t partition, gq_offset offset)
 }
 
 /* gqd restarts under a connected node: the calls after it reconnect, and
- * async calls made while it was down wait for it and are stored in the
- * order they were made (one that went out on the dying connection may
- * answer GQ_EUNKNOWN: it is left out of the comparison). */
+ * async calls made while it was down wait for it and are stored once
+ * each, in the order they were made (a batch that went out on the dying
+ * connection is sent again, which idempotence makes safe). */
 Test(remote, broker_restart)
 {
 	static const char vals[] = "abcde";
@@ -401,26 +415,121 @@ Test(remote, broker_restart)
 	while (__atomic_load_n(&async_done, __ATOMIC_SEQ_CST) < 5)
 		usleep(10000);
 	for (int i = 0; i < 5; i++) {
-		cr_assert(restart_status[i] == 0 ||
-				  restart_status[i] == GQ_EUNKNOWN,
-			  "call %d: %s", i, gq_strerror(restart_status[i]));
-		if (restart_status[i] == 0)
-			want[nw++] = vals[i];
+		cr_assert_eq(restart_status[i], 0, "call %d: %s", i,
+			     gq_strerror(restart_status[i]));
+		want[nw++] = vals[i];
 	}
-	cr_assert_geq(nw, 4, "only a call on the dying connection is unknown");
 	produce_str("t", 0, NULL, "after");
 	cr_assert_eq(gq_fetch(remote, "t", 0, 1, 1 << 16, &f), 0);
 	while (gq_fetch_next(f, &rec) == 1 && rec.value_len == 1) {
 		const char *at = memchr(vals, *(const char *)rec.value, 5);
 
 		cr_assert_not_null(at);
-		if (restart_status[at - vals] == 0)
-			got[ng++] = *at;
+		cr_assert_lt(ng, sizeof(got), "a message stored twice");
+		got[ng++] = *at;
 	}
 	gq_fetch_destroy(f);
 	cr_assert_eq(ng, nw);
 	cr_assert_eq(memcmp(got, want, nw), 0, "stored %.*s, made %.*s",
 		     (int)ng, got, (int)nw, want);
+}
+
+static atomic_int drained_ok, drained_failed;
+
+/* The stored batches @f holds, counted from their batchLength fields. */
+static int
+count_batches(struct gq_fetch *f)
+{
+	const uint8_t *p;
+	const void *data;
+	size_t len, at = 0;
+	int n = 0;
+
+	gq_fetch_records(f, &data, &len);
+	p = data;
+	while (at + 12 <= len) {
+		uint32_t blen = (uint32_t)p[at + 8] << 24 |
+				(uint32_t)p[at + 9] << 16 |
+				(uint32_t)p[at + 10] << 8 | p[at + 11];
+
+		at += 12 + blen;
+		n++;
+	}
+	return n;
+}
+
+static void
+on_drained(void *arg, int status, int32_t partition, gq_offset offset)
+{
+	(void)arg;
+	(void)partition;
+	(void)offset;
+	if (status == 0)
+		atomic_fetch_add(&drained_ok, 1);
+	else
+		atomic_fetch_add(&drained_failed, 1);
+}
+
+/* Closing a remote node lets the produce calls in progress finish: every
+ * call made before gq_node_close() is acknowledged and stored, in order,
+ * with batches joined from many calls. */
+Test(remote, close_waits_for_produce_calls)
+{
+	enum { N = 5000 };
+	struct gq_fetch *f;
+	struct gq_record rec;
+	gq_offset from = 0;
+	char v[16];
+	int batches;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "t", 2, 1, NULL), 0);
+	for (int i = 0; i < N; i++) {
+		struct gq_msg m;
+
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", i);
+		m.value = v;
+		m.value_len = strlen(v);
+		cr_assert_eq(gq_produce_async(remote, "t", i % 2, &m, 1,
+					      on_drained, NULL),
+			     0);
+	}
+	gq_node_close(remote);
+	remote = NULL;
+	cr_assert_eq(atomic_load(&drained_ok), N, "%d acknowledged, %d failed",
+		     atomic_load(&drained_ok), atomic_load(&drained_failed));
+	connect_remote();
+	for (int part = 0; part < 2; part++) {
+		int want = part;
+
+		from = 0;
+		while (want < N) {
+			cr_assert_eq(
+				gq_fetch(remote, "t", part, from, 1 << 20, &f),
+				0, "%s", gq_node_errmsg(remote));
+			while (gq_fetch_next(f, &rec) == 1) {
+				snprintf(v, sizeof(v), "%.*s",
+					 (int)rec.value_len,
+					 (const char *)rec.value);
+				cr_assert_eq(atoi(v), want,
+					     "partition %d offset %lld", part,
+					     (long long)rec.offset);
+				want += 2;
+				from = rec.offset + 1;
+			}
+			gq_fetch_destroy(f);
+		}
+		cr_assert_eq(from, N / 2, "partition %d holds more", part);
+		cr_assert_eq(gq_fetch(remote, "t", part, 0, 64 << 20, &f), 0);
+		batches = count_batches(f);
+		gq_fetch_destroy(f);
+		cr_log_info("partition %d: %d messages in %d batches", part,
+			    N / 2, batches);
+		/* The calls came faster than the broker answered: most of
+		 * them went out joined with others. */
+		cr_assert_leq(batches, N / 2 / 4, "%d batches", batches);
+	}
 }
 
 /* What a remote node cannot do yet says so; bad lists and unreachable
@@ -623,32 +732,143 @@ produce_retrying(int k)
 	return retries;
 }
 
-/* Messages produced through a remote node survive a SIGKILL of the
- * partition's leader: the calls after it find the new leader through
- * fresh metadata, and every acknowledged message reads back (twice at
- * most where a retry followed an unknown outcome). */
-Test(remote_cluster, leader_failover)
+/* How often each "<k>" of topic "f" partition 0 up to @end is stored,
+ * into @seen[0..n); every value must be one of those, in increasing
+ * order where @ordered. */
+static void
+read_back(gq_offset end, int *seen, int n, bool ordered)
 {
-	static int seen[200];
+	uint64_t until = now_ms() + 30000;
+	gq_offset from = 0;
 	struct gq_fetch *f;
 	struct gq_record rec;
-	int32_t leader = -1, now_leader = -1;
-	gq_offset from = 0, end;
-	int retries = 0, dups = 0;
-	uint64_t until;
+	char v[16];
+	int last = -1;
+
+	while (from < end && now_ms() < until) {
+		cr_assert_eq(gq_fetch(remote, "f", 0, from, 1 << 16, &f), 0,
+			     "%s", gq_node_errmsg(remote));
+		while (gq_fetch_next(f, &rec) == 1) {
+			int k;
+
+			snprintf(v, sizeof(v), "%.*s", (int)rec.value_len,
+				 (const char *)rec.value);
+			k = atoi(v);
+			cr_assert(k >= 0 && k < n, "stray value %s", v);
+			cr_assert(!ordered || k > last,
+				  "%d stored after %d: out of order", k, last);
+			last = k;
+			seen[k]++;
+			from = rec.offset + 1;
+		}
+		gq_fetch_destroy(f);
+	}
+	cr_assert_geq(from, end, "read up to %lld of %lld", (long long)from,
+		      (long long)end);
+}
+
+/* SIGKILL the leader of "f"/0 and return its id. */
+static int32_t
+kill_leader(void)
+{
+	int32_t leader = -1;
+
+	cr_assert_eq(gq_partition_leader(remote, "f", 0, &leader, NULL), 0);
+	cr_assert(leader >= 1 && leader <= BROKERS, "leader %d", leader);
+	gqd_stop(leader - 1, SIGKILL);
+	return leader;
+}
+
+#define STREAM 3000
+
+static int stream_status[STREAM];
+static gq_offset stream_offset[STREAM];
+
+static void
+on_stream_produced(void *arg, int status, int32_t partition, gq_offset offset)
+{
+	intptr_t k = (intptr_t)arg;
+
+	(void)partition;
+	stream_offset[k] = offset;
+	__atomic_store_n(&stream_status[k], status, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&async_done, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A stream of async calls through a remote node (idempotent, the
+ * default) while the partition's leader is SIGKILLed: every call
+ * succeeds, and every message is stored exactly once, in the order the
+ * calls were made. */
+Test(remote_cluster, leader_failover)
+{
+	static int seen[STREAM];
+	int32_t leader, now_leader = -1;
+	gq_offset end;
 	char v[16];
 	int rv;
 
 	connect_remote();
 	rv = gq_topic_create(remote, "f", 1, 3, NULL);
 	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(remote));
+	async_done = 0;
+	leader = -1;
+	for (intptr_t k = 0; k < STREAM; k++) {
+		struct gq_msg m;
+
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", (int)k);
+		m.value = v;
+		m.value_len = strlen(v);
+		stream_status[k] = 1;
+		rv = gq_produce_async(remote, "f", 0, &m, 1, on_stream_produced,
+				      (void *)k);
+		cr_assert_eq(rv, 0, "%s", gq_strerror(rv));
+		if (k == STREAM / 3)
+			leader = kill_leader();
+		if (k % 100 == 0)
+			usleep(20000);
+	}
+	while (__atomic_load_n(&async_done, __ATOMIC_SEQ_CST) < STREAM)
+		usleep(10000);
+	for (int k = 0; k < STREAM; k++) {
+		cr_assert_eq(stream_status[k], 0, "call %d: %s", k,
+			     gq_strerror(stream_status[k]));
+		cr_assert(k == 0 || stream_offset[k] > stream_offset[k - 1],
+			  "call %d at offset %lld after %lld", k,
+			  (long long)stream_offset[k],
+			  (long long)stream_offset[k - 1]);
+	}
+	cr_assert_eq(gq_partition_leader(remote, "f", 0, &now_leader, NULL), 0);
+	cr_assert_neq(now_leader, leader);
+	cr_assert_eq(gq_list_offsets(remote, "f", 0, GQ_OFFSET_LATEST, &end),
+		     0);
+	cr_assert_eq(end, STREAM, "%lld stored for %d calls", (long long)end,
+		     STREAM);
+	read_back(end, seen, STREAM, true);
+	for (int k = 0; k < STREAM; k++)
+		cr_assert_eq(seen[k], 1, "message %d stored %d times", k,
+			     seen[k]);
+}
+
+/* Without idempotence the same failover loses nothing acknowledged, and
+ * duplicates come only from retries after GQ_EUNKNOWN. */
+Test(remote_cluster, leader_failover_not_idempotent)
+{
+	static int seen[200];
+	int32_t leader, now_leader = -1;
+	gq_offset end;
+	int retries = 0, dups = 0;
+	char v[16];
+	int rv;
+
+	connect_remote_with("enable_idempotence", "false");
+	rv = gq_topic_create(remote, "f", 1, 3, NULL);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(remote));
 	for (int k = 0; k < 100; k++) {
 		snprintf(v, sizeof(v), "%d", k);
 		produce_str("f", 0, NULL, v);
 	}
-	cr_assert_eq(gq_partition_leader(remote, "f", 0, &leader, NULL), 0);
-	cr_assert(leader >= 1 && leader <= BROKERS, "leader %d", leader);
-	gqd_stop(leader - 1, SIGKILL);
+	leader = kill_leader();
 	for (int k = 100; k < 200; k++)
 		retries += produce_retrying(k);
 	cr_assert_eq(gq_partition_leader(remote, "f", 0, &now_leader, NULL), 0);
@@ -657,18 +877,7 @@ Test(remote_cluster, leader_failover)
 		     0);
 	cr_assert_geq(end, 200);
 	cr_assert_leq(end, 200 + retries);
-	until = now_ms() + 30000;
-	while (from < end && now_ms() < until) {
-		cr_assert_eq(gq_fetch(remote, "f", 0, from, 1 << 16, &f), 0,
-			     "%s", gq_node_errmsg(remote));
-		while (gq_fetch_next(f, &rec) == 1) {
-			snprintf(v, sizeof(v), "%.*s", (int)rec.value_len,
-				 (const char *)rec.value);
-			seen[atoi(v)]++;
-			from = rec.offset + 1;
-		}
-		gq_fetch_destroy(f);
-	}
+	read_back(end, seen, 200, false);
 	for (int k = 0; k < 200; k++) {
 		cr_assert_geq(seen[k], 1, "acknowledged message %d lost", k);
 		dups += seen[k] - 1;

@@ -437,6 +437,169 @@ Test(batch, round_trip)
 	gq__buf_free(&out);
 }
 
+/* Six messages of every shape: keys, null keys and values, headers,
+ * a 70 kB value, explicit timestamps before and after the first. */
+static void
+merge_msgs(struct gq_msg m[6])
+{
+	static const struct gq_header hdrs[] = {
+		{ .key = "trace",
+		  .key_len = 5,
+		  .value = "abc",
+		  .value_len = 3 },
+		{ .key = "tomb", .key_len = 4, .value = NULL, .value_len = 0 },
+	};
+	static char big[70000];
+
+	memset(big, 'z', sizeof(big));
+	memset(m, 0, 6 * sizeof(*m));
+	m[0] = (struct gq_msg){ .key = "key0",
+				.key_len = 4,
+				.value = "val0",
+				.value_len = 4,
+				.timestamp = 5000 };
+	m[1] = (struct gq_msg){ .value = "no key",
+				.value_len = 6,
+				.headers = hdrs,
+				.header_count = 2 };
+	m[2] = (struct gq_msg){ .key = "tombstone",
+				.key_len = 9,
+				.timestamp = 4000 };
+	m[3] = (struct gq_msg){ .key = "", .value = "", .timestamp = -20 };
+	m[4] = (struct gq_msg){ .key = "big",
+				.key_len = 3,
+				.value = big,
+				.value_len = sizeof(big),
+				.timestamp = 12345,
+				.headers = hdrs,
+				.header_count = 1 };
+	m[5] = (struct gq_msg){ 0 };
+}
+
+/* Batches of two messages each, merged, are byte for byte the batch of
+ * all six built at once: offsets and timestamps re-based, the rest
+ * copied. */
+Test(batch, merge_equals_one_build)
+{
+	struct gq__batch_merge m = GQ__BATCH_MERGE_INIT;
+	struct gq__buf part = GQ__BUF_INIT, merged = GQ__BUF_INIT;
+	struct gq__buf whole = GQ__BUF_INIT;
+	struct gq_msg msgs[6];
+
+	merge_msgs(msgs);
+	for (int i = 0; i < 6; i += 2) {
+		cr_assert(eq(int,
+			     gq__batch_build(&msgs[i], 2, GQ__CODEC_NONE, 0, -1,
+					     -1, -1, 7000, &part),
+			     0));
+		cr_assert(eq(int, gq__batch_merge_add(&m, part.base, part.len),
+			     0));
+		gq__buf_free(&part);
+	}
+	cr_assert(eq(i32, m.count, 6));
+	cr_assert(eq(int,
+		     gq__batch_merge_finish(&m, GQ__CODEC_NONE, 0, 77, 3, 100,
+					    &merged),
+		     0));
+	cr_assert(eq(i32, m.count, 0));
+	cr_assert(eq(int,
+		     gq__batch_build(msgs, 6, GQ__CODEC_NONE, 0, 77, 3, 100,
+				     7000, &whole),
+		     0));
+	cr_assert(eq(sz, merged.len, whole.len));
+	cr_assert(eq(int, memcmp(merged.base, whole.base, whole.len), 0));
+	gq__buf_free(&merged);
+	gq__buf_free(&whole);
+}
+
+/* A merge compressed on finishing decodes to the same records; a
+ * compressed or corrupt input is refused and leaves the merge as it
+ * was. */
+Test(batch, merge_compressed_and_refusals)
+{
+	struct gq__batch_merge m = GQ__BATCH_MERGE_INIT;
+	struct gq__buf a = GQ__BUF_INIT, z = GQ__BUF_INIT, out = GQ__BUF_INIT;
+	struct gq__batch_header h;
+	struct gq__record_iter it;
+	struct gq__record rec;
+	struct gq_msg msgs[6];
+	size_t len;
+
+	merge_msgs(msgs);
+	cr_assert(eq(int,
+		     gq__batch_build(msgs, 6, GQ__CODEC_NONE, 0, -1, -1, -1,
+				     7000, &a),
+		     0));
+	cr_assert(eq(int,
+		     gq__batch_build(msgs, 6, GQ__CODEC_GZIP, 0, -1, -1, -1,
+				     7000, &z),
+		     0));
+	cr_assert(eq(int, gq__batch_merge_add(&m, a.base, a.len), 0));
+	len = m.out.len;
+	cr_assert(eq(int, gq__batch_merge_add(&m, z.base, z.len), GQ_EINVAL));
+	/* Record 0's length is -1 (zigzag 0x01). */
+	a.base[GQ__BATCH_HEADER_SIZE] = 0x01;
+	cr_assert(eq(int, gq__batch_merge_add(&m, a.base, a.len), GQ_ECORRUPT));
+	cr_assert(eq(sz, m.out.len, len));
+	cr_assert(eq(i32, m.count, 6));
+	cr_assert(
+		eq(int,
+		   gq__batch_merge_finish(&m, GQ__CODEC_GZIP, 0, 5, 1, 0, &out),
+		   0));
+	cr_assert(eq(int, gq__batch_validate(out.base, out.len, &h), 0));
+	cr_assert(eq(i16, h.attributes & GQ__BATCH_ATTR_CODEC_MASK,
+		     GQ__CODEC_GZIP));
+	cr_assert(eq(i32, h.record_count, 6));
+	cr_assert(eq(i64, h.base_timestamp, 5000));
+	cr_assert(eq(i64, h.max_timestamp, 12345));
+	cr_assert(eq(int,
+		     gq__record_iter_init(&it, out.base, out.len, MAX_DECOMP),
+		     0));
+	for (int i = 0; i < 6; i++) {
+		int64_t ts = msgs[i].timestamp != 0 ? msgs[i].timestamp : 7000;
+
+		cr_assert(eq(int, gq__record_iter_next(&it, &rec), 1));
+		cr_assert(eq(i64, rec.offset, i));
+		cr_assert(eq(i64, rec.timestamp, ts));
+		cr_assert(eq(i64, rec.value_len,
+			     msgs[i].value != NULL ? (int64_t)msgs[i].value_len
+						   : -1));
+		cr_assert(eq(u32, rec.header_count,
+			     (uint32_t)msgs[i].header_count));
+	}
+	cr_assert(eq(int, gq__record_iter_next(&it, &rec), 0));
+	gq__record_iter_close(&it);
+	/* Nothing gathered: nothing to finish. */
+	gq__buf_free(&out);
+	cr_assert(eq(
+		int,
+		gq__batch_merge_finish(&m, GQ__CODEC_NONE, 0, -1, -1, -1, &out),
+		GQ_EINVAL));
+	gq__buf_free(&a);
+	gq__buf_free(&z);
+}
+
+/* Producer fields rewritten in place keep the CRC right. */
+Test(batch, set_producer)
+{
+	struct gq__buf b = GQ__BUF_INIT;
+	struct gq__batch_header h;
+	struct gq_msg msgs[6];
+
+	merge_msgs(msgs);
+	cr_assert(eq(int,
+		     gq__batch_build(msgs, 6, GQ__CODEC_NONE, 0, -1, -1, -1,
+				     7000, &b),
+		     0));
+	cr_assert(eq(int, gq__batch_validate(b.base, b.len, &h), 0));
+	gq__batch_set_producer(b.base, &h, 4242, 7, INT32_MAX - 2);
+	cr_assert(eq(int, gq__batch_validate(b.base, b.len, &h), 0));
+	cr_assert(eq(i64, h.producer_id, 4242));
+	cr_assert(eq(i16, h.producer_epoch, 7));
+	cr_assert(eq(i32, h.base_sequence, INT32_MAX - 2));
+	gq__buf_free(&b);
+}
+
 /* A thousand records of growing size, with timestamps far on either
  * side of the first, round-trip through multi-byte varints. */
 Test(batch, round_trip_many)
