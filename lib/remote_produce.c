@@ -105,6 +105,7 @@ struct gq__r_produce {
 	int64_t pid;
 	int16_t epoch;
 	bool pid_asking;
+	bool pid_wanted; /* an accumulator waits for a new id */
 	uint64_t pid_retry_at;
 	struct gq__req *id_waiters; /* GQ__REQ_PRODUCER_ID calls */
 };
@@ -301,12 +302,11 @@ pid_answered(struct call *c, int status, const union gqk_response *resp)
 	if (status != 0 || err != 0) {
 		/* Waiters wait on; the tick asks again. */
 		p->pid_retry_at = gq__r_now(r) + BACKOFF_MIN_MS;
-		if (status == 0)
-			gq__r_refresh(r);
 		return;
 	}
 	p->pid = resp->init_producer_id.producer_id;
 	p->epoch = resp->init_producer_id.producer_epoch;
+	p->pid_wanted = false;
 	p->id_waiters = NULL;
 	while (w != NULL) {
 		struct gq__req *next = w->next;
@@ -358,6 +358,7 @@ take_pid(struct gq__remote *r, struct pacc *a)
 	if (a->pid >= 0)
 		return true;
 	if (p->pid < 0 || p->pid == a->burned_pid) {
+		p->pid_wanted = true;
 		ask_pid(r);
 		return false;
 	}
@@ -871,7 +872,7 @@ gq__r_produce_tick(struct gq__remote *r)
 	struct gq__r_produce *p = r->produce;
 	uint64_t now = gq__r_now(r);
 
-	if (p->id_waiters != NULL || (p->pid_retry_at != 0 && p->pid < 0))
+	if (p->id_waiters != NULL || p->pid_wanted)
 		ask_pid(r);
 	for (size_t i = 0; i < N_BUCKETS; i++) {
 		for (struct pacc *a = p->buckets[i]; a != NULL;
