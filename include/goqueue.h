@@ -512,6 +512,43 @@ GQ_API int gq_topic_delete_async(struct gq_node *node, const char *name,
 				 gq_done_cb cb, void *arg);
 
 /**
+ * Change some of a topic's configuration keys: those set in @changes take
+ * their new values, the others keep theirs.  The change is committed by
+ * the controller and applied on every node: retention_time,
+ * retention_bytes and segment_size apply to each replica's next
+ * retention pass and next segment roll (segments already written keep
+ * their size); compression_* and max_message_size to the next produce
+ * call.  deduplication_enabled and deduplication_window cannot change
+ * (each partition's replicas apply them in log order): setting either
+ * to another value than its current one is GQ_EINVAL.  The partition
+ * count cannot change either.  The new configuration survives restarts
+ * and is what gq_topic_describe() reports.
+ * @param changes  Borrowed: topic keys only (as gq_topic_create()), at
+ *                 least one.  A value is validated as at create.
+ * @return 0, GQ_ENOTOPIC, GQ_EBADNAME (including internal topics, whose
+ *         names start with "__"), GQ_EINVAL (no key, a node-only key, a
+ *         deduplication key changed; the detail names the key),
+ *         GQ_ETIMEDOUT (no controller leader), GQ_ECLOSED, GQ_ENOMEM,
+ *         GQ_EUNKNOWN; GQ_EUNSUPPORTED on a node made by
+ *         gq_node_connect().
+ * Thread safety: any thread.  Blocking: returns once the change is
+ * applied on this node, so a describe or produce that follows sees it.
+ */
+GQ_API int gq_topic_alter(struct gq_node *node, const char *name,
+			  const struct gq_config *changes);
+
+/**
+ * As gq_topic_alter(), but return at once; @cb reports the outcome once
+ * the change is applied on this node (or failed).
+ * @return 0 (cb will run), or the validation errors of gq_topic_alter()
+ *         (GQ_EBADNAME, GQ_EINVAL), GQ_ECLOSED, GQ_ENOMEM (cb will not).
+ * Thread safety: any thread, including from inside a callback.
+ */
+GQ_API int gq_topic_alter_async(struct gq_node *node, const char *name,
+				const struct gq_config *changes, gq_done_cb cb,
+				void *arg);
+
+/**
  * Free what gq_topic_list() returned.  NULL is a no-op.
  * Thread safety: any thread.
  */
@@ -1435,6 +1472,17 @@ struct gq_consumer_message {
  */
 GQ_API int gq_consumer_poll(struct gq_consumer *consumer, uint32_t timeout_ms,
 			    struct gq_consumer_message *out);
+
+/**
+ * Header @i (0-based, < record.header_count) of the message
+ * gq_consumer_poll() returned last, as gq_fetch_header() reads them.
+ * Pointers lent as the message's: until the next poll, or a seek of its
+ * partition.
+ * @return 0, or GQ_EINVAL (no such header, or no message lent now).
+ * Thread safety: the consumer's thread.
+ */
+GQ_API int gq_consumer_header(struct gq_consumer *consumer, size_t i,
+			      struct gq_header *out);
 
 /**
  * Commit the position (the offset after the last message polled, or

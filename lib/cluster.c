@@ -265,6 +265,39 @@ remove_command(struct gq__cluster *cl, struct gq__rd *r, struct gq__buf *cmd,
 	return gq__buf_put_le32(cmd, id) != 0 ? GQ_ENOMEM : 0;
 }
 
+/* The TOPIC_ALTER command for a request (cluster.h): the topic must
+ * exist here, and its deduplication keys keep their values (apply checks
+ * both again, against the state it meets). */
+static int
+alter_command(struct gq__cluster *cl, struct gq__rd *r, struct gq__buf *cmd,
+	      char *errmsg)
+{
+	char name[GQ_NAME_MAX + 1];
+	struct gq__topic_conf conf;
+	const struct gq__topic *t;
+	const char *key;
+	uint32_t mask;
+
+	gq__rd_str16(r, name, sizeof(name));
+	mask = gq__rd_le32(r);
+	if (r->bad || mask == 0 || (mask & ~GQ__TF_ALL) != 0 ||
+	    gq__topic_conf_decode(r->p, r->left, &conf) != 0)
+		return GQ_EINVAL;
+	if ((t = gq__node_topic_find(cl->node, name)) == NULL) {
+		gq__errmsg_set(errmsg, "unknown topic '%.200s'", name);
+		return GQ_ENOTOPIC;
+	}
+	if (gq__ctl_alter_dedup(&t->conf, &conf, mask, &key)) {
+		gq__errmsg_set(errmsg,
+			       "'%s' cannot change on an existing topic: the "
+			       "replicas of each partition apply it in the "
+			       "order of their log (create a new topic)",
+			       key);
+		return GQ_EINVAL;
+	}
+	return gq__ctl_encode_alter(cmd, t, mask, &conf);
+}
+
 /* Handle a request body (cluster.h, CTL_REQUEST) on the controller
  * leader; @done runs once. */
 static void
@@ -312,6 +345,8 @@ leader_request(struct gq__cluster *cl, const uint8_t *body, size_t len,
 		rv = reassign_command(cl, &r, &cmd, errmsg);
 	} else if (type == GQ__CTL_BROKER_REMOVE) {
 		rv = remove_command(cl, &r, &cmd, errmsg);
+	} else if (type == GQ__CTL_TOPIC_ALTER) {
+		rv = alter_command(cl, &r, &cmd, errmsg);
 	} else if (type != GQ__CTL_PRODUCER_ID) {
 		rv = GQ_EINVAL;
 	}
@@ -359,6 +394,13 @@ request_encode(const struct gq__req *req, struct gq__buf *out)
 	case GQ__REQ_TOPIC_DELETE:
 		rv = gq__buf_put_le32(out, GQ__CTL_TOPIC_DELETE) |
 		     gq__buf_put_str16(out, req->topic);
+		break;
+	case GQ__REQ_TOPIC_ALTER:
+		rv = gq__buf_put_le32(out, GQ__CTL_TOPIC_ALTER) |
+		     gq__buf_put_str16(out, req->topic) |
+		     gq__buf_put_le32(out, req->u.alter.mask);
+		if (rv == 0)
+			rv = gq__topic_conf_encode(&req->u.alter.conf, out);
 		break;
 	case GQ__REQ_PRODUCER_ID:
 		rv = gq__buf_put_le32(out, GQ__CTL_PRODUCER_ID);
@@ -546,7 +588,8 @@ finish_applied(struct gq__cluster *cl)
 			req_list_push(&cl->applying, req);
 		} else if (req->type == GQ__REQ_PRODUCER_ID ||
 			   req->type == GQ__REQ_REASSIGN ||
-			   req->type == GQ__REQ_BROKER_REMOVE) {
+			   req->type == GQ__REQ_BROKER_REMOVE ||
+			   req->type == GQ__REQ_TOPIC_ALTER) {
 			gq__req_complete(req, 0);
 		} else if (req->type == GQ__REQ_TOPIC_CREATE) {
 			gq__node_topic_wait(

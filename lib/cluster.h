@@ -29,7 +29,9 @@
  *                  str16 topic, i32 partition, i32 broker to make the
  *                  preferred leader (0: none), u8 n (0: the current
  *                  replicas), n x u32 broker id; BROKER_REMOVE: u32
- *                  broker id.  Reply: i64 value,
+ *                  broker id; TOPIC_ALTER: str16 name, u32 mask of the
+ *                  keys set (GQ__TF_*), topic configuration (only the
+ *                  masked fields count).  Reply: i64 value,
  *                  u64 applied index; on error (the RPC status) str16
  *                  error detail.
  *   3 PART_FETCH   a lagging replica copies a range (catchup.h).
@@ -79,8 +81,8 @@ void gq__cluster_poll(struct gq__cluster *cl);
  * liveness and create the offsets topic when it is missing. */
 void gq__cluster_tick(struct gq__cluster *cl);
 
-/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / PRODUCER_ID / REASSIGN /
- * BROKER_REMOVE request; it completes later. */
+/* Route a GQ__REQ_TOPIC_CREATE / TOPIC_DELETE / TOPIC_ALTER / PRODUCER_ID /
+ * REASSIGN / BROKER_REMOVE request; it completes later. */
 void gq__cluster_submit(struct gq__cluster *cl, struct gq__req *req);
 
 /* The controller answered our heartbeat and has us registered. */

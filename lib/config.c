@@ -1145,3 +1145,93 @@ err_destroy:
 	gq_config_destroy(cfg);
 	return GQ_ENOMEM;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Changes to a topic configuration (TOPIC_ALTER)                          */
+/* ---------------------------------------------------------------------- */
+
+/* The GQ__TF_* bit of the field topic key @k fills. */
+static uint32_t
+field_bit(const struct key *k)
+{
+	if (k->pub.scope != GQ__CONFIG_TOPIC)
+		return 0;
+	switch (k->offset) {
+	case offsetof(struct gq__topic_conf, segment_size):
+		return GQ__TF_SEGMENT_SIZE;
+	case offsetof(struct gq__topic_conf, retention_ms):
+		return GQ__TF_RETENTION_MS;
+	case offsetof(struct gq__topic_conf, retention_bytes):
+		return GQ__TF_RETENTION_BYTES;
+	case offsetof(struct gq__topic_conf, max_message_size):
+		return GQ__TF_MAX_MESSAGE_SIZE;
+	case offsetof(struct gq__topic_conf, compression_enabled):
+		return GQ__TF_COMPRESSION_ENABLED;
+	case offsetof(struct gq__topic_conf, compression_type):
+		return GQ__TF_COMPRESSION_TYPE;
+	case offsetof(struct gq__topic_conf, compression_threshold):
+		return GQ__TF_COMPRESSION_THRESHOLD;
+	case offsetof(struct gq__topic_conf, dedup_enabled):
+		return GQ__TF_DEDUP_ENABLED;
+	case offsetof(struct gq__topic_conf, dedup_window):
+		return GQ__TF_DEDUP_WINDOW;
+	}
+	return 0;
+}
+
+int
+gq__topic_conf_changes(const struct gq_config *cfg,
+		       const struct gq__topic_conf *base,
+		       struct gq__topic_conf *out, uint32_t *mask, char *errmsg)
+{
+	uint32_t m = 0;
+	size_t i;
+	int rv;
+
+	if ((rv = gq__topic_conf_from(cfg, base, out, errmsg)) != 0)
+		return rv;
+	for (i = 0; cfg != NULL && i < N_KEYS; i++) {
+		if (cfg->values[i] != NULL)
+			m |= field_bit(&keys[i]);
+	}
+	*mask = m;
+	return 0;
+}
+
+void
+gq__topic_conf_merge(struct gq__topic_conf *dst,
+		     const struct gq__topic_conf *src, uint32_t mask)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		if ((field_bit(&keys[i]) & mask) != 0)
+			store(&keys[i], dst, load(&keys[i], src), "");
+	}
+}
+
+const char *
+gq__topic_field_name(uint32_t bit)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		if (field_bit(&keys[i]) == bit && bit != 0)
+			return keys[i].pub.name;
+	}
+	return "?";
+}
+
+bool
+gq__topic_conf_equal(const struct gq__topic_conf *a,
+		     const struct gq__topic_conf *b)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		if (keys[i].pub.scope == GQ__CONFIG_TOPIC &&
+		    load(&keys[i], a) != load(&keys[i], b))
+			return false;
+	}
+	return true;
+}

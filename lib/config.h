@@ -120,6 +120,41 @@ int gq__topic_conf_from(const struct gq_config *cfg,
 			const struct gq__topic_conf *defaults,
 			struct gq__topic_conf *out, char *errmsg);
 
+/* One bit per field of struct gq__topic_conf, naming the keys a change
+ * sets (controller.h, TOPIC_ALTER).  The values are stored in the Raft
+ * log: never renumber them; a new field takes the next bit. */
+enum gq__topic_field {
+	GQ__TF_SEGMENT_SIZE = 1u << 0,
+	GQ__TF_RETENTION_MS = 1u << 1,
+	GQ__TF_RETENTION_BYTES = 1u << 2,
+	GQ__TF_MAX_MESSAGE_SIZE = 1u << 3,
+	GQ__TF_COMPRESSION_ENABLED = 1u << 4,
+	GQ__TF_COMPRESSION_TYPE = 1u << 5,
+	GQ__TF_COMPRESSION_THRESHOLD = 1u << 6,
+	GQ__TF_DEDUP_ENABLED = 1u << 7,
+	GQ__TF_DEDUP_WINDOW = 1u << 8,
+};
+#define GQ__TF_ALL 0x1ffu
+
+/* As gq__topic_conf_from() from @base, and report in *@mask the
+ * GQ__TF_* bits of the keys @cfg sets (0 when it sets none).  @out and
+ * @mask are written only on success. */
+int gq__topic_conf_changes(const struct gq_config *cfg,
+			   const struct gq__topic_conf *base,
+			   struct gq__topic_conf *out, uint32_t *mask,
+			   char *errmsg);
+
+/* Copy into @dst the fields of @src that @mask names. */
+void gq__topic_conf_merge(struct gq__topic_conf *dst,
+			  const struct gq__topic_conf *src, uint32_t mask);
+
+/* The key name of field bit @bit (one GQ__TF_* value), or "?". */
+const char *gq__topic_field_name(uint32_t bit);
+
+/* Whether every field of @a equals that of @b (padding aside). */
+bool gq__topic_conf_equal(const struct gq__topic_conf *a,
+			  const struct gq__topic_conf *b);
+
 /*
  * The byte form of a topic configuration, version 1: 40 bytes, every
  * integer little-endian, no padding, deterministic (equal configurations

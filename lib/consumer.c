@@ -64,6 +64,9 @@ struct gq_consumer {
 	 * only, so a member that fell behind a rebalance cannot overwrite
 	 * the offsets of partitions another member owns now. */
 	int32_t parts_generation;
+	/* The fetch the message poll returned last was read from, for its
+	 * headers (gq_consumer_header()), or NULL. */
+	struct gq_fetch *last;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* any change below */
@@ -834,6 +837,7 @@ next_message(struct gq_consumer *c, struct gq_consumer_message *out)
 			if (rv == 1) {
 				out->topic = p->topic;
 				out->partition = p->partition;
+				c->last = p->fetch;
 				pthread_mutex_lock(&c->mu);
 				p->position = out->record.offset + 1;
 				pthread_mutex_unlock(&c->mu);
@@ -909,6 +913,7 @@ gq_consumer_poll(struct gq_consumer *c, uint32_t timeout_ms,
 
 	if (c == NULL || out == NULL)
 		return GQ_EINVAL;
+	c->last = NULL; /* the previous message's lending ends */
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		uint64_t now;
@@ -942,6 +947,14 @@ gq_consumer_poll(struct gq_consumer *c, uint32_t timeout_ms,
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rv;
+}
+
+int
+gq_consumer_header(struct gq_consumer *c, size_t i, struct gq_header *out)
+{
+	if (c == NULL || out == NULL || c->last == NULL)
+		return GQ_EINVAL;
+	return gq_fetch_header(c->last, i, out);
 }
 
 int
@@ -1014,6 +1027,8 @@ gq_consumer_seek(struct gq_consumer *c, const char *topic, int32_t partition,
 	if (c == NULL || (p = part_find(c, topic, partition)) == NULL ||
 	    offset < GQ_OFFSET_EARLIEST)
 		return GQ_EINVAL;
+	if (p->fetch == c->last)
+		c->last = NULL;
 	gq_fetch_destroy(p->fetch);
 	p->fetch = NULL;
 	if (offset < 0) {

@@ -23,6 +23,7 @@
 #define TOPIC_RECORD_V1     1
 #define TOPIC_RECORD_V2     2
 #define TOPIC_RECORD_V3     3
+#define ALTER_VERSION       1 /* of a TOPIC_ALTER payload */
 #define BROKER_REMOVING     1 /* flag in a broker record */
 
 struct gq__controller {
@@ -36,6 +37,8 @@ struct gq__controller {
 	int32_t reassigned_index;     /* its partition */
 	uint8_t reassigned_n;         /* and new replicas */
 	int32_t reassigned_ids[GQ__REPLICAS_MAX];
+	struct gq__topic *altered;          /* by the entry being applied: */
+	struct gq__topic_conf altered_conf; /* its new configuration */
 };
 
 struct ctl_proposal {
@@ -557,6 +560,81 @@ apply_reassign(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	gq__topic_free(t);
 }
 
+bool
+gq__ctl_alter_dedup(const struct gq__topic_conf *cur,
+		    const struct gq__topic_conf *conf, uint32_t mask,
+		    const char **key)
+{
+	if ((mask & GQ__TF_DEDUP_ENABLED) &&
+	    conf->dedup_enabled != cur->dedup_enabled) {
+		*key = gq__topic_field_name(GQ__TF_DEDUP_ENABLED);
+		return true;
+	}
+	if ((mask & GQ__TF_DEDUP_WINDOW) &&
+	    conf->dedup_window != cur->dedup_window) {
+		*key = gq__topic_field_name(GQ__TF_DEDUP_WINDOW);
+		return true;
+	}
+	return false;
+}
+
+/* Set some keys of a topic's configuration (controller.h, TOPIC_ALTER):
+ * merged into the stored record, so that the result depends only on the
+ * commands before it.  The topic must still be the one the proposer saw. */
+static void
+apply_alter(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
+	    size_t len, struct gq__ctl_result *res)
+{
+	struct gq__store *st = c->node->store;
+	struct gq__rd r = gq__rd_init(p, len);
+	struct gq__buf rec = GQ__BUF_INIT;
+	struct gq__topic_conf conf;
+	struct gq__topic *t = NULL;
+	char name[GQ_NAME_MAX + 1];
+	char key[GQ_NAME_MAX + 8];
+	const char *dedup_key;
+	uint8_t version;
+	uint32_t id, mask;
+	MDB_val k, v;
+	int rv;
+
+	version = gq__rd_u8(&r);
+	gq__rd_str16(&r, name, sizeof(name));
+	id = gq__rd_le32(&r);
+	mask = gq__rd_le32(&r);
+	if (r.bad || version != ALTER_VERSION || mask == 0 ||
+	    (mask & ~GQ__TF_ALL) != 0 ||
+	    gq__topic_conf_decode(r.p, r.left, &conf) != 0) {
+		res->status = GQ_ECORRUPT;
+		return;
+	}
+	k = topic_key(name, key);
+	if ((rv = mdb_get(txn, st->meta, &k, &v)) != 0) {
+		res->status =
+			rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);
+		return;
+	}
+	if ((rv = topic_decode(c, name, strlen(name), v.mv_data, v.mv_size,
+			       &t)) != 0) {
+		res->status = rv;
+		return;
+	}
+	if (t->id != id) {
+		res->status = GQ_ENOTOPIC; /* deleted and created again */
+	} else if (gq__ctl_alter_dedup(&t->conf, &conf, mask, &dedup_key)) {
+		res->status = GQ_EINVAL;
+	} else {
+		gq__topic_conf_merge(&t->conf, &conf, mask);
+		if ((rv = topic_encode(t, &rec)) == 0)
+			rv = meta_put(txn, st->meta, key, rec.base, rec.len);
+		res->status = rv;
+		c->altered = gq__node_topic_find(c->node, name);
+		c->altered_conf = t->conf;
+	}
+	gq__buf_free(&rec);
+	gq__topic_free(t);
+}
+
 static void
 ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	  const uint8_t *data, size_t len, void **result)
@@ -571,7 +649,7 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	(void)term;
 	memset(res, 0, sizeof(*res));
 	res->index = index;
-	c->created = c->deleted = c->reassigned = NULL;
+	c->created = c->deleted = c->reassigned = c->altered = NULL;
 	*result = res;
 	if (index <= c->applied) {
 		res->status = GQ_EUNKNOWN; /* replayed: no proposer waits */
@@ -603,6 +681,9 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 	case GQ__CTL_BROKER_REMOVE:
 		apply_broker_remove(c, txn, data, len, &broker, res);
 		break;
+	case GQ__CTL_TOPIC_ALTER:
+		apply_alter(c, txn, data, len, res);
+		break;
 	default:
 		res->status = GQ_ECORRUPT;
 		break;
@@ -617,7 +698,7 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 			"controller: cannot record entry %llu: %s",
 			(unsigned long long)index, gq_strerror(rv));
 		gq__topic_free(c->created);
-		c->created = c->deleted = c->reassigned = NULL;
+		c->created = c->deleted = c->reassigned = c->altered = NULL;
 		res->status = rv;
 		return;
 	}
@@ -633,13 +714,15 @@ ctl_apply(void *owner, uint64_t index, uint64_t term, uint32_t type,
 		gq__node_partition_reassigned(
 			c->node, c->reassigned, c->reassigned_index,
 			c->reassigned_ids, c->reassigned_n);
+	else if (c->altered != NULL)
+		gq__node_topic_altered(c->node, c->altered, &c->altered_conf);
 	else if ((type == GQ__CTL_BROKER_REGISTER ||
 		  type == GQ__CTL_BROKER_REMOVE) &&
 		 gq__node_broker_put(c->node, &broker) != 0)
 		gq__log(c->node, GQ_LOG_ERROR,
 			"controller: no memory to record broker %llu",
 			(unsigned long long)broker.id);
-	c->created = c->deleted = c->reassigned = NULL;
+	c->created = c->deleted = c->reassigned = c->altered = NULL;
 }
 
 /* ---- snapshots -------------------------------------------------------- */
@@ -774,9 +857,12 @@ tables_reload(struct gq__controller *c)
 
 		if (t != NULL && t->id == old[i]->id) {
 			/* The same topic: keep the live object, with the
-			 * replicas the snapshot has; drop the copy. */
+			 * replicas and configuration the snapshot has; drop
+			 * the copy. */
 			gq__node_topic_remove(node, t);
 			gq__node_topic_add(node, old[i]);
+			if (!gq__topic_conf_equal(&t->conf, &old[i]->conf))
+				gq__node_topic_altered(node, old[i], &t->conf);
 			for (int32_t j = 0; j < t->n_parts; j++) {
 				const struct gq__route *now = &t->routes[j];
 				const struct gq__route *was =
@@ -988,6 +1074,17 @@ gq__ctl_encode_reassign(struct gq__buf *out, const struct gq__topic *t,
 	     replicas_write(out, n, replicas)) != 0)
 		return GQ_ENOMEM;
 	return 0;
+}
+
+int
+gq__ctl_encode_alter(struct gq__buf *out, const struct gq__topic *t,
+		     uint32_t mask, const struct gq__topic_conf *conf)
+{
+	if ((gq__buf_put_u8(out, ALTER_VERSION) |
+	     gq__buf_put_str16(out, t->name) | gq__buf_put_le32(out, t->id) |
+	     gq__buf_put_le32(out, mask)) != 0)
+		return GQ_ENOMEM;
+	return gq__topic_conf_encode(conf, out);
 }
 
 struct gq__rgroup *

@@ -27,6 +27,18 @@
  *                      u8 n, n x u32 broker id: the partition's new
  *                      replicas (distinct; the first is preferred)
  *   6 BROKER_REMOVE    u32 id: the broker is drained, then leaves
+ *   7 TOPIC_ALTER      u8 version 1, str16 topic name, u32 topic id,
+ *                      u32 mask of the keys set (enum gq__topic_field,
+ *                      config.h), then a whole topic configuration
+ *                      (config.h encoding) to the end, of which only the
+ *                      fields in the mask count.  Apply merges those
+ *                      into the stored configuration: two changes of
+ *                      different keys committed back to back both hold,
+ *                      where a full configuration decided by the
+ *                      proposer from a state that had not yet applied
+ *                      the first would undo it.  The deduplication keys
+ *                      may only be set to the value they have (their
+ *                      state is part of each partition's log order).
  *
  * LMDB `meta` layout (keys are ASCII, values little-endian):
  *   "ctl/applied"          u64  last applied Raft index of group 0
@@ -73,6 +85,7 @@ enum gq__ctl_cmd {
 	GQ__CTL_BROKER_REGISTER = 4,
 	GQ__CTL_PARTITION_REASSIGN = 5,
 	GQ__CTL_BROKER_REMOVE = 6,
+	GQ__CTL_TOPIC_ALTER = 7,
 };
 
 /* What a command did, for its proposer. */
@@ -108,6 +121,17 @@ int gq__ctl_encode_broker(struct gq__buf *out, const struct gq__broker *b);
 int gq__ctl_encode_reassign(struct gq__buf *out, const struct gq__topic *t,
 			    int32_t partition, const int32_t *replicas,
 			    uint8_t n);
+
+/* Append a TOPIC_ALTER payload setting the fields of @conf that @mask
+ * names (GQ__TF_*) on @t.  0, GQ_EINVAL (@conf out of range), GQ_ENOMEM. */
+int gq__ctl_encode_alter(struct gq__buf *out, const struct gq__topic *t,
+			 uint32_t mask, const struct gq__topic_conf *conf);
+
+/* Whether @mask would change a deduplication key of @cur to another
+ * value; its name into *@key then. */
+bool gq__ctl_alter_dedup(const struct gq__topic_conf *cur,
+			 const struct gq__topic_conf *conf, uint32_t mask,
+			 const char **key);
 
 /* Loop turn: poll the group. */
 void gq__controller_poll(struct gq__controller *c);

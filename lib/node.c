@@ -429,6 +429,7 @@ dispatch(struct gq_node *node, struct gq__req *req)
 		break;
 	case GQ__REQ_TOPIC_CREATE:
 	case GQ__REQ_TOPIC_DELETE:
+	case GQ__REQ_TOPIC_ALTER:
 	case GQ__REQ_PRODUCER_ID:
 	case GQ__REQ_REASSIGN:
 	case GQ__REQ_BROKER_REMOVE:

@@ -73,7 +73,9 @@ enum gq__node_state {
 };
 
 /* A topic as the node knows it.  Immutable after creation except `parts`
- * entries (set by the loop while opening) and `deleting`. */
+ * entries (set by the loop while opening), `deleting`, and `conf`, which
+ * the loop replaces under meta_lock when the controller alters it (the
+ * partitions' dedup settings never change: gq_topic_alter() refuses). */
 struct gq__topic {
 	char name[GQ_NAME_MAX + 1];
 	uint32_t id; /* assigned by the controller, never reused */
@@ -125,6 +127,7 @@ enum gq__req_type {
 	GQ__REQ_STATS,       /* stats.h */
 	GQ__REQ_METADATA,    /* remote.h: refresh the metadata */
 	GQ__REQ_RFETCH,      /* remote.h: Fetch or ListOffsets */
+	GQ__REQ_TOPIC_ALTER, /* topic.c: set some of a topic's keys */
 };
 
 /* What a GQ__REQ_GROUP request asks the coordinator. */
@@ -185,6 +188,10 @@ struct gq__req {
 			int16_t replication_factor;
 			struct gq__topic_conf conf;
 		} create;
+		struct {
+			uint32_t mask; /* GQ__TF_*: the fields of conf set */
+			struct gq__topic_conf conf;
+		} alter;
 		struct {
 			char group[GQ_NAME_MAX + 1];
 			gq_offset offset;
@@ -382,6 +389,12 @@ void gq__node_partition_removed(struct gq_node *node, struct gq__topic *t);
  * and open its partitions) or deleted (close and remove them). */
 void gq__node_topic_created(struct gq_node *node, struct gq__topic *t);
 void gq__node_topic_deleted(struct gq_node *node, struct gq__topic *t);
+
+/* Loop thread, controller apply or restore: @t's configuration is now
+ * @conf.  Publish it (write lock taken inside; produce calls read it) and
+ * give each local partition its new storage policy. */
+void gq__node_topic_altered(struct gq_node *node, struct gq__topic *t,
+			    const struct gq__topic_conf *conf);
 
 /* Loop thread: complete @req when every partition of @t has a leader
  * (create) or its local partitions are all removed (delete); at once if @t

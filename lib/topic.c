@@ -3,10 +3,11 @@
  * topic.c - topics on a node: the table (sorted by name, changed by the
  * loop thread under the write lock), each topic's lifecycle (partitions
  * opened when the controller commits a create, closed and removed on a
- * delete, waiting requests completed when that is done), and the public
- * topic API.  Create and delete go through the controller on the loop
- * thread; list and describe read the table under the read lock, from the
- * caller's thread.
+ * delete, waiting requests completed when that is done, its
+ * configuration replaced when the controller alters it), and the public
+ * topic API.  Create, delete and alter go through the controller on the
+ * loop thread; list and describe read the table under the read lock, from
+ * the caller's thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,32 @@ gq__node_partition_reassigned(struct gq_node *node, struct gq__topic *t,
 		gq__topic_open_partition(node, t, index);
 }
 
+void
+gq__node_topic_altered(struct gq_node *node, struct gq__topic *t,
+		       const struct gq__topic_conf *conf)
+{
+	struct gq__topic_conf next = *conf;
+	struct gq__plog_conf pc;
+
+	/* Each partition sized its dedup window when it opened, and apply
+	 * never changes these two (controller.h, TOPIC_ALTER): keep them
+	 * whatever comes, so a window can never be read past its end. */
+	next.dedup_enabled = t->conf.dedup_enabled;
+	next.dedup_window = t->conf.dedup_window;
+	pthread_rwlock_wrlock(&node->meta_lock);
+	t->conf = next;
+	pthread_rwlock_unlock(&node->meta_lock);
+	/* Size and time limits and the segment size are the plog's; the
+	 * codec and max_message_size are read by each produce call. */
+	pc.segment_size = next.segment_size;
+	pc.retention_ms = next.retention_ms;
+	pc.retention_bytes = next.retention_bytes;
+	for (int32_t i = 0; i < t->n_parts; i++)
+		if (t->parts[i] != NULL)
+			gq__plog_set_conf(gq__partition_plog(t->parts[i]), &pc);
+	gq__log(node, GQ_LOG_INFO, "topic %s: configuration changed", t->name);
+}
+
 /* The last local partition of a deleted topic closed: drop its
  * directory and finish. */
 static void
@@ -567,6 +594,34 @@ create_prepare(struct gq_node *node, struct gq__req *req, const char *name,
 	return 0;
 }
 
+/* Validate an alter on the caller's thread and fill @req: the values as
+ * at create, and at least one key.  Whether the topic exists, and the
+ * deduplication keys against its configuration, are checked by the
+ * controller leader. */
+static int
+alter_prepare(struct gq_node *node, struct gq__req *req, const char *name,
+	      const struct gq_config *changes)
+{
+	int rv;
+
+	if ((rv = gq__name_check(name, false, req->errmsg)) != 0)
+		return rv;
+	/* The keys not set take the node's defaults only to make the
+	 * payload a whole, valid configuration: apply ignores them. */
+	if (changes != NULL &&
+	    (rv = gq__topic_conf_changes(changes, &node->conf.topic_defaults,
+					 &req->u.alter.conf, &req->u.alter.mask,
+					 req->errmsg)) != 0)
+		return rv;
+	if (changes == NULL || req->u.alter.mask == 0) {
+		gq__errmsg_set(req->errmsg, "no configuration key to change");
+		return GQ_EINVAL;
+	}
+	req->type = GQ__REQ_TOPIC_ALTER;
+	snprintf(req->topic, sizeof(req->topic), "%s", name);
+	return 0;
+}
+
 static int
 delete_prepare(struct gq__req *req, const char *name)
 {
@@ -608,6 +663,23 @@ gq_topic_delete(struct gq_node *node, const char *name)
 		return GQ_EINVAL;
 	memset(&req, 0, sizeof(req));
 	if ((rv = delete_prepare(&req, name)) != 0) {
+		gq__node_set_errmsg(node, req.errmsg);
+		return rv;
+	}
+	return gq__node_call(node, &req);
+}
+
+int
+gq_topic_alter(struct gq_node *node, const char *name,
+	       const struct gq_config *changes)
+{
+	struct gq__req req;
+	int rv;
+
+	if (node == NULL)
+		return GQ_EINVAL;
+	memset(&req, 0, sizeof(req));
+	if ((rv = alter_prepare(node, &req, name, changes)) != 0) {
 		gq__node_set_errmsg(node, req.errmsg);
 		return rv;
 	}
@@ -670,6 +742,20 @@ gq_topic_delete_async(struct gq_node *node, const char *name, gq_done_cb cb,
 	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
 		return GQ_ENOMEM;
 	return post_async(node, req, delete_prepare(req, name), cb, arg);
+}
+
+int
+gq_topic_alter_async(struct gq_node *node, const char *name,
+		     const struct gq_config *changes, gq_done_cb cb, void *arg)
+{
+	struct gq__req *req;
+
+	if (node == NULL || cb == NULL)
+		return GQ_EINVAL;
+	if ((req = gq__calloc(1, sizeof(*req))) == NULL)
+		return GQ_ENOMEM;
+	return post_async(node, req, alter_prepare(node, req, name, changes),
+			  cb, arg);
 }
 
 void

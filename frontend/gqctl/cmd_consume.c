@@ -11,7 +11,8 @@
  * CLIENT_FETCH_BYTES each); while following, a round that found nothing
  * flushes stdout and sleeps POLL_MS.  TODO(#6): wait on the partitions
  * with gq_fetch_wait_async() instead (remote nodes serve it now), so a
- * follower neither polls nor lags by up to POLL_MS.
+ * follower neither polls nor lags by up to POLL_MS.  With --group the
+ * library's group consumer reads instead (see "as a group member").
  *
  * JSON: keys, values and header values are JSON strings when their bytes
  * are UTF-8 (jansson checks), null when null, and otherwise base64 with a
@@ -19,6 +20,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +35,11 @@
 #define POLL_MS  100
 #define RETRY_MS 1000
 
+/* A group member's poll slice (how soon it sees Ctrl-C), and how often it
+ * commits while messages flow. */
+#define MEMBER_POLL_MS 200
+#define COMMIT_MS      1000
+
 enum format { FMT_VALUE, FMT_KV, FMT_JSON };
 
 enum from { FROM_EARLIEST, FROM_LATEST, FROM_OFFSET, FROM_TIME, FROM_LAST };
@@ -41,7 +49,6 @@ enum {
 	OPT_FOLLOW,
 	OPT_FORMAT,
 	OPT_SEPARATOR,
-	OPT_GROUP,
 };
 
 struct copts {
@@ -55,6 +62,8 @@ struct copts {
 	bool format_set;
 	char *sep;
 	size_t sep_len;
+	const char *group;    /* --group: consume as a member of it */
+	const char *from_arg; /* --from as given, for messages */
 };
 
 struct cpart {
@@ -68,6 +77,7 @@ struct cpart {
 struct consumer {
 	const struct copts *o;
 	struct gq_node *node;
+	struct gq_consumer *member; /* with --group */
 	const char *topic;
 	const char *what;
 	struct cpart *parts;
@@ -155,7 +165,8 @@ print_json(struct consumer *c, struct gq_fetch *f, int32_t partition,
 	if (json_object_set_new(o, "headers", headers) != 0)
 		goto out;
 	for (i = 0; i < r->header_count; i++) {
-		if (gq_fetch_header(f, i, &h) != 0 ||
+		if ((c->member != NULL ? gq_consumer_header(c->member, i, &h)
+				       : gq_fetch_header(f, i, &h)) != 0 ||
 		    (hdr = json_object()) == NULL)
 			goto out;
 		if (json_array_append_new(headers, hdr) != 0 ||
@@ -171,8 +182,9 @@ out:
 	return rv;
 }
 
-/* Print one message in the chosen format.  0, or -1 (out of memory, or
- * stdout failed). */
+/* Print one message in the chosen format; @f is the fetch it came from
+ * (NULL for a group member's).  0, or -1 (out of memory, or stdout
+ * failed). */
 static int
 print_record(struct consumer *c, struct gq_fetch *f, int32_t partition,
 	     const struct gq_record *r)
@@ -393,6 +405,281 @@ consume_all(struct consumer *c)
 	return GQCTL_OK;
 }
 
+/* ---- as a group member ------------------------------------------------- */
+
+/*
+ * With --group the command is one member of the group: the group assigns
+ * it partitions (all of them when it is alone), each read from the
+ * group's committed offset, or where --from says (earliest or latest)
+ * when the group has none: Kafka's auto.offset.reset.  Positions are
+ * committed only after what was read is printed and flushed: every
+ * COMMIT_MS while messages flow, when the partitions run dry, before a
+ * rebalance takes them away, and at the end, synchronously, so that two
+ * runs with --count N read consecutive messages.  Without --follow each
+ * assigned partition ends at its high watermark when it was assigned: a
+ * message past it is given back (sought to, and the partition paused),
+ * so that the next run reads it.
+ */
+
+/* What the rebalance callbacks share with the loop; both run on the
+ * command's thread (the callbacks inside gq_consumer_poll()). */
+struct member {
+	struct consumer *c;
+	gq_offset *ends; /* by partition: where this run stops */
+	bool assigned;   /* an assignment holds (it may be empty) */
+	size_t n_parts;  /* partitions in it */
+	bool changed;    /* since the loop last looked */
+	int err;         /* a failed gq_list_offsets() */
+	bool warned;     /* a failed commit was reported */
+	bool closing;    /* committed for the last time */
+};
+
+static void
+member_assigned(void *arg, struct gq_consumer *gc,
+		const struct gq_topic_partition *parts, size_t n)
+{
+	struct member *m = arg;
+	struct consumer *c = m->c;
+	gq_offset hi;
+	size_t i;
+	int rv;
+
+	(void)gc;
+	m->assigned = true;
+	m->changed = true;
+	m->n_parts = n;
+	for (i = 0; i < n; i++) {
+		if (parts[i].partition < 0 || parts[i].partition >= c->n)
+			continue; /* added since the start: read to the end */
+		if (c->o->follow) {
+			m->ends[parts[i].partition] = INT64_MAX;
+			continue;
+		}
+		rv = gq_list_offsets(c->node, c->topic, parts[i].partition,
+				     GQ_OFFSET_LATEST, &hi);
+		if (rv != 0 && m->err == 0)
+			m->err = rv;
+		m->ends[parts[i].partition] = rv == 0 ? hi : INT64_MAX;
+	}
+}
+
+/* Commit what was printed.  @final: at the end of the run, where a
+ * failure is the command's; otherwise it is reported once and the next
+ * commit tries again. */
+static int
+member_commit(struct member *m, struct gq_consumer *gc, bool final)
+{
+	struct consumer *c = m->c;
+	int rv;
+
+	if (fflush(stdout) != 0) {
+		gqctl_err("%s: cannot write the output", c->what);
+		return GQCTL_FAILED;
+	}
+	if ((rv = gq_consumer_commit(gc)) == 0) {
+		m->warned = false;
+		return GQCTL_OK;
+	}
+	if (final) {
+		gqctl_err("%s: cannot commit the offsets of group %s: %s",
+			  c->what, c->o->group, gq_strerror(rv));
+		return client_exit_code(rv);
+	}
+	if (!m->warned)
+		gqctl_err("%s: cannot commit the offsets of group %s: %s; "
+			  "trying again",
+			  c->what, c->o->group, gq_strerror(rv));
+	m->warned = true;
+	return GQCTL_OK;
+}
+
+static void
+member_revoked(void *arg, struct gq_consumer *gc,
+	       const struct gq_topic_partition *parts, size_t n)
+{
+	struct member *m = arg;
+
+	(void)parts;
+	(void)n;
+	/* Hand the partitions over at the positions printed, so their next
+	 * owner neither skips nor repeats a message. */
+	if (!m->closing)
+		member_commit(m, gc, false);
+	m->assigned = false;
+	m->changed = true;
+	m->n_parts = 0;
+}
+
+/* Without --follow: every assigned partition is at its end. */
+static bool
+member_done(struct member *m, struct gq_consumer *gc)
+{
+	struct gq_topic_partition *parts;
+	gq_offset *pos;
+	int32_t id;
+	bool done = true;
+	size_t n;
+	size_t i;
+
+	if (!m->assigned || gq_consumer_assignment(gc, &parts, &pos, &n) != 0)
+		return false;
+	for (i = 0; i < n && done; i++) {
+		id = parts[i].partition;
+		if (id >= 0 && id < m->c->n)
+			done = pos[i] >= 0 && pos[i] >= m->ends[id];
+	}
+	gq_consumer_assignment_free(parts, pos, n);
+	return done;
+}
+
+/* Start the member: join the group as the membership thread does, with
+ * SIGINT and SIGTERM blocked so that they reach the command's thread. */
+static int
+member_start(struct member *m, struct gq_consumer **out)
+{
+	struct consumer *c = m->c;
+	struct gq_consumer_options opts;
+	const char *topics[1];
+	sigset_t block;
+	sigset_t old;
+	int rv;
+
+	gq_consumer_options_init(&opts);
+	opts.group = c->o->group;
+	opts.client_id = "gqctl";
+	opts.auto_commit = false; /* member_commit() after printing */
+	opts.offset_reset =
+		c->o->from == FROM_LATEST ? GQ_RESET_LATEST : GQ_RESET_EARLIEST;
+	opts.on_assign = member_assigned;
+	opts.on_revoke = member_revoked;
+	opts.cb_arg = m;
+	if ((rv = gq_consumer_create(c->node, &opts, out)) != 0)
+		return client_fail(c->node, c->what, rv);
+	topics[0] = c->topic;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rv = gq_consumer_subscribe(*out, topics, 1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rv != 0) {
+		gq_consumer_close(*out);
+		*out = NULL;
+		return client_fail(c->node, c->what, rv);
+	}
+	return GQCTL_OK;
+}
+
+/* One polled message: print it, or give it back when it lies past the
+ * end of this run.  *printed tells which. */
+static int
+member_message(struct member *m, struct gq_consumer *gc,
+	       const struct gq_consumer_message *msg, bool *printed)
+{
+	struct consumer *c = m->c;
+	int32_t id = msg->partition;
+
+	*printed = false;
+	if (!c->o->follow && id >= 0 && id < c->n &&
+	    msg->record.offset >= m->ends[id]) {
+		gq_consumer_seek(gc, c->topic, id, msg->record.offset);
+		gq_consumer_pause(gc, c->topic, id);
+		return GQCTL_OK;
+	}
+	if (print_record(c, NULL, id, &msg->record) != 0) {
+		gqctl_err("%s: cannot write the output", c->what);
+		return GQCTL_FAILED;
+	}
+	c->printed++;
+	*printed = true;
+	return GQCTL_OK;
+}
+
+static int
+consume_group(struct consumer *c)
+{
+	struct gq_consumer_message msg;
+	struct gq_consumer *gc = NULL;
+	struct member m;
+	uint64_t committed_at;
+	uint64_t progress_at;
+	uint64_t now;
+	bool dirty = false;
+	bool printed;
+	int rv;
+	int frv;
+
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	if ((m.ends = calloc((size_t)c->n, sizeof(*m.ends))) == NULL) {
+		gqctl_err("%s: out of memory", c->what);
+		return GQCTL_FAILED;
+	}
+	if ((rv = member_start(&m, &gc)) != GQCTL_OK)
+		goto out;
+	c->member = gc;
+	committed_at = progress_at = client_now_ms();
+	while (!client_stopped() && !enough(c)) {
+		frv = gq_consumer_poll(gc, MEMBER_POLL_MS, &msg);
+		now = client_now_ms();
+		if (m.err != 0) {
+			rv = client_fail(c->node, c->what, m.err);
+			break;
+		}
+		if (frv < 0) {
+			rv = client_fail(c->node, c->what, frv);
+			break;
+		}
+		if (frv == 1) {
+			if ((rv = member_message(&m, gc, &msg, &printed)) !=
+			    GQCTL_OK)
+				break;
+			dirty = dirty || printed;
+			progress_at = printed ? now : progress_at;
+		}
+		if (m.changed) {
+			m.changed = false;
+			progress_at = now;
+		}
+		if (dirty && (frv == 0 || now - committed_at >= COMMIT_MS)) {
+			if ((rv = member_commit(&m, gc, false)) != GQCTL_OK)
+				break;
+			dirty = false;
+			committed_at = now;
+		}
+		if (frv == 1 || c->o->follow)
+			continue;
+		if (member_done(&m, gc)) {
+			if (m.n_parts == 0)
+				gqctl_err("%s: group %s gave this member no "
+					  "partition (its other members hold "
+					  "them)",
+					  c->what, c->o->group);
+			break;
+		}
+		if (c->o->g->timeout_ms > 0 &&
+		    now - progress_at > (uint64_t)c->o->g->timeout_ms) {
+			gqctl_err("%s: group %s: no partition assigned, or "
+				  "nothing read, within --timeout",
+				  c->what, c->o->group);
+			rv = GQCTL_UNREACHABLE;
+			break;
+		}
+	}
+	/* Whatever happened, what was printed is committed: with --from
+	 * latest that is also where a new group starts next time. */
+	if (m.assigned) {
+		frv = member_commit(&m, gc, true);
+		rv = rv != GQCTL_OK ? rv : frv;
+	}
+	m.closing = true;
+out:
+	c->member = NULL;
+	gq_consumer_close(gc);
+	free(m.ends);
+	return rv;
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 static int
@@ -447,6 +734,7 @@ consume_opt(void *arg, int opt, const char *val)
 		}
 		return 0;
 	case OPT_FROM:
+		o->from_arg = val;
 		return parse_from(o, val);
 	case OPT_FOLLOW:
 		o->follow = true;
@@ -475,15 +763,9 @@ consume_opt(void *arg, int opt, const char *val)
 			return -1;
 		}
 		return 0;
-	case OPT_GROUP:
-		/* TODO(#6): consume as a group member through gq_consumer_*,
-		 * which remote nodes serve now: subscribe, poll, commit on
-		 * exit. */
-		gqctl_usage(o->g,
-			    "--group: reading as a member of a consumer group "
-			    "is not supported yet; read partitions directly "
-			    "(--partition, --from)");
-		return -1;
+	case 'g':
+		o->group = val;
+		return 0;
 	}
 	return 0;
 }
@@ -520,6 +802,23 @@ client_consume(struct gqctl *g, int argc, char **argv)
 	}
 	if (g->json)
 		o.format = FMT_JSON;
+	if (o.group != NULL && o.partition >= 0) {
+		rv = gqctl_usage(g, "--partition: with --group the group "
+				    "assigns the partitions");
+		goto out;
+	}
+	/* A member starts from the group's committed offsets: --from only
+	 * says where a partition the group never committed starts. */
+	if (o.group != NULL && o.from_arg != NULL && o.from != FROM_EARLIEST &&
+	    o.from != FROM_LATEST) {
+		rv = gqctl_usage(g,
+				 "--from %s: with --group only earliest or "
+				 "latest (where a partition the group never "
+				 "committed starts); move the group's offsets "
+				 "with 'gqctl group reset-offsets'",
+				 o.from_arg);
+		goto out;
+	}
 	if (o.sep == NULL && !client_unescape("\\t", &o.sep, &o.sep_len)) {
 		gqctl_err("out of memory");
 		rv = GQCTL_FAILED;
@@ -539,6 +838,11 @@ client_consume(struct gqctl *g, int argc, char **argv)
 			  what, o.partition, (int)n_parts,
 			  n_parts == 1 ? "" : "s");
 		rv = GQCTL_FAILED;
+		goto out_node;
+	}
+	if (o.group != NULL) {
+		c.n = n_parts;
+		rv = consume_group(&c);
 		goto out_node;
 	}
 	c.n = o.partition >= 0 ? 1 : n_parts;
@@ -576,14 +880,15 @@ const struct option client_consume_options[] = {
 	{ "follow", no_argument, NULL, OPT_FOLLOW },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "separator", required_argument, NULL, OPT_SEPARATOR },
-	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "group", required_argument, NULL, 'g' },
 	{ NULL, 0, NULL, 0 },
 };
 
 const char client_consume_args[] =
-	"TOPIC [--partition N] [--from WHERE] [--count N]\n"
-	"                           [--follow] [--format value|kv|json] "
-	"[--separator SEP]";
+	"TOPIC [--partition N | --group GROUP] [--from WHERE]\n"
+	"                           [--count N] [--follow] "
+	"[--format value|kv|json]\n"
+	"                           [--separator SEP]";
 
 const char client_consume_help[] =
 	"  TOPIC               the topic\n"
@@ -611,7 +916,14 @@ const char client_consume_help[] =
 	"  --separator SEP     between key and value in kv (default: a tab;"
 	"\n"
 	"                      \\t \\n \\r \\\\ are escapes)\n"
-	"  --group GROUP       not supported yet (a consumer group)\n"
+	"  -g, --group GROUP   read as a member of consumer group GROUP: the "
+	"partitions\n"
+	"                      it assigns, from its committed offsets "
+	"(--from earliest,\n"
+	"                      the default, or latest where it has none), "
+	"committing\n"
+	"                      what was printed as it goes and before "
+	"exiting\n"
 	"Messages are read from the Kafka port of --brokers; --json is "
 	"--format json.\nNull keys and values print empty (null in json).  "
 	"Ctrl-C stops after the\nmessage being printed, with exit 0.\n";
@@ -619,4 +931,5 @@ const char client_consume_help[] =
 const char client_consume_example[] =
 	"  gqctl topic consume orders --from -10 --format kv\n"
 	"  gqctl topic consume orders --partition 2 --from @1767225600000 "
-	"--follow --json\n";
+	"--follow --json\n"
+	"  gqctl topic consume orders --group audit --count 100\n";

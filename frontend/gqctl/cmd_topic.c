@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_topic.c - `gqctl topic create|delete|list|describe` over the admin
- * API's /v1/topics routes, and the table of the topic noun, which also
- * lists `topic produce` and `topic consume` (client.h).
+ * cmd_topic.c - `gqctl topic create|delete|list|describe|alter` over the
+ * admin API's /v1/topics routes, and the table of the topic noun, which
+ * also lists `topic produce` and `topic consume` (client.h).
  *
  * --json prints the server's topic documents as they are (gqd(8) and
  * gqctl(1) list their members), except that `topic list` drops internal
@@ -79,6 +79,27 @@ create_opt(void *arg, int opt, const char *val)
 	return 0;
 }
 
+/* Print a topic document's "config" object as a table. */
+static void
+print_config(const json_t *cfg)
+{
+	static const char *const cheads[] = { "CONFIG", "VALUE" };
+	struct table *ct;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(cfg) || (ct = table_new(cheads, 2)) == NULL)
+		return;
+	json_object_foreach((json_t *)cfg, key, v)
+	{
+		table_cell(ct, "%s", key);
+		table_cell(ct, "%s",
+			   json_is_string(v) ? json_string_value(v) : "?");
+	}
+	table_print(ct, stdout);
+	table_free(ct);
+}
+
 /* Print the describe of @t (a topic document). */
 static void
 print_topic(const json_t *t)
@@ -87,12 +108,10 @@ print_topic(const json_t *t)
 		">PARTITION",    ">LEADER",    ">EPOCH",          "REPLICAS",
 		"LIVE REPLICAS", ">LOG START", ">HIGH WATERMARK", ">SIZE",
 	};
-	static const char *const cheads[] = { "CONFIG", "VALUE" };
 	const json_t *parts = json_object_get(t, "partitions");
 	const json_t *cfg = json_object_get(t, "config");
 	const char *pairs[8];
 	struct table *pt;
-	struct table *ct;
 	char rf[16];
 	char np[16];
 	json_t *p;
@@ -136,23 +155,10 @@ print_topic(const json_t *t)
 	putchar('\n');
 	table_print(pt, stdout);
 	table_free(pt);
-	if (!json_is_object(cfg) || (ct = table_new(cheads, 2)) == NULL)
+	if (!json_is_object(cfg))
 		return;
-	{
-		const char *key;
-		json_t *v;
-
-		json_object_foreach((json_t *)cfg, key, v)
-		{
-			table_cell(ct, "%s", key);
-			table_cell(ct, "%s",
-				   json_is_string(v) ? json_string_value(v)
-						     : "?");
-		}
-	}
 	putchar('\n');
-	table_print(ct, stdout);
-	table_free(ct);
+	print_config(cfg);
 }
 
 static int
@@ -289,6 +295,63 @@ topic_describe(struct gqctl *g, int argc, char **argv)
 	return GQCTL_OK;
 }
 
+/* ---- alter -------------------------------------------------------------- */
+
+static int
+topic_alter(struct gqctl *g, int argc, char **argv)
+{
+	struct create_opts o = { g, -1, -1, NULL, false };
+	char what[300];
+	json_t *body = NULL;
+	json_t *ans = NULL;
+	char *path = NULL;
+	bool help;
+	int first;
+	int rv;
+
+	if ((o.config = json_object()) == NULL) {
+		gqctl_err("out of memory");
+		return GQCTL_FAILED;
+	}
+	rv = gqctl_parse(g, argc, argv, create_opt, &o, &first, &help);
+	if (rv != GQCTL_OK || help)
+		goto out;
+	if (o.oom) {
+		rv = GQCTL_FAILED;
+		goto out;
+	}
+	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "NAME")) != GQCTL_OK)
+		goto out;
+	if (json_object_size(o.config) == 0) {
+		rv = gqctl_usage(g, "give at least one --config KEY=VALUE");
+		goto out;
+	}
+	snprintf(what, sizeof(what), "topic alter %s", argv[first]);
+	if ((body = json_pack("{s:O}", "config", o.config)) == NULL) {
+		gqctl_err("%s: out of memory", what);
+		rv = GQCTL_FAILED;
+		goto out;
+	}
+	if ((path = topic_path(argv[first], "")) == NULL) {
+		rv = GQCTL_FAILED;
+		goto out;
+	}
+	rv = rest_call(g, what, "PATCH", path, body, &ans);
+	if (rv != GQCTL_OK)
+		goto out;
+	if (g->json) {
+		rv = gqctl_print_json(json_incref(ans));
+		goto out;
+	}
+	print_config(json_object_get(ans, "config"));
+out:
+	free(path);
+	json_decref(ans);
+	json_decref(body);
+	json_decref(o.config);
+	return rv;
+}
+
 /* ---- list --------------------------------------------------------------- */
 
 static int
@@ -356,6 +419,11 @@ static const struct option create_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct option alter_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static const struct option list_options[] = {
 	{ "internal", no_argument, NULL, 'i' },
 	{ NULL, 0, NULL, 0 },
@@ -398,6 +466,21 @@ const struct gqctl_cmd gqctl_topic_cmds[] = {
 	  "Offsets and size are those of the replica on the node asked; "
 	  "\"-\" when it\nholds none.\n",
 	  "  gqctl topic describe orders\n", topic_describe, NULL },
+	{ "topic", "alter", "NAME --config KEY=VALUE...",
+	  "Change a topic's configuration",
+	  "  NAME                    the topic\n"
+	  "  -c, --config KEY=VALUE  a topic setting to change "
+	  "(retention_time,\n"
+	  "                          retention_bytes, segment_size,\n"
+	  "                          max_message_size, compression_*; see\n"
+	  "                          gqd.conf(5)); repeat for several.  The\n"
+	  "                          others keep their values; the\n"
+	  "                          deduplication keys and the partition\n"
+	  "                          count cannot change\n"
+	  "Prints the topic's whole configuration once every key is applied.\n",
+	  "  gqctl topic alter orders --config retention_time=24h \\\n"
+	  "      --config max_message_size=4MiB\n",
+	  topic_alter, alter_options },
 	{ "topic", "produce", client_produce_args,
 	  "Send lines of stdin or files as messages (Kafka port)",
 	  client_produce_help, client_produce_example, client_produce,

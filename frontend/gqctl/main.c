@@ -35,10 +35,11 @@ struct noun {
 
 static const struct noun nouns[] = {
 	{ "topic",
-	  "Create, delete, list, describe, produce to and consume "
-	  "topics",
+	  "Create, delete, list, describe, alter, produce to and "
+	  "consume topics",
 	  gqctl_topic_cmds },
-	{ "group", "List and describe consumer groups", gqctl_group_cmds },
+	{ "group", "List, describe and reset consumer groups",
+	  gqctl_group_cmds },
 	{ "cluster", "Status, brokers and leaders of the cluster",
 	  gqctl_cluster_cmds },
 	{ "partition", "Move a partition's leader or replicas",

@@ -2,7 +2,8 @@
 /*
  * admin.c - the HTTP admin port (see admin.h): libmicrohttpd's daemon,
  * request bodies, routing, answers and the access log, and the probes
- * and metrics routes; the REST handlers are in admin_v1.c.
+ * and metrics routes; the REST handlers are in admin_v1.c (and
+ * admin_reset.c).
  *
  * libmicrohttpd parses HTTP.  gqd only keeps the path as sent (the
  * unescape callback leaves it alone) so that it can split it on '/'
@@ -425,6 +426,10 @@ static const struct route routes[] = {
 	  { "v1", "topics", "*", NULL },
 	  gqd_admin_v1_topic_delete,
 	  true },
+	{ "PATCH",
+	  { "v1", "topics", "*", NULL },
+	  gqd_admin_v1_topic_alter,
+	  true },
 	{ "POST",
 	  { "v1", "topics", "*", "partitions", "*", "move-leader", NULL },
 	  gqd_admin_v1_move_leader,
@@ -435,6 +440,10 @@ static const struct route routes[] = {
 	  true },
 	{ "GET", { "v1", "groups", NULL }, gqd_admin_v1_groups, true },
 	{ "GET", { "v1", "groups", "*", NULL }, gqd_admin_v1_group, true },
+	{ "POST",
+	  { "v1", "groups", "*", "reset-offsets", NULL },
+	  gqd_admin_v1_group_reset_offsets,
+	  true },
 	{ "GET", { "v1", "config", NULL }, gqd_admin_v1_config, false },
 	{ "POST",
 	  { "v1", "config", "reload", NULL },

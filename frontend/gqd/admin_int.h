@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * admin_int.h - what the admin port's modules share (private to gqd):
- * the request a route handler answers, the helpers that set its answer,
- * and the REST handlers of admin_v1.c that admin.c routes to.
+ * the request a route handler answers, the helpers that set its answer
+ * or check its body, and the REST handlers of admin_v1.c and
+ * admin_reset.c that admin.c routes to.
  *
  * A handler reads the request (method, decoded path parameters, the
  * parsed JSON body) and sets exactly one answer with gqd_admin_json(),
@@ -27,7 +28,7 @@
 struct gqd_admin_req {
 	struct gqd_admin *admin;
 	struct gq_node *node; /* NULL while the node opens */
-	const char *method;   /* "GET" (also for HEAD), "POST", "DELETE" */
+	const char *method;   /* "GET" (also for HEAD), "POST", "PATCH"... */
 	const char *path;     /* as sent, for messages and logs */
 	const char *params[GQD_ADMIN_PARAMS_MAX]; /* percent-decoded */
 	json_t *body; /* the JSON object sent, or NULL: borrowed */
@@ -79,7 +80,21 @@ int gqd_admin_on_loop(struct gqd_admin *a,
 		      void (*fn)(const struct gqd_admin_daemon *d, void *arg),
 		      void *arg);
 
-/* The REST handlers (admin_v1.c). */
+/* Every member of @r's body is one of @allowed (NULL-terminated); false
+ * with a 400 set otherwise. */
+bool gqd_admin_body_only(struct gqd_admin_req *r, const char *const *allowed);
+
+/* The body's integer member @name within [min, max] into @out; absent
+ * leaves @out alone unless @required.  False with a 400 set. */
+bool gqd_admin_body_int(struct gqd_admin_req *r, const char *name,
+			bool required, int64_t min, int64_t max, int64_t *out);
+
+/* After gq_group_describe() said GQ_ENOTCOORD: answer 421 naming the
+ * group's coordinator and return true, or false (nothing answered) when
+ * the coordinator is not known either. */
+bool gqd_admin_misdirected(struct gqd_admin_req *r, const char *group);
+
+/* The REST handlers (admin_v1.c; admin_reset.c for reset-offsets). */
 void gqd_admin_v1_cluster(struct gqd_admin_req *r);
 void gqd_admin_v1_brokers(struct gqd_admin_req *r);
 void gqd_admin_v1_broker_remove(struct gqd_admin_req *r);
@@ -87,10 +102,12 @@ void gqd_admin_v1_topics(struct gqd_admin_req *r);
 void gqd_admin_v1_topic_create(struct gqd_admin_req *r);
 void gqd_admin_v1_topic(struct gqd_admin_req *r);
 void gqd_admin_v1_topic_delete(struct gqd_admin_req *r);
+void gqd_admin_v1_topic_alter(struct gqd_admin_req *r);
 void gqd_admin_v1_move_leader(struct gqd_admin_req *r);
 void gqd_admin_v1_reassign(struct gqd_admin_req *r);
 void gqd_admin_v1_groups(struct gqd_admin_req *r);
 void gqd_admin_v1_group(struct gqd_admin_req *r);
+void gqd_admin_v1_group_reset_offsets(struct gqd_admin_req *r);
 void gqd_admin_v1_config(struct gqd_admin_req *r);
 void gqd_admin_v1_config_reload(struct gqd_admin_req *r);
 

@@ -91,6 +91,19 @@ int_member(struct gqd_admin_req *r, const char *name, bool required,
 	return true;
 }
 
+bool
+gqd_admin_body_only(struct gqd_admin_req *r, const char *const *allowed)
+{
+	return only_members(r, allowed);
+}
+
+bool
+gqd_admin_body_int(struct gqd_admin_req *r, const char *name, bool required,
+		   int64_t min, int64_t max, int64_t *out)
+{
+	return int_member(r, name, required, min, max, out);
+}
+
 /* The partition number in the path (second parameter). */
 static bool
 path_partition(struct gqd_admin_req *r, int32_t *out)
@@ -434,6 +447,48 @@ gqd_admin_v1_topic_delete(struct gqd_admin_req *r)
 		       json_pack("{s:s}", "deleted", r->params[0]));
 }
 
+/* A partial topic document, as JSON merge patches go: only its "config"
+ * may change, the keys given taking their new values. */
+void
+gqd_admin_v1_topic_alter(struct gqd_admin_req *r)
+{
+	static const char *const members[] = { "config", NULL };
+	static const char *const fixed[] = { "name", "partitions",
+					     "replication_factor", "internal" };
+	struct gq_config *cfg;
+	json_t *t;
+	int rv;
+
+	if (r->body == NULL) {
+		bad_request(r, "a JSON body is required: {\"config\": "
+			       "{\"retention_time\": \"24h\", ...}}");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (json_object_get(r->body, fixed[i]) != NULL) {
+			gqd_admin_error(r, MHD_HTTP_BAD_REQUEST, "GQ_EINVAL",
+					"'%s' cannot change: only 'config' "
+					"can (replicas move with "
+					".../partitions/{p}/reassign)",
+					fixed[i]);
+			return;
+		}
+	}
+	if (!only_members(r, members) || !topic_config(r, &cfg))
+		return;
+	rv = gq_topic_alter(r->node, r->params[0], cfg);
+	gq_config_destroy(cfg);
+	if (rv != 0) {
+		gqd_admin_gq_error(r, rv, r->params[0]);
+		return;
+	}
+	if ((rv = topic_json(r->node, r->params[0], true, &t)) != 0) {
+		gqd_admin_gq_error(r, rv, r->params[0]);
+		return;
+	}
+	gqd_admin_json(r, MHD_HTTP_OK, t);
+}
+
 void
 gqd_admin_v1_move_leader(struct gqd_admin_req *r)
 {
@@ -594,27 +649,33 @@ offsets_json(struct gq_node *node, const char *group)
 	return a;
 }
 
+bool
+gqd_admin_misdirected(struct gqd_admin_req *r, const char *group)
+{
+	int32_t coordinator;
+
+	if (gq_group_coordinator(r->node, group, &coordinator) != 0)
+		return false;
+	gqd_admin_json(r, MHD_HTTP_MISDIRECTED_REQUEST,
+		       json_pack("{s:s, s:s, s:i}", "error",
+				 "this node does not coordinate the group: "
+				 "ask its coordinator",
+				 "code", "GQ_ENOTCOORD", "coordinator",
+				 (int)coordinator));
+	snprintf(r->error, sizeof(r->error), "not the coordinator");
+	return true;
+}
+
 void
 gqd_admin_v1_group(struct gqd_admin_req *r)
 {
 	const char *group = r->params[0];
 	struct gq_group_info *g;
-	int32_t coordinator;
 	int rv;
 
 	rv = gq_group_describe(r->node, group, &g);
-	if (rv == GQ_ENOTCOORD &&
-	    gq_group_coordinator(r->node, group, &coordinator) == 0) {
-		gqd_admin_json(
-			r, MHD_HTTP_MISDIRECTED_REQUEST,
-			json_pack("{s:s, s:s, s:i}", "error",
-				  "this node does not coordinate the group: "
-				  "ask its coordinator",
-				  "code", "GQ_ENOTCOORD", "coordinator",
-				  (int)coordinator));
-		snprintf(r->error, sizeof(r->error), "not the coordinator");
+	if (rv == GQ_ENOTCOORD && gqd_admin_misdirected(r, group))
 		return;
-	}
 	if (rv != 0) {
 		gqd_admin_gq_error(r, rv, group);
 		return;

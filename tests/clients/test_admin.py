@@ -493,7 +493,7 @@ class AdminNode(unittest.TestCase):
         conn.close()
         a = call(self.g, "PUT", "/v1/topics/t.one", {"x": 1})
         self.assert_error(a, 405)
-        self.assertEqual(a.headers["allow"], "GET, HEAD, DELETE")
+        self.assertEqual(a.headers["allow"], "GET, HEAD, DELETE, PATCH")
         self.assert_error(call(self.g, "GET", "/v1/nothing"), 404,
                           "GQ_ENOTFOUND")
         self.assert_error(call(self.g, "GET", "/v1/topics/t.one/x"), 404)
@@ -508,6 +508,93 @@ class AdminNode(unittest.TestCase):
         self.assert_error(call(self.g, "GET", "/v1/topics/t.one"), 404)
         self.assert_error(call(self.g, "DELETE", "/v1/topics/t.one"), 404,
                           "GQ_ENOTOPIC")
+
+    def test_topic_alter_route(self):
+        """PATCH /v1/topics/{name} sets the keys given, answers the topic
+        as GET shows it, takes effect for Kafka producers at once and
+        survives a restart; its errors."""
+        self.create("alt", 2, config={"retention_time": "1h",
+                                      "compression_type": "none"})
+        a = call(self.g, "PATCH", "/v1/topics/alt",
+                 {"config": {"retention_time": "90m",
+                             "max_message_size": 2048,
+                             "compression_enabled": False}})
+        self.assertEqual(a.status, 200, a)
+        t = a.json()
+        self.assertEqual(t, call(self.g, "GET", "/v1/topics/alt").json())
+        self.assertEqual(t["name"], "alt")
+        self.assertEqual(len(t["partitions"]), 2)
+        cfg = t["config"]
+        self.assertEqual(cfg["retention_time"], "90m")
+        self.assertEqual(cfg["max_message_size"], "2048")
+        self.assertEqual(cfg["compression_enabled"], "false")
+        self.assertEqual(cfg["compression_type"], "none")
+        self.assertEqual(cfg["segment_size"], "104857600")
+
+        # A batch above the new limit is refused, a small one stored.
+        errs = []
+        p = Producer({"bootstrap.servers": self.addr, "linger.ms": 0,
+                      "compression.type": "none"})
+        p.produce("alt", value=os.urandom(4000), partition=0,
+                  on_delivery=lambda e, m: errs.append(e))
+        self.assertEqual(p.flush(30), 0)
+        p.produce("alt", value=b"small", partition=0,
+                  on_delivery=lambda e, m: errs.append(e))
+        self.assertEqual(p.flush(30), 0)
+        self.assertIn("MSG_SIZE_TOO_LARGE", str(errs[0]))
+        self.assertIsNone(errs[1])
+
+        # Errors, none of which changes anything.
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"config": {"retention_time": "soon"}}),
+                              400, "GQ_EINVAL")
+        self.assertIn("retention_time", j["error"])
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"config": {"no_such": "1"}}), 400)
+        self.assertIn("no_such", j["error"])
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"config": {"cleanup_interval": "1s"}}),
+                              400, "GQ_EINVAL")
+        self.assertIn("cleanup_interval", j["error"])
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"config": {"deduplication_window":
+                                               5}}), 400, "GQ_EINVAL")
+        self.assertIn("deduplication_window", j["error"])
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"partitions": 4}), 400, "GQ_EINVAL")
+        self.assertIn("partitions", j["error"])
+        j = self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                                   {"config": {}, "retention_time": "1h"}),
+                              400)
+        self.assertIn("retention_time", j["error"])
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                               {"config": {}}), 400, "GQ_EINVAL")
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/alt", {}), 400)
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/alt"), 400)
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                               {"config": "retention_time=1h"}), 400)
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/alt",
+                               {"config": {"retention_time": None}}), 400)
+        self.assert_error(call(self.g, "PATCH", "/v1/topics/nope",
+                               {"config": {"retention_time": "1h"}}),
+                          404, "GQ_ENOTOPIC")
+        self.assert_error(call(self.g, "PATCH",
+                               "/v1/topics/__consumer_offsets",
+                               {"config": {"retention_time": "1h"}}),
+                          400, "GQ_EBADNAME")
+        a = call(self.g, "POST", "/v1/topics/alt", {"config": {}})
+        self.assert_error(a, 405)
+        self.assertEqual(a.headers["allow"], "GET, HEAD, DELETE, PATCH")
+        self.assertEqual(call(self.g, "GET", "/v1/topics/alt").json()
+                         ["config"], cfg)
+
+        # The change is the controller's state: it survives a restart.
+        self.assertEqual(self.g.stop(), 0, self.g.log())
+        self.g.start()
+        wait_for(lambda: call(self.g, "GET", "/readyz").status == 200, 30,
+                 "/readyz")
+        self.assertEqual(call(self.g, "GET", "/v1/topics/alt").json()
+                         ["config"], cfg)
 
     def test_cluster_broker_partition_routes(self):
         """/v1/cluster and /v1/brokers on one node, and the errors of the
@@ -559,6 +646,127 @@ class AdminNode(unittest.TestCase):
         self.assert_error(call(self.g, "GET", "/v1/groups/none"), 404,
                           "GQ_ENOTFOUND")
         self.assert_error(call(self.g, "DELETE", "/v1/groups"), 405)
+
+    def test_group_reset_offsets_route(self):
+        """POST /v1/groups/{g}/reset-offsets: each target, dry runs,
+        clamping, a shift without a commit, a group with a member refused
+        until it leaves, and the 400s, 404s and 405 of a bad request."""
+        self.create("rs", 2)
+        p = Producer({"bootstrap.servers": self.addr})
+        for i in range(10):
+            p.produce("rs", value=b"m%d" % i, partition=0,
+                      timestamp=1000000 + 1000 * i)
+        self.assertEqual(p.flush(30), 0)
+        # A consumer that only commits (no subscription) leaves the group
+        # Empty, as Kafka's tools expect before a reset.
+        c = Consumer({"bootstrap.servers": self.addr, "group.id": "rg",
+                      "enable.auto.commit": False})
+        c.commit(offsets=[TopicPartition("rs", 0, 6)], asynchronous=False)
+        c.close()
+        path = "/v1/groups/rg/reset-offsets"
+
+        def committed():
+            d = call(self.g, "GET", "/v1/groups/rg").json()
+            return {o["partition"]: o["committed"] for o in d["offsets"]
+                    if o["topic"] == "rs"}
+
+        def reset(body, status=200):
+            a = call(self.g, "POST", path, dict(body, topic="rs"))
+            self.assertEqual(a.status, status, (body, a))
+            return a.json()
+
+        d = reset({"to": "earliest", "dry_run": True})
+        self.assertEqual(d, {
+            "group": "rg", "topic": "rs", "to": "earliest", "dry_run": True,
+            "partitions": [
+                {"partition": 0, "old": 6, "new": 0, "log_start": 0,
+                 "high_watermark": 10, "applied": False},
+                {"partition": 1, "old": None, "new": 0, "log_start": 0,
+                 "high_watermark": 0, "applied": False}]})
+        self.assertEqual(committed(), {0: 6})
+        for body, want in (
+                ({"to": "earliest", "partitions": [0]}, 0),
+                ({"to": "offset", "value": 4, "partitions": [0]}, 4),
+                ({"to": "offset", "value": 99, "partitions": [0]}, 10),
+                ({"to": "shift", "value": -3}, 7),
+                ({"to": "shift", "value": 2 ** 63 - 1}, 10),
+                ({"to": "shift", "value": -2 ** 63}, 0),
+                ({"to": "timestamp", "value": 1004500, "partitions": [0]},
+                 5),
+                ({"to": "timestamp", "value": 0, "partitions": [0]}, 0),
+                ({"to": "timestamp", "value": 10 ** 13,
+                  "partitions": [0]}, 10),
+                ({"to": "offset", "value": 3, "partitions": [0],
+                  "dry_run": False}, 3)):
+            d = reset(body)
+            part = {x["partition"]: x for x in d["partitions"]}
+            self.assertEqual(part[0]["new"], want, body)
+            self.assertTrue(part[0]["applied"], body)
+            self.assertEqual(committed(), {0: want}, body)
+            if body["to"] == "shift":
+                # Partition 1 has no commit: left alone.
+                self.assertEqual(part[1], {
+                    "partition": 1, "old": None, "new": None,
+                    "log_start": 0, "high_watermark": 0,
+                    "applied": False})
+        # A shift of a partition named without a commit, or of a group
+        # without any: 409.
+        self.assert_error(call(self.g, "POST", path, {
+            "topic": "rs", "to": "shift", "value": 1, "partitions": [1]}),
+            409, "GQ_EOFFSET")
+        self.assert_error(call(self.g, "POST",
+                               "/v1/groups/nobody/reset-offsets",
+                               {"topic": "rs", "to": "shift", "value": 1}),
+                          409, "GQ_EOFFSET")
+        d = reset({"to": "latest"})
+        self.assertEqual([(x["old"], x["new"]) for x in d["partitions"]],
+                         [(3, 10), (None, 0)])
+        self.assertEqual(committed(), {0: 10, 1: 0})
+
+        # A member: refused, dry run included, until it leaves.
+        c = Consumer({"bootstrap.servers": self.addr, "group.id": "rg",
+                      "enable.auto.commit": False})
+        c.subscribe(["rs"])
+        deadline = time.time() + 30
+        while not c.assignment():
+            self.assertLess(time.time(), deadline, "never assigned")
+            c.poll(0.2)
+        for dry in (False, True):
+            j = self.assert_error(call(self.g, "POST", path, {
+                "topic": "rs", "to": "earliest", "dry_run": dry}),
+                409, "GQ_EBUSY")
+            self.assertIn("1 active member", j["error"])
+        self.assertEqual(committed(), {0: 10, 1: 0})
+        c.close()
+        reset({"to": "earliest"})
+        self.assertEqual(committed(), {0: 0, 1: 0})
+
+        for body in (None, b"[]", {"to": "earliest"},
+                     {"topic": 7, "to": "earliest"},
+                     {"topic": "rs"}, {"topic": "rs", "to": "sideways"},
+                     {"topic": "rs", "to": "offset"},
+                     {"topic": "rs", "to": "offset", "value": -1},
+                     {"topic": "rs", "to": "offset", "value": "3"},
+                     {"topic": "rs", "to": "timestamp", "value": -5},
+                     {"topic": "rs", "to": "shift"},
+                     {"topic": "rs", "to": "earliest", "value": 1},
+                     {"topic": "rs", "to": "latest", "extra": 1},
+                     {"topic": "rs", "to": "latest", "partitions": []},
+                     {"topic": "rs", "to": "latest", "partitions": "0"},
+                     {"topic": "rs", "to": "latest", "partitions": [-1]},
+                     {"topic": "rs", "to": "latest", "partitions": [0, 0]},
+                     {"topic": "rs", "to": "latest", "dry_run": "yes"}):
+            self.assert_error(call(self.g, "POST", path, body), 400,
+                              "GQ_EINVAL")
+        self.assert_error(call(self.g, "POST", path, {
+            "topic": "nosuch", "to": "latest"}), 404, "GQ_ENOTOPIC")
+        self.assert_error(call(self.g, "POST", path, {
+            "topic": "rs", "to": "latest", "partitions": [0, 2]}),
+            404, "GQ_ENOPARTITION")
+        a = call(self.g, "GET", path)
+        self.assert_error(a, 405)
+        self.assertEqual(a.headers["allow"], "POST")
+        self.assertEqual(committed(), {0: 0, 1: 0})
 
     # -- configuration
 

@@ -24,8 +24,9 @@ GQCTL = os.environ.get("GQCTL", "gqctl")
 # Every command, for the help and usage checks.
 COMMANDS = [
     ("topic", "create"), ("topic", "delete"), ("topic", "list"),
-    ("topic", "describe"), ("topic", "produce"), ("topic", "consume"),
-    ("group", "list"), ("group", "describe"),
+    ("topic", "describe"), ("topic", "alter"), ("topic", "produce"),
+    ("topic", "consume"),
+    ("group", "list"), ("group", "describe"), ("group", "reset-offsets"),
     ("cluster", "status"), ("cluster", "brokers"), ("cluster", "leaders"),
     ("partition", "move-leader"), ("partition", "reassign"),
     ("config", "show"), ("config", "reload"), ("check-store",),
@@ -123,6 +124,11 @@ class Offline(unittest.TestCase):
             ["topic", "create", "x", "--partitions"],
             ["topic", "list", "--bogus"], ["topic", "list", "extra"],
             ["topic", "describe"], ["group", "describe"],
+            ["topic", "alter"], ["topic", "alter", "t"],
+            ["topic", "alter", "t", "u", "--config", "a=1"],
+            ["topic", "alter", "t", "--config", "novalue"],
+            ["topic", "alter", "t", "--config", "=1"],
+            ["topic", "alter", "t", "--partitions", "3"],
             ["cluster", "status", "x"],
             ["--timeout", "soon", "topic", "list"],
             ["topic", "list", "--timeout", "-1s"],
@@ -150,6 +156,38 @@ class Offline(unittest.TestCase):
             ["topic", "consume", "t", "--separator", ""],
             ["topic", "consume", "t", "--partition", "-1"],
             ["--json", "topic", "consume", "t", "--format", "kv"],
+            # A member reads from its group's offsets, on the partitions
+            # the group assigns.
+            ["topic", "consume", "t", "--group", "g", "--from", "5"],
+            ["topic", "consume", "t", "-g", "g", "--from", "-3"],
+            ["topic", "consume", "t", "-g", "g", "--from", "@1000"],
+            ["topic", "consume", "t", "--group", "g", "-p", "0"],
+            ["topic", "consume", "t", "--group"],
+            ["group", "reset-offsets"],
+            ["group", "reset-offsets", "g", "--topic", "t"],
+            ["group", "reset-offsets", "g", "--to-latest"],
+            ["group", "reset-offsets", "--topic", "t", "--to-latest"],
+            ["group", "reset-offsets", "g", "h", "-t", "t", "--to-latest"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-offset", "-5"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-offset", "x"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-latest",
+             "--to-earliest"],
+            ["group", "reset-offsets", "g", "-t", "t", "--shift-by", "1.5"],
+            ["group", "reset-offsets", "g", "-t", "t", "--shift-by", "-"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-datetime",
+             "yesterday"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-datetime",
+             "2026-01-01T10"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-datetime",
+             "2026-02-30T10:00Z"],
+            ["group", "reset-offsets", "g", "-t", "t", "--to-datetime",
+             "2026-01-01T10:00+5"],
+            ["group", "reset-offsets", "g", "-t", "t", "--by-duration",
+             "soon"],
+            ["group", "reset-offsets", "g", "-t", "t", "-p", "x",
+             "--to-latest"],
+            ["group", "reset-offsets", "g", "-t", "t", "-p", ",",
+             "--to-latest"],
             # A malformed broker list is refused before anything is sent.
             ["--brokers", "no-port", "topic", "consume", "t"],
             ["topic", "produce", "t", "--brokers", ""],
@@ -166,20 +204,29 @@ class Offline(unittest.TestCase):
         outputs."""
         addr = "127.0.0.1:%d" % harness.free_port()
         for args in (["topic", "list"], ["--json", "cluster", "status"],
-                     ["topic", "create", "x"], ["config", "reload"]):
+                     ["topic", "create", "x"], ["config", "reload"],
+                     ["group", "reset-offsets", "g", "-t", "t",
+                      "--to-earliest"]):
             r = gqctl(*args, admin=addr)
             self.assertEqual(r.returncode, 3, (args, r.stderr))
             self.assertIn(addr, r.stderr)
             self.assertEqual(r.stdout, "")
 
-    def test_group_consume_not_yet(self):
-        """--group is a clear usage error until remote nodes serve the
-        group calls."""
-        r = gqctl("topic", "consume", "t", "--group", "g")
+    def test_group_usage_messages(self):
+        """What --group and reset-offsets refuse is said clearly."""
+        r = gqctl("topic", "consume", "t", "--group", "g", "--from", "5")
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("--group", r.stderr)
-        self.assertIn("not supported yet", r.stderr)
+        self.assertIn("--from 5: with --group only earliest or latest",
+                      r.stderr)
+        self.assertIn("group reset-offsets", r.stderr)
         self.assertEqual(r.stdout, "")
+        r = gqctl("group", "reset-offsets", "g", "-t", "t")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--to-earliest", r.stderr)
+        r = gqctl("group", "reset-offsets", "g", "-t", "t", "--to-offset",
+                  "-5")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--to-offset: not an offset >= 0: '-5'", r.stderr)
 
     def test_brokers_down_exits_3(self):
         """No broker listening: produce and consume exit 3 naming the
@@ -328,6 +375,55 @@ class OneNode(unittest.TestCase):
         self.assertNotIn("orders", names)
         self.assertNotIn("audit", names)
 
+    def test_topic_alter(self):
+        """alter sets the keys given and prints the whole configuration
+        (a table, or the topic's document with --json); describe shows
+        the change; refusals exit 1 with the server's reason."""
+        self.run_ok("topic", "create", "tune", "-p", "2", "--config",
+                    "retention_time=72h")
+        out = self.run_ok("topic", "alter", "tune", "--config",
+                          "retention_time=24h", "-c",
+                          "max_message_size=4MiB")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["CONFIG", "VALUE"])
+        rows = dict(ln.split() for ln in lines[1:])
+        self.assertEqual(rows["retention_time"], "24h")
+        self.assertEqual(rows["max_message_size"], "4194304")
+        self.assertEqual(rows["segment_size"], "104857600")
+        self.assertEqual(len(rows), 9, out)
+        # Options anywhere, --json after the verb.
+        doc = self.json_ok("topic", "alter", "-c", "segment_size=1MiB",
+                           "tune")
+        self.assertEqual(doc["name"], "tune")
+        self.assertEqual(len(doc["partitions"]), 2)
+        self.assertEqual(doc["config"]["segment_size"], "1048576")
+        self.assertEqual(doc["config"]["retention_time"], "24h")
+        self.assertEqual(doc["config"]["max_message_size"], "4194304")
+        self.assertEqual(self.json_ok("topic", "describe", "tune")["config"],
+                         doc["config"])
+        for args, why in (
+                (["topic", "alter", "nosuch", "-c", "retention_time=1h"],
+                 "unknown topic"),
+                (["--json", "topic", "alter", "nosuch", "-c",
+                  "retention_time=1h"], "GQ_ENOTOPIC"),
+                (["topic", "alter", "tune", "-c", "nokey=1"], "nokey"),
+                (["topic", "alter", "tune", "-c", "segment_size=1"],
+                 "segment_size"),
+                (["topic", "alter", "tune", "-c", "cleanup_interval=1s"],
+                 "cleanup_interval"),
+                (["topic", "alter", "tune", "-c",
+                  "deduplication_enabled=true"], "deduplication_enabled"),
+                (["topic", "alter", "__consumer_offsets", "-c",
+                  "retention_time=1h"], "reserved")):
+            r = gqctl(*args, admin=self.admin)
+            self.assertEqual(r.returncode, 1, (args, r.stdout, r.stderr))
+            self.assertTrue(r.stderr.startswith("gqctl: "), r.stderr)
+            self.assertIn(why, r.stderr)
+            self.assertEqual(r.stdout, "", args)
+        self.assertEqual(self.json_ok("topic", "describe", "tune")["config"],
+                         doc["config"])
+        self.run_ok("topic", "delete", "tune")
+
     def test_failures_exit_1(self):
         """The server saying no is exit 1 with its reason on stderr."""
         self.run_ok("topic", "create", "dup")
@@ -400,6 +496,186 @@ class OneNode(unittest.TestCase):
         self.assertIn("billing", out)
         self.assertTrue(out.startswith("GROUP"))
         self.run_ok("topic", "delete", "lagt")
+
+    def committed(self, group, topic):
+        """The group's committed offsets in @topic, by partition."""
+        doc = self.json_ok("group", "describe", group)
+        return {o["partition"]: o["committed"] for o in doc["offsets"]
+                if o["topic"] == topic}
+
+    def test_group_reset_offsets(self):
+        """reset-offsets in every mode, as a table and as JSON, with and
+        without --dry-run: the committed offsets follow, and a member
+        reads on from them."""
+        self.run_ok("topic", "create", "ro", "--partitions", "2")
+        # Timestamps two hours ago, a second apart.
+        base = int(time.time() * 1000) - 2 * 3600 * 1000
+        p = Producer({"bootstrap.servers": self.gqd.addr})
+        for i in range(10):
+            p.produce("ro", value=b"a%d" % i, partition=0,
+                      timestamp=base + 1000 * i)
+        for i in range(4):
+            p.produce("ro", value=b"b%d" % i, partition=1,
+                      timestamp=base + 1000 * i)
+        self.assertEqual(p.flush(20), 0)
+        # The group commits by reading as a member.
+        out = gqctl("topic", "consume", "ro", "--group", "rog", "--count",
+                    "6", brokers=self.gqd.addr, admin=self.admin)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(len(out.stdout.splitlines()), 6)
+        before = self.committed("rog", "ro")
+        self.assertEqual(sum(before.values()), 6, before)
+
+        out = self.run_ok("group", "reset-offsets", "rog", "--topic", "ro",
+                          "--to-earliest", "--dry-run")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(),
+                         ["TOPIC", "PARTITION", "OLD", "NEW", "HIGH",
+                          "WATERMARK"])
+        self.assertRegex(out, r"\nro\s+0\s+%d\s+0\s+10\n" % before[0])
+        self.assertIn("dry run: nothing committed", out)
+        self.assertEqual(self.committed("rog", "ro"), before)
+        doc = self.json_ok("group", "reset-offsets", "rog", "-t", "ro",
+                           "--to-earliest", "--dry-run")
+        self.assertTrue(doc["dry_run"])
+        self.assertEqual([x["applied"] for x in doc["partitions"]],
+                         [False, False])
+
+        doc = self.json_ok("group", "reset-offsets", "rog", "-t", "ro",
+                           "--to-earliest")
+        self.assertEqual(doc["group"], "rog")
+        self.assertEqual(doc["topic"], "ro")
+        self.assertEqual(doc["to"], "earliest")
+        self.assertFalse(doc["dry_run"])
+        self.assertEqual(doc["partitions"], [
+            {"partition": 0, "old": before[0], "new": 0, "log_start": 0,
+             "high_watermark": 10, "applied": True},
+            {"partition": 1, "old": before[1], "new": 0, "log_start": 0,
+             "high_watermark": 4, "applied": True}])
+        self.assertEqual(self.committed("rog", "ro"), {0: 0, 1: 0})
+
+        out = self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                          "-p", "0", "--to-offset", "7")
+        self.assertIn("reset 1 offset of group rog", out)
+        self.assertEqual(self.committed("rog", "ro"), {0: 7, 1: 0})
+        # Past the end: kept at the high watermark.
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro", "-p", "1",
+                    "--to-offset", "100")
+        self.assertEqual(self.committed("rog", "ro"), {0: 7, 1: 4})
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--shift-by", "-2")
+        self.assertEqual(self.committed("rog", "ro"), {0: 5, 1: 2})
+        doc = self.json_ok("group", "reset-offsets", "rog", "-t", "ro",
+                           "--shift-by", "+3", "--dry-run")
+        self.assertEqual([x["new"] for x in doc["partitions"]], [8, 4])
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--shift-by=-100", "-p", "0,1")
+        self.assertEqual(self.committed("rog", "ro"), {0: 0, 1: 0})
+
+        # 3.5 s after the first message: offset 4 of partition 0, and
+        # past every message of partition 1 (its high watermark).
+        at = base + 3500
+        utc = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at // 1000))
+        plus2 = time.strftime("%Y-%m-%dT%H:%M:%S",
+                              time.gmtime(at // 1000 + 7200))
+        for when in ("%s.%03dZ" % (utc, at % 1000),
+                     "%s.%03d+02:00" % (plus2, at % 1000),
+                     "@%d" % at, "%d" % at):
+            self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                        "--to-earliest")
+            doc = self.json_ok("group", "reset-offsets", "rog", "-t", "ro",
+                               "--to-datetime", when)
+            self.assertEqual(doc["to"], "timestamp")
+            self.assertEqual(self.committed("rog", "ro"), {0: 4, 1: 4},
+                             when)
+        # Without a zone it is local time.
+        local = time.strftime("%Y-%m-%dT%H:%M:%S",
+                              time.localtime(at // 1000))
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--to-datetime", "%s.%03d" % (local, at % 1000))
+        self.assertEqual(self.committed("rog", "ro"), {0: 4, 1: 4})
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--by-duration", "3h")
+        self.assertEqual(self.committed("rog", "ro"), {0: 0, 1: 0})
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--by-duration", "1h")
+        self.assertEqual(self.committed("rog", "ro"), {0: 10, 1: 4})
+
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--to-offset", "8", "-p", "0")
+        self.run_ok("group", "reset-offsets", "rog", "-t", "ro",
+                    "--to-offset", "3", "-p", "1")
+        out = gqctl("--json", "topic", "consume", "ro", "--group", "rog",
+                    brokers=self.gqd.addr, admin=self.admin)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        got = sorted((m["partition"], m["offset"], m["value"])
+                     for m in map(json.loads, out.stdout.splitlines()))
+        self.assertEqual(got, [(0, 8, "a8"), (0, 9, "a9"), (1, 3, "b3")])
+        self.assertEqual(self.committed("rog", "ro"), {0: 10, 1: 4})
+        doc = self.json_ok("group", "reset-offsets", "rog", "-t", "ro",
+                           "--to-latest", "--dry-run")
+        self.assertEqual([(x["old"], x["new"]) for x in doc["partitions"]],
+                         [(10, 10), (4, 4)])
+        self.run_ok("topic", "delete", "ro")
+
+    def test_group_reset_offsets_refused(self):
+        """A group with an active member is refused (exit 1, nothing
+        changed) until it leaves; bad input exits 1 or 2 as documented."""
+        self.run_ok("topic", "create", "rr")
+        p = Producer({"bootstrap.servers": self.gqd.addr})
+        for i in range(5):
+            p.produce("rr", value=b"%d" % i)
+        self.assertEqual(p.flush(20), 0)
+        c = Consumer({"bootstrap.servers": self.gqd.addr,
+                      "group.id": "rrg", "enable.auto.commit": False,
+                      "auto.offset.reset": "earliest"})
+        c.subscribe(["rr"])
+        deadline = time.time() + 30
+        while not c.assignment():
+            self.assertLess(time.time(), deadline, "never assigned")
+            c.poll(0.2)
+        c.commit(offsets=[TopicPartition("rr", 0, 3)], asynchronous=False)
+        for args in (["group", "reset-offsets", "rrg", "-t", "rr",
+                      "--to-earliest"],
+                     ["--json", "group", "reset-offsets", "rrg", "-t", "rr",
+                      "--to-earliest", "--dry-run"]):
+            r = gqctl(*args, admin=self.admin)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn("group 'rrg' has 1 active member (state Stable)",
+                          r.stderr)
+            self.assertIn("stop its consumers first", r.stderr)
+            self.assertIn("GQ_EBUSY", r.stderr)
+            self.assertEqual(r.stdout, "")
+        self.assertEqual(self.committed("rrg", "rr"), {0: 3})
+        c.close()
+        doc = self.json_ok("group", "reset-offsets", "rrg", "-t", "rr",
+                           "--to-earliest")
+        self.assertEqual(doc["partitions"][0]["old"], 3)
+        self.assertEqual(self.committed("rrg", "rr"), {0: 0})
+
+        for args, why in (
+                (["-t", "nosuch", "--to-earliest"], "unknown topic"),
+                (["-t", "rr", "-p", "3", "--to-latest"],
+                 "has no partition 3"),
+                (["-t", "rr", "-p", "0,0", "--to-latest"], "twice")):
+            r = gqctl("group", "reset-offsets", "rrg", *args,
+                      admin=self.admin)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(why, r.stderr)
+            self.assertEqual(r.stdout, "")
+        # A shift needs a committed offset to start from.
+        r = gqctl("group", "reset-offsets", "fresh", "-t", "rr",
+                  "--shift-by", "1", admin=self.admin)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no committed offset", r.stderr)
+        for args in (["--to-offset", "-3"], [], ["--to-latest",
+                                                 "--shift-by", "1"]):
+            r = gqctl("group", "reset-offsets", "rrg", "-t", "rr", *args,
+                      admin=self.admin)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertEqual(r.stdout, "")
+        self.assertEqual(self.committed("rrg", "rr"), {0: 0})
+        self.run_ok("topic", "delete", "rr")
 
     def test_cluster(self):
         """status, brokers and leaders of a one-node cluster."""
@@ -514,7 +790,9 @@ class ProduceConsume(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.gqd = node_with_admin().start()
+        # A short first rebalance, for the group members.
+        cls.gqd = node_with_admin(env={
+            "GQ_GROUP_INITIAL_REBALANCE_DELAY": "300ms"}).start()
         cls.admin = admin_of(cls.gqd)
         cls.brokers = cls.gqd.addr
 
@@ -878,6 +1156,144 @@ class ProduceConsume(unittest.TestCase):
             self.assertEqual(reader.rest(), [])
         finally:
             stop(proc)
+
+    def committed(self, group):
+        doc = json.loads(self.run_gq("--json", "group", "describe",
+                                     group).stdout)
+        return {(o["topic"], o["partition"]): o["committed"]
+                for o in doc["offsets"]}
+
+    def test_group_count_twice_then_rest(self):
+        """--group --count N twice reads 2N different messages, each
+        partition's second ones following its first; a run without
+        --count reads the rest; another group starts from the start."""
+        self.create("gq", 3)
+        p = Producer({"bootstrap.servers": self.brokers, "linger.ms": 0})
+        for i in range(30):
+            p.produce("gq", value=b"v%d" % i, partition=i % 3)
+        self.assertEqual(p.flush(30), 0)
+        runs = [self.consume_json("gq", "--group", "g1", "--count", "7")
+                for _ in range(2)]
+        for run in runs:
+            self.assertEqual(len(run), 7)
+        runs.append(self.consume_json("gq", "--group", "g1"))
+        self.assertEqual(len(runs[2]), 16)
+        seen = [(m["partition"], m["offset"]) for r in runs for m in r]
+        self.assertEqual(sorted(seen),
+                         sorted((i % 3, i // 3) for i in range(30)))
+        for part in range(3):
+            # Each run goes on where the one before stopped.
+            offs = [m["offset"] for r in runs for m in r
+                    if m["partition"] == part]
+            self.assertEqual(offs, list(range(10)))
+        self.assertEqual(self.committed("g1"),
+                         {("gq", 0): 10, ("gq", 1): 10, ("gq", 2): 10})
+        # Nothing left: a run ends at once, printing nothing.
+        self.assertEqual(self.consume_json("gq", "--group", "g1"), [])
+        # Another group reads from the start (the default --from
+        # earliest where it committed nothing).
+        other = self.consume_json("gq", "--group", "g2", "--count", "6")
+        self.assertEqual(len(other), 6)
+        for part in {m["partition"] for m in other}:
+            offs = [m["offset"] for m in other if m["partition"] == part]
+            self.assertEqual(offs, list(range(len(offs))))
+        # Headers, keys and the kv format as without a group.
+        self.run_gq("topic", "produce", "gq", "-p", "1", "-K", ":",
+                    "-H", "h=1", input="k:v\n")
+        msgs = self.consume_json("gq", "--group", "g1")
+        self.assertEqual([(m["key"], m["value"], m["headers"])
+                          for m in msgs],
+                         [("k", "v", [{"key": "h", "value": "1"}])])
+        self.run_gq("topic", "produce", "gq", "-p", "2", "-K", ":",
+                    input="k2:v2\n")
+        out = self.run_gq("topic", "consume", "gq", "--group", "g1",
+                          "--format", "kv").stdout
+        self.assertEqual(out, "k2\tv2\n")
+
+    def test_group_from_latest_waits(self):
+        """--from latest, for a new group, skips what is there and waits
+        for new messages; what it printed is committed."""
+        self.create("gl", 1)
+        self.run_gq("topic", "produce", "gl", input="old1\nold2\n")
+        env = dict(os.environ)
+        env.pop("GQCTL_BROKERS", None)
+        env.pop("GQCTL_ADMIN", None)
+        proc = subprocess.Popen(
+            [GQCTL, "--brokers", self.brokers, "topic", "consume", "gl",
+             "--group", "gl1", "--from", "latest", "--follow", "--count",
+             "2", "--format", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env)
+        try:
+            # It waits for the assignment first: produce until it shows.
+            deadline = time.time() + 60
+            reader = LineReader(proc.stdout)
+            got = []
+            while len(got) < 2:
+                self.assertLess(time.time(), deadline, got)
+                self.run_gq("topic", "produce", "gl", input="new\n")
+                try:
+                    got += reader.take(1, timeout=0.5)
+                except AssertionError:
+                    pass
+            self.assertEqual(proc.wait(60), 0, proc.stderr.read())
+            msgs = [json.loads(x) for x in got]
+            self.assertEqual([m["value"] for m in msgs], ["new", "new"])
+            self.assertGreaterEqual(msgs[0]["offset"], 2)
+            self.assertEqual(msgs[1]["offset"], msgs[0]["offset"] + 1)
+            self.assertEqual(reader.rest(), [])
+            self.assertEqual(self.committed("gl1"),
+                             {("gl", 0): msgs[1]["offset"] + 1})
+        finally:
+            stop(proc)
+        # Without --follow a new group at latest reads nothing, and
+        # commits the end, where its next run goes on.
+        self.assertEqual(self.run_gq("topic", "consume", "gl", "--group",
+                                     "gl2", "--from", "latest").stdout, "")
+        self.run_gq("topic", "produce", "gl", input="after\n")
+        self.assertEqual(self.run_gq("topic", "consume", "gl", "--group",
+                                     "gl2").stdout, "after\n")
+
+    def test_group_sigterm_commits_and_leaves(self):
+        """SIGTERM (and SIGINT) end a following member at once: it
+        commits what it printed and leaves, so the group is Empty."""
+        self.create("gs", 2)
+        self.run_gq("topic", "produce", "gs", input="a\nb\nc\nd\n")
+        env = dict(os.environ)
+        env.pop("GQCTL_BROKERS", None)
+        env.pop("GQCTL_ADMIN", None)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            proc = subprocess.Popen(
+                [GQCTL, "--brokers", self.brokers, "topic", "consume", "gs",
+                 "--group", "gsg", "--follow"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=env)
+            try:
+                reader = LineReader(proc.stdout)
+                if sig == signal.SIGTERM:
+                    self.assertEqual(sorted(reader.take(4)),
+                                     ["a\n", "b\n", "c\n", "d\n"])
+                else:
+                    self.run_gq("topic", "produce", "gs", "-p", "1",
+                                input="e\n")
+                    self.assertEqual(reader.take(1), ["e\n"])
+                doc = json.loads(self.run_gq("--json", "group", "describe",
+                                             "gsg").stdout)
+                self.assertEqual(len(doc["members"]), 1)
+                t0 = time.time()
+                proc.send_signal(sig)
+                self.assertEqual(proc.wait(30), 0, proc.stderr.read())
+                self.assertLess(time.time() - t0, 5)
+                self.assertEqual(reader.rest(), [])
+                self.assertEqual(proc.stderr.read(), "")
+            finally:
+                stop(proc)
+            doc = json.loads(self.run_gq("--json", "group", "describe",
+                                         "gsg").stdout)
+            self.assertEqual(doc["state"], "Empty")
+            self.assertEqual(doc["members"], [])
+            self.assertEqual(sum(o["committed"] for o in doc["offsets"]),
+                             4 if sig == signal.SIGTERM else 5)
 
     def test_rate_limit(self):
         """--rate N sends at most N a second (after a burst of N/10)."""

@@ -27,9 +27,11 @@ static const char *root;
 static struct gq_node *nodes[N_MAX + 1]; /* by id, 1..N_MAX */
 static int base_port;
 static char cluster[256];
-static atomic_int log_copies;  /* "copied the log" messages seen */
-static atomic_int log_drained; /* "removing drained broker" */
-static const char *grace;      /* dead_broker_grace, if set */
+static atomic_int log_copies;   /* "copied the log" messages seen */
+static atomic_int log_drained;  /* "removing drained broker" */
+static const char *grace;       /* dead_broker_grace, if set */
+static const char *cleanup;     /* cleanup_interval, if set */
+static atomic_int log_restored; /* "state restored from a snapshot" */
 
 static void
 setup(void)
@@ -37,6 +39,7 @@ setup(void)
 	root = gqt_tmpdir_make();
 	memset(nodes, 0, sizeof(nodes));
 	grace = "0";
+	cleanup = NULL;
 	/* Ports per process, so parallel builds do not collide, and below
 	 * Linux's ephemeral range (32768 and up), where a connection's local
 	 * port may hold one of them. */
@@ -78,6 +81,8 @@ log_cb(void *arg, enum gq_log_level level, const char *msg)
 		atomic_fetch_add(&log_copies, 1);
 	if (strstr(msg, "removing drained broker") != NULL)
 		atomic_fetch_add(&log_drained, 1);
+	if (strstr(msg, "controller: state restored from a snapshot") != NULL)
+		atomic_fetch_add(&log_restored, 1);
 }
 
 struct opener {
@@ -105,6 +110,10 @@ open_thread(void *arg)
 		cr_assert_eq(gq_config_set(cfg, "raft_address", addr, NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "election_timeout", "300ms", NULL), 0);
 	cr_assert_eq(gq_config_set(cfg, "dead_broker_grace", grace, NULL), 0);
+	if (cleanup != NULL)
+		cr_assert_eq(
+			gq_config_set(cfg, "cleanup_interval", cleanup, NULL),
+			0);
 	cr_assert_eq(
 		gq_config_set(cfg, "group_initial_rebalance_delay", "0", NULL),
 		0);
@@ -1091,4 +1100,205 @@ Test(cluster, consumers_on_two_nodes, .timeout = 180)
 	cr_assert_eq(owners, 2, "both members hold partitions");
 	gq_consumer_close(c[0]);
 	gq_consumer_close(c[1]);
+}
+
+/* Wait until node @id describes @topic with @key at @want. */
+static void
+expect_config(int id, const char *topic, const char *key, const char *want)
+{
+	uint64_t until = now_ms() + 10000;
+	char got[64] = "";
+
+	for (;;) {
+		struct gq_topic_info *info;
+		const char *v;
+
+		cr_assert_eq(gq_topic_describe(nodes[id], topic, &info), 0);
+		v = gq_config_get(gq_topic_info_config(info), key);
+		snprintf(got, sizeof(got), "%s", v != NULL ? v : "(none)");
+		gq_topic_info_destroy(info);
+		if (strcmp(got, want) == 0)
+			return;
+		cr_assert_lt(now_ms(), until, "node %d: %s %s is %s, not %s",
+			     id, topic, key, got, want);
+		usleep(20000);
+	}
+}
+
+/* A topic's configuration changed through a node that does not lead the
+ * controller (forwarded to the leader) reaches every node, where a
+ * lowered max_message_size holds at once; refusals come back with their
+ * detail; a node that was down during a change learns it when it
+ * returns. */
+Test(cluster, alter_topic_config)
+{
+	static char big[2000];
+	struct gq_config *cfg;
+	struct gq_msg m;
+	int32_t ctl = -1;
+	uint64_t until;
+	int via, down, ids[1], rv;
+
+	open_all();
+	cr_assert_eq(gq_topic_create(nodes[1], "conf", 2, 3, NULL), 0, "%s",
+		     gq_node_errmsg(nodes[1]));
+	until = now_ms() + 10000;
+	while ((ctl = gq_cluster_controller(nodes[1])) < 1) {
+		cr_assert_lt(now_ms(), until, "no controller leader");
+		usleep(20000);
+	}
+	/* Two nodes that do not lead the controller. */
+	via = ctl % N + 1;
+	down = via % N + 1;
+
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "3h", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "max_message_size", "1KiB", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_enabled", "no", NULL), 0);
+	rv = gq_topic_alter(nodes[via], "conf", cfg);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "alter via node %d: %s: %s", via, gq_strerror(rv),
+		     gq_node_errmsg(nodes[via]));
+	memset(big, 'x', sizeof(big));
+	memset(&m, 0, sizeof(m));
+	m.value = big;
+	m.value_len = sizeof(big);
+	for (int i = 1; i <= N; i++) {
+		expect_config(i, "conf", "retention_time", "3h");
+		expect_config(i, "conf", "max_message_size", "1024");
+		expect_config(i, "conf", "compression_enabled", "false");
+		expect_config(i, "conf", "segment_size", "104857600");
+		rv = gq_produce(nodes[i], "conf", 0, &m, 1, NULL, NULL);
+		cr_assert_eq(rv, GQ_ETOOBIG, "node %d: %s", i, gq_strerror(rv));
+	}
+
+	/* Refused by the controller leader, detail included. */
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "deduplication_window", "7", NULL), 0);
+	rv = gq_topic_alter(nodes[via], "conf", cfg);
+	cr_assert_eq(rv, GQ_EINVAL, "dedup: %s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(nodes[via]), "deduplication_window") !=
+			  NULL,
+		  "detail: %s", gq_node_errmsg(nodes[via]));
+	rv = gq_topic_alter(nodes[via], "none", cfg);
+	cr_assert_eq(rv, GQ_ENOTOPIC, "unknown: %s", gq_strerror(rv));
+	gq_config_destroy(cfg);
+
+	/* Down during a change: it replays it from the controller's log. */
+	gq_node_close(nodes[down]);
+	nodes[down] = NULL;
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "segment_size", "8192", NULL), 0);
+	rv = gq_topic_alter(nodes[via], "conf", cfg);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(nodes[via]));
+	expect_config(ctl, "conf", "segment_size", "8192");
+	ids[0] = down;
+	open_nodes(ids, 1);
+	expect_config(down, "conf", "segment_size", "8192");
+	expect_config(down, "conf", "retention_time", "3h");
+	rv = gq_produce(nodes[down], "conf", 1, &m, 1, NULL, NULL);
+	cr_assert_eq(rv, GQ_ETOOBIG, "node %d: %s", down, gq_strerror(rv));
+}
+
+/* Node @id's replica of @topic/@part: its log start, or -1 until it is
+ * open and holds at least @hw messages. */
+static gq_offset
+local_start(int id, const char *topic, int32_t part, gq_offset hw)
+{
+	struct gq_topic_info *info;
+	struct gq_partition_info pi;
+
+	cr_assert_eq(gq_topic_describe(nodes[id], topic, &info), 0);
+	cr_assert_eq(gq_topic_info_partition(info, part, &pi), 0);
+	gq_topic_info_destroy(info);
+	return pi.high_watermark >= hw ? pi.log_start : -1;
+}
+
+/* A node away while a topic's configuration changed, and then for more
+ * than a controller snapshot's worth of other changes, gets the state as
+ * a snapshot (no later entry repeats the change): its topic table takes
+ * the new configuration, and its replica the new retention, which
+ * deletes the old segments it holds. */
+Test(cluster, alter_reaches_a_node_by_snapshot, .timeout = 240)
+{
+	static char value[200];
+	struct gq_config *cfg;
+	struct gq_msg m;
+	int64_t old = (int64_t)time(NULL) * 1000 - 3600 * 1000;
+	int32_t ctl = -1, leader;
+	uint64_t until;
+	int down, ids[1], rv;
+	char v[32];
+
+	cleanup = "200ms";
+	open_all();
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "segment_size", "4096", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "-1", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_type", "none", NULL), 0);
+	rv = gq_topic_create(nodes[1], "snap", 1, 3, cfg);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(nodes[1]));
+	cr_assert_eq(gq_topic_create(nodes[1], "other", 1, 1, NULL), 0);
+	memset(value, 'o', sizeof(value));
+	memset(&m, 0, sizeof(m));
+	m.value = value;
+	m.value_len = sizeof(value);
+	leader = leader_of(1, "snap", 0);
+	for (int i = 0; i < 60; i++) {
+		m.timestamp = old + i;
+		rv = gq_produce(nodes[leader], "snap", 0, &m, 1, NULL, NULL);
+		cr_assert_eq(rv, 0, "produce %d: %s", i, gq_strerror(rv));
+	}
+	until = now_ms() + 10000;
+	while ((ctl = gq_cluster_controller(nodes[1])) < 1) {
+		cr_assert_lt(now_ms(), until, "no controller leader");
+		usleep(20000);
+	}
+	down = ctl % N + 1;
+	until = now_ms() + 10000;
+	while (local_start(down, "snap", 0, 60) != 0) {
+		cr_assert_lt(now_ms(), until, "node %d lacks the data", down);
+		usleep(20000);
+	}
+	gq_node_close(nodes[down]);
+	nodes[down] = NULL;
+
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "1s", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_bytes", "1GiB", NULL), 0);
+	rv = gq_topic_alter(nodes[ctl], "snap", cfg);
+	gq_config_destroy(cfg);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(nodes[ctl]));
+	/* Past two controller snapshots (every 1024 entries), so the
+	 * entries the node misses are gone: one entry per change of another
+	 * topic, made on the controller leader, which need not wait for a
+	 * heartbeat to learn each commit. */
+	for (int k = 0; k < 2200; k++) {
+		cr_assert_eq(gq_config_create(&cfg), 0);
+		snprintf(v, sizeof(v), "%d", (1 << 20) + k);
+		cr_assert_eq(gq_config_set(cfg, "retention_bytes", v, NULL), 0);
+		rv = gq_topic_alter(nodes[ctl], "other", cfg);
+		gq_config_destroy(cfg);
+		cr_assert_eq(rv, 0, "change %d: %s: %s", k, gq_strerror(rv),
+			     gq_node_errmsg(nodes[ctl]));
+	}
+	atomic_store(&log_restored, 0);
+	ids[0] = down;
+	open_nodes(ids, 1);
+	expect_config(down, "snap", "retention_time", "1s");
+	expect_config(down, "snap", "retention_bytes", "1073741824");
+	snprintf(v, sizeof(v), "%d", (1 << 20) + 2199);
+	expect_config(down, "other", "retention_bytes", v);
+	cr_assert_geq(atomic_load(&log_restored), 1,
+		      "the change came by a snapshot, not by entries");
+	until = now_ms() + 10000;
+	while (local_start(down, "snap", 0, 60) <= 0) {
+		cr_assert_lt(now_ms(), until, "node %d kept its old segments",
+			     down);
+		usleep(50000);
+	}
 }

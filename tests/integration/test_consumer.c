@@ -3,7 +3,8 @@
  * test_consumer.c - embedded group consumers on one node: a lone member
  * reads everything and resumes from its commits, two members share the
  * partitions without reading a message twice, a member that closes hands
- * its partitions over at once, seek, pause and resume, bad options.
+ * its partitions over at once, seek, pause and resume, headers of a
+ * polled message, bad options.
  */
 #include <criterion/criterion.h>
 #include <goqueue.h>
@@ -307,5 +308,49 @@ Test(consumer, bad_options)
 	cr_assert_eq(
 		gq_consumer_subscribe(c, (const char *const[]){ "a/b" }, 1),
 		GQ_EBADNAME);
+	gq_consumer_close(c);
+}
+
+/* gq_consumer_header() reads the headers of the message polled last,
+ * and refuses once no message is lent. */
+Test(consumer, headers_of_polled_message)
+{
+	static const struct gq_header hs[] = {
+		{ "trace", 5, "abc", 3 },
+		{ "empty", 5, NULL, 0 },
+	};
+	struct gq_consumer_message m;
+	struct gq_msg msg = { 0 };
+	struct gq_header h;
+	struct seen s = { 0 };
+	struct gq_consumer *c;
+	uint64_t until;
+	int rv = 0;
+
+	open_node();
+	cr_assert_eq(gq_topic_create(node, "t", 1, 1, NULL), 0);
+	msg.value = "v";
+	msg.value_len = 1;
+	msg.headers = hs;
+	msg.header_count = 2;
+	cr_assert_eq(gq_produce(node, "t", 0, &msg, 1, NULL, NULL), 0);
+	c = consumer_new("g", &s);
+	cr_assert_eq(gq_consumer_header(c, 0, &h), GQ_EINVAL);
+	for (until = now_ms() + 20000; rv == 0 && now_ms() < until;)
+		rv = gq_consumer_poll(c, 100, &m);
+	cr_assert_eq(rv, 1, "poll: %s", gq_strerror(rv));
+	cr_assert_eq(m.record.header_count, 2);
+	cr_assert_eq(gq_consumer_header(c, 0, &h), 0);
+	cr_assert_eq(h.key_len, 5);
+	cr_assert_eq(memcmp(h.key, "trace", 5), 0);
+	cr_assert_eq(h.value_len, 3);
+	cr_assert_eq(memcmp(h.value, "abc", 3), 0);
+	cr_assert_eq(gq_consumer_header(c, 1, &h), 0);
+	cr_assert_null(h.value);
+	cr_assert_eq(gq_consumer_header(c, 2, &h), GQ_EINVAL);
+	cr_assert_eq(gq_consumer_header(c, 0, NULL), GQ_EINVAL);
+	cr_assert_eq(gq_consumer_seek(c, "t", 0, 0), 0);
+	cr_assert_eq(gq_consumer_header(c, 0, &h), GQ_EINVAL);
+	cr_assert_eq(gq_consumer_header(NULL, 0, &h), GQ_EINVAL);
 	gq_consumer_close(c);
 }

@@ -208,3 +208,58 @@ Test(faults, operations)
 	}
 	gq_node_close(node);
 }
+
+/* The value of retention_bytes that @node describes for topic "a". */
+static long long
+described_bytes(struct gq_node *node)
+{
+	struct gq_topic_info *info;
+	long long v;
+
+	cr_assert_eq(gq_topic_describe(node, "a", &info), 0);
+	v = atoll(gq_config_get(gq_topic_info_config(info), "retention_bytes"));
+	gq_topic_info_destroy(info);
+	return v;
+}
+
+/* A topic's configuration change with one allocation failing either
+ * applies or reports an error and leaves the previous value; what is
+ * described last is what a restart finds. */
+Test(faults, topic_alter)
+{
+	struct gq_node *node;
+	long long last = -1;
+	long n;
+
+	cr_assert_eq(gq_node_open(dir, NULL, &node), 0);
+	cr_assert_eq(gq_topic_create(node, "a", 1, 1, NULL), 0);
+	for (n = 0;; n++) {
+		struct gq_config *cfg;
+		char v[32];
+		bool failed;
+		int rv;
+
+		snprintf(v, sizeof(v), "%ld", 1000000 + n);
+		cr_assert_eq(gq_config_create(&cfg), 0);
+		cr_assert_eq(gq_config_set(cfg, "retention_bytes", v, NULL), 0);
+		arm(n);
+		rv = gq_topic_alter(node, "a", cfg);
+		failed = disarm();
+		gq_config_destroy(cfg);
+		cr_assert(rv == 0 || is_error(rv), "alter n=%ld rv=%d", n, rv);
+		if (rv == 0)
+			cr_assert_eq(described_bytes(node), 1000000 + n);
+		else
+			cr_assert(described_bytes(node) == last ||
+					  described_bytes(node) == 1000000 + n,
+				  "n=%ld rv=%d", n, rv);
+		last = described_bytes(node);
+		if (!failed)
+			break;
+	}
+	cr_log_info("%ld allocations walked", n);
+	gq_node_close(node);
+	cr_assert_eq(gq_node_open(dir, NULL, &node), 0);
+	cr_assert_eq(described_bytes(node), last);
+	gq_node_close(node);
+}

@@ -516,3 +516,264 @@ Test(retention, max_storage_size_across_topics)
 		     120 - b.log_start);
 	cr_assert_eq(timestamp_at("older", 39), now - 600 * 1000 + 39);
 }
+
+/* ---- changing a topic's configuration (gq_topic_alter) ---------------- */
+
+TestSuite(topic_alter, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The value of @key in @topic's described configuration, in @out. */
+static void
+described(const char *topic, const char *key, char *out, size_t size)
+{
+	struct gq_topic_info *info;
+	const char *v;
+
+	cr_assert_eq(gq_topic_describe(node, topic, &info), 0);
+	v = gq_config_get(gq_topic_info_config(info), key);
+	cr_assert_not_null(v, "%s has no %s", topic, key);
+	snprintf(out, size, "%s", v);
+	gq_topic_info_destroy(info);
+}
+
+static void
+expect_described(const char *topic, const char *key, const char *want)
+{
+	char v[64];
+
+	described(topic, key, v, sizeof(v));
+	cr_assert_str_eq(v, want, "%s %s: %s, want %s", topic, key, v, want);
+}
+
+static int
+alter(const char *topic, const char *const *kv, size_t n)
+{
+	struct gq_config *cfg = make_config(kv, n);
+	int rv = gq_topic_alter(node, topic, cfg);
+
+	gq_config_destroy(cfg);
+	return rv;
+}
+
+/* The keys set take their new values, the others keep theirs (including
+ * keys the topic was created with), describe shows it at once, and the
+ * configuration survives a restart; a second change of other keys keeps
+ * the first. */
+Test(topic_alter, describe_and_restart)
+{
+	const char *create[] = { "retention_bytes", "1MiB", "compression_type",
+				 "lz4" };
+	const char *first[] = { "retention_time", "90m", "max_message_size",
+				"2KiB" };
+	const char *second[] = { "segment_size", "8192", "compression_enabled",
+				 "off" };
+
+	open_node(fast_cleanup, 4);
+	create_topic("cfg", create, 4);
+	expect_described("cfg", "retention_time", "168h");
+	cr_assert_eq(alter("cfg", first, 4), 0, "%s", gq_node_errmsg(node));
+	expect_described("cfg", "retention_time", "90m");
+	expect_described("cfg", "max_message_size", "2048");
+	expect_described("cfg", "retention_bytes", "1048576");
+	expect_described("cfg", "compression_type", "lz4");
+	expect_described("cfg", "segment_size", "104857600");
+	cr_assert_eq(alter("cfg", second, 4), 0, "%s", gq_node_errmsg(node));
+	expect_described("cfg", "segment_size", "8192");
+	expect_described("cfg", "compression_enabled", "false");
+	expect_described("cfg", "retention_time", "90m");
+	expect_described("cfg", "max_message_size", "2048");
+
+	reopen_node();
+	expect_described("cfg", "retention_time", "90m");
+	expect_described("cfg", "max_message_size", "2048");
+	expect_described("cfg", "segment_size", "8192");
+	expect_described("cfg", "compression_enabled", "false");
+	expect_described("cfg", "retention_bytes", "1048576");
+	expect_described("cfg", "compression_type", "lz4");
+	expect_described("cfg", "deduplication_enabled", "false");
+}
+
+/* A topic kept forever keeps its old segments through retention passes;
+ * once retention_time is lowered the next pass deletes them, and a
+ * lowered segment_size makes the partition roll at the new size. */
+Test(topic_alter, retention_and_segment_size_apply_live)
+{
+	const char *kv[] = { "segment_size",     "4096", "retention_time", "-1",
+			     "compression_type", "none" };
+	const char *keep_1s[] = { "retention_time", "1s" };
+	const char *big[] = { "segment_size", "1MiB", "retention_time", "-1" };
+	const char *small[] = { "segment_size", "4096" };
+	int64_t old = now_ms() - 3600 * 1000;
+	struct gq_partition_info pi;
+
+	fill_payload();
+	open_node(fast_cleanup, 4);
+	create_topic("live", kv, 6);
+	cr_assert_eq(produce_n("live", 60, payload, sizeof(payload), old), 0);
+	sleep_ms(600);
+	pi = part_info("live");
+	cr_assert_geq(pi.segments, 3, "segments: %u", pi.segments);
+	cr_assert_eq(pi.log_start, 0, "deleted under retention_time -1");
+
+	cr_assert_eq(alter("live", keep_1s, 2), 0, "%s", gq_node_errmsg(node));
+	sleep_ms(1000);
+	pi = part_info("live");
+	cr_assert_gt(pi.log_start, 0, "the new retention deleted nothing");
+	cr_assert_eq(pi.segments, 1, "segments: %u", pi.segments);
+	cr_assert_eq(pi.high_watermark, 60);
+	fetch_fails("live", 0, GQ_EOFFSET);
+	cr_assert_eq(read_all("live", GQ_OFFSET_EARLIEST, pi.log_start),
+		     60 - pi.log_start);
+
+	/* Kept forever again, with larger segments: 40 more messages
+	 * (about 11 KiB) stay in the active segment; back to 4 KiB, the
+	 * next 40 need several. */
+	cr_assert_eq(alter("live", big, 4), 0, "%s", gq_node_errmsg(node));
+	cr_assert_eq(produce_n("live", 40, payload, sizeof(payload), 0), 60);
+	pi = part_info("live");
+	cr_assert_leq(pi.segments, 2, "segments: %u", pi.segments);
+	cr_assert_eq(alter("live", small, 2), 0, "%s", gq_node_errmsg(node));
+	cr_assert_eq(produce_n("live", 40, payload, sizeof(payload), 0), 100);
+	cr_assert_geq(part_info("live").segments, pi.segments + 2,
+		      "segments: %u", part_info("live").segments);
+}
+
+/* A lowered max_message_size refuses a batch it accepted before, at
+ * once and after a restart; raised again, the batch goes through. */
+Test(topic_alter, max_message_size_applies_to_produce)
+{
+	const char *kv[] = { "compression_enabled", "false" };
+	const char *lower[] = { "max_message_size", "1024" };
+	const char *raise[] = { "max_message_size", "1MiB" };
+	static char value[2000];
+	struct gq_msg m;
+	gq_offset off = -1;
+	int rv;
+
+	memset(value, 'v', sizeof(value));
+	memset(&m, 0, sizeof(m));
+	m.value = value;
+	m.value_len = sizeof(value);
+	open_node(fast_cleanup, 4);
+	create_topic("big", kv, 2);
+	cr_assert_eq(gq_produce(node, "big", 0, &m, 1, NULL, &off), 0);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(alter("big", lower, 2), 0, "%s", gq_node_errmsg(node));
+	rv = gq_produce(node, "big", 0, &m, 1, NULL, &off);
+	cr_assert_eq(rv, GQ_ETOOBIG, "got %s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(node), "max_message_size") != NULL,
+		  "detail: %s", gq_node_errmsg(node));
+	reopen_node();
+	rv = gq_produce(node, "big", 0, &m, 1, NULL, &off);
+	cr_assert_eq(rv, GQ_ETOOBIG, "after a restart: %s", gq_strerror(rv));
+	cr_assert_eq(alter("big", raise, 2), 0, "%s", gq_node_errmsg(node));
+	cr_assert_eq(gq_produce(node, "big", 0, &m, 1, NULL, &off), 0);
+	cr_assert_eq(off, 1);
+}
+
+/* Errors: an unknown topic, a node key, no key at all, an internal or
+ * malformed name, a changed deduplication key (the same value is
+ * accepted); the detail names the key, and nothing changed. */
+Test(topic_alter, errors)
+{
+	const char *dedup[] = { "deduplication_enabled", "true" };
+	const char *window[] = { "deduplication_window", "500" };
+	const char *same[] = { "deduplication_enabled", "false",
+			       "deduplication_window",  "10000",
+			       "retention_time",        "2h" };
+	const char *ok[] = { "retention_time", "1h" };
+	struct gq_config *cfg;
+	char err[GQ_ERRMSG_SIZE];
+	int rv;
+
+	open_node(fast_cleanup, 4);
+	create_topic("e", NULL, 0);
+	rv = alter("nope", ok, 2);
+	cr_assert_eq(rv, GQ_ENOTOPIC, "got %s", gq_strerror(rv));
+
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	/* Unknown keys and bad values never get into a configuration. */
+	cr_assert_eq(gq_config_set(cfg, "retention_tme", "1h", err), GQ_EINVAL);
+	cr_assert(strstr(err, "retention_tme") != NULL, "%s", err);
+	cr_assert_eq(gq_config_set(cfg, "segment_size", "12", err), GQ_EINVAL);
+	cr_assert(strstr(err, "segment_size") != NULL, "%s", err);
+	rv = gq_topic_alter(node, "e", cfg);
+	cr_assert_eq(rv, GQ_EINVAL, "no key: %s", gq_strerror(rv));
+	rv = gq_topic_alter(node, "e", NULL);
+	cr_assert_eq(rv, GQ_EINVAL, "NULL: %s", gq_strerror(rv));
+	cr_assert_eq(gq_config_set(cfg, "cleanup_interval", "1s", err), 0);
+	rv = gq_topic_alter(node, "e", cfg);
+	cr_assert_eq(rv, GQ_EINVAL, "node key: %s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(node), "cleanup_interval") != NULL,
+		  "detail: %s", gq_node_errmsg(node));
+	gq_config_destroy(cfg);
+
+	rv = alter("__consumer_offsets", ok, 2);
+	cr_assert_eq(rv, GQ_EBADNAME, "internal: %s", gq_strerror(rv));
+	rv = alter("a/b", ok, 2);
+	cr_assert_eq(rv, GQ_EBADNAME, "bad name: %s", gq_strerror(rv));
+
+	rv = alter("e", dedup, 2);
+	cr_assert_eq(rv, GQ_EINVAL, "dedup: %s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(node), "deduplication_enabled") != NULL,
+		  "detail: %s", gq_node_errmsg(node));
+	rv = alter("e", window, 2);
+	cr_assert_eq(rv, GQ_EINVAL, "window: %s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(node), "deduplication_window") != NULL,
+		  "detail: %s", gq_node_errmsg(node));
+	expect_described("e", "retention_time", "168h");
+	expect_described("e", "deduplication_window", "10000");
+
+	cr_assert_eq(alter("e", same, 6), 0, "%s", gq_node_errmsg(node));
+	expect_described("e", "retention_time", "2h");
+	expect_described("e", "deduplication_enabled", "false");
+}
+
+struct done {
+	int calls;
+	int status;
+	char errmsg[GQ_ERRMSG_SIZE];
+};
+
+static void
+done_cb(void *arg, int status, const char *errmsg)
+{
+	struct done *d = arg;
+
+	d->status = status;
+	snprintf(d->errmsg, sizeof(d->errmsg), "%s", errmsg);
+	__atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+wait_done(struct done *d)
+{
+	for (int i = 0;
+	     i < 10000 && !__atomic_load_n(&d->calls, __ATOMIC_SEQ_CST); i++)
+		sleep_ms(1);
+	cr_assert_eq(__atomic_load_n(&d->calls, __ATOMIC_SEQ_CST), 1);
+}
+
+/* gq_topic_alter_async reports through its callback, once: success with
+ * the change visible, failure with the detail; a validation error is
+ * returned and the callback never runs. */
+Test(topic_alter, async)
+{
+	const char *ok[] = { "retention_bytes", "64MiB" };
+	static struct done d1, d2;
+	struct gq_config *cfg;
+
+	open_node(fast_cleanup, 4);
+	create_topic("as", NULL, 0);
+	cfg = make_config(ok, 2);
+	cr_assert_eq(gq_topic_alter_async(node, "as", cfg, done_cb, &d1), 0);
+	cr_assert_eq(gq_topic_alter_async(node, "gone", cfg, done_cb, &d2), 0);
+	cr_assert_eq(gq_topic_alter_async(node, "as", NULL, done_cb, &d2),
+		     GQ_EINVAL);
+	gq_config_destroy(cfg);
+	wait_done(&d1);
+	cr_assert_eq(d1.status, 0, "%s", d1.errmsg);
+	expect_described("as", "retention_bytes", "67108864");
+	wait_done(&d2);
+	cr_assert_eq(d2.status, GQ_ENOTOPIC);
+	cr_assert(strstr(d2.errmsg, "gone") != NULL, "%s", d2.errmsg);
+}

@@ -1260,3 +1260,130 @@ Test(config, fault_encode)
 	cr_assert(eq(long, fault.live, 0));
 	heap_restore();
 }
+
+/* ---------------------------------------------------------------------- */
+/* Changes to a topic configuration (TOPIC_ALTER)                          */
+/* ---------------------------------------------------------------------- */
+
+/* Each topic key names one field bit of its own, the bits cover
+ * GQ__TF_ALL, and the bit names the key back; only the keys set are in
+ * the mask, and their values are applied over the base. */
+Test(config, topic_conf_changes_mask)
+{
+	const struct gq__config_key *k;
+	struct gq__topic_conf base, out;
+	uint32_t mask, all = 0;
+	struct gq_config *cfg;
+	size_t i;
+
+	gq__topic_conf_defaults(&base);
+	for (i = 0; (k = gq__config_key_at(i)) != NULL; i++) {
+		if (k->scope != GQ__CONFIG_TOPIC)
+			continue;
+		cfg = config_new();
+		set_ok(cfg, k->name, k->def);
+		mask = 0;
+		cr_assert(eq(
+			int,
+			gq__topic_conf_changes(cfg, &base, &out, &mask, NULL),
+			0));
+		cr_assert(eq(u32, mask & (mask - 1), 0), "%s: %x", k->name,
+			  mask);
+		cr_assert(ne(u32, mask, 0), "%s", k->name);
+		cr_assert(eq(u32, all & mask, 0), "%s shares a bit", k->name);
+		cr_assert(eq(str, (char *)gq__topic_field_name(mask),
+			     (char *)k->name));
+		all |= mask;
+		gq_config_destroy(cfg);
+	}
+	cr_assert(eq(u32, all, GQ__TF_ALL));
+	cr_assert(eq(str, (char *)gq__topic_field_name(0), "?"));
+	cr_assert(eq(str, (char *)gq__topic_field_name(1u << 20), "?"));
+
+	cfg = config_new();
+	set_ok(cfg, "retention_time", "2h");
+	set_ok(cfg, "max_message_size", "4KiB");
+	cr_assert(eq(int, gq__topic_conf_changes(cfg, &base, &out, &mask, NULL),
+		     0));
+	cr_assert(eq(u32, mask, GQ__TF_RETENTION_MS | GQ__TF_MAX_MESSAGE_SIZE));
+	cr_assert(eq(i64, out.retention_ms, 7200000));
+	cr_assert(eq(u32, out.max_message_size, 4096));
+	cr_assert(eq(u64, out.segment_size, base.segment_size));
+	gq_config_destroy(cfg);
+	cr_assert(eq(int,
+		     gq__topic_conf_changes(NULL, &base, &out, &mask, NULL),
+		     0));
+	cr_assert(eq(u32, mask, 0));
+}
+
+/* A node key in a change is GQ_EINVAL naming it; nothing is written. */
+Test(config, topic_conf_changes_node_key)
+{
+	struct gq__topic_conf base, out;
+	char errmsg[GQ_ERRMSG_SIZE] = "";
+	struct gq_config *cfg = config_new();
+	uint32_t mask = 0x5a5a;
+
+	gq__topic_conf_defaults(&base);
+	set_ok(cfg, "retention_time", "2h");
+	set_ok(cfg, "cleanup_interval", "1s");
+	memset(&out, 0xa5, sizeof(out));
+	cr_assert(eq(int,
+		     gq__topic_conf_changes(cfg, &base, &out, &mask, errmsg),
+		     GQ_EINVAL));
+	cr_assert(ne(ptr, strstr(errmsg, "cleanup_interval"), NULL), "%s",
+		  errmsg);
+	cr_assert(eq(u32, mask, 0x5a5a));
+	cr_assert(eq(u64, out.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
+	gq_config_destroy(cfg);
+}
+
+/* Merging copies exactly the fields the mask names. */
+Test(config, topic_conf_merge)
+{
+	struct gq__topic_conf d, u, m;
+
+	gq__topic_conf_defaults(&d);
+	topic_conf_unusual(&u);
+	m = d;
+	gq__topic_conf_merge(&m, &u, 0);
+	cr_assert(topic_conf_eq(&m, &d));
+	gq__topic_conf_merge(&m, &u, GQ__TF_ALL);
+	cr_assert(topic_conf_eq(&m, &u));
+	m = d;
+	gq__topic_conf_merge(&m, &u,
+			     GQ__TF_SEGMENT_SIZE | GQ__TF_RETENTION_BYTES |
+				     GQ__TF_COMPRESSION_ENABLED |
+				     GQ__TF_DEDUP_WINDOW);
+	cr_assert(eq(u64, m.segment_size, u.segment_size));
+	cr_assert(eq(i64, m.retention_bytes, u.retention_bytes));
+	cr_assert(eq(int, m.compression_enabled, u.compression_enabled));
+	cr_assert(eq(u32, m.dedup_window, u.dedup_window));
+	cr_assert(eq(i64, m.retention_ms, d.retention_ms));
+	cr_assert(eq(u32, m.max_message_size, d.max_message_size));
+	cr_assert(eq(int, m.compression_type, d.compression_type));
+	cr_assert(eq(u32, m.compression_threshold, d.compression_threshold));
+	cr_assert(eq(int, m.dedup_enabled, d.dedup_enabled));
+}
+
+/* Equality looks at the fields only, not at padding. */
+Test(config, topic_conf_equal)
+{
+	struct gq__topic_conf a, b;
+
+	memset(&a, 0x00, sizeof(a));
+	memset(&b, 0xff, sizeof(b));
+	gq__topic_conf_defaults(&a);
+	b.segment_size = a.segment_size;
+	b.retention_ms = a.retention_ms;
+	b.retention_bytes = a.retention_bytes;
+	b.max_message_size = a.max_message_size;
+	b.compression_enabled = a.compression_enabled;
+	b.compression_type = a.compression_type;
+	b.compression_threshold = a.compression_threshold;
+	b.dedup_enabled = a.dedup_enabled;
+	b.dedup_window = a.dedup_window;
+	cr_assert(gq__topic_conf_equal(&a, &b));
+	b.compression_threshold++;
+	cr_assert_not(gq__topic_conf_equal(&a, &b));
+}
