@@ -86,6 +86,10 @@ config_reload(struct gqctl *g, int argc, char **argv)
 	restart = json_object_get(ans, "restart_required");
 	printf("reloaded: %zu %s applied", json_array_size(applied),
 	       json_array_size(applied) == 1 ? "change" : "changes");
+	if (json_integer_value(json_object_get(ans, "topics_altered")) > 0)
+		printf("; %lld topics follow the new topic defaults",
+		       (long long)json_integer_value(
+			       json_object_get(ans, "topics_altered")));
 	if (json_array_size(restart) > 0) {
 		printf("; changed but needing a restart:");
 		json_array_foreach((json_t *)restart, i, k)

@@ -61,8 +61,9 @@ struct gqd_admin {
 	pthread_mutex_t lock; /* guards daemon and has_daemon */
 	struct gqd_admin_daemon daemon;
 	bool has_daemon;
-	/* Copied from the configuration at start: keys that never change
-	 * while gqd runs (reload class NO or LATER). */
+	/* Copied from the configuration at start: the broker id never
+	 * changes; the topic defaults hold until the listener runs
+	 * (gqd_admin_topic_defaults() reads them there afterwards). */
 	int32_t broker_id;
 	int32_t default_partitions;
 	int16_t default_replication_factor;
@@ -216,12 +217,38 @@ gqd_admin_broker_id(const struct gqd_admin *a)
 	return a->broker_id;
 }
 
-void
-gqd_admin_topic_defaults(const struct gqd_admin *a, int32_t *partitions,
-			 int16_t *replication_factor)
+struct topic_defaults {
+	int32_t partitions;
+	int16_t replication_factor;
+	struct gq_config *base;
+	int rv;
+};
+
+static void
+topic_defaults_main(const struct gqd_admin_daemon *d, void *arg)
 {
-	*partitions = a->default_partitions;
-	*replication_factor = a->default_replication_factor;
+	struct topic_defaults *td = arg;
+
+	td->partitions = d->cfg->default_partitions;
+	td->replication_factor = (int16_t)d->cfg->default_replication_factor;
+	td->rv = gqd_config_topic_base(d->cfg, &td->base);
+}
+
+int
+gqd_admin_topic_defaults(struct gqd_admin *a, int32_t *partitions,
+			 int16_t *replication_factor, struct gq_config **base)
+{
+	struct topic_defaults td = { a->default_partitions,
+				     a->default_replication_factor, NULL, 0 };
+
+	/* Before the listener runs, nothing was reloaded yet: the
+	 * configuration gqd started with holds. */
+	if (gqd_admin_on_loop(a, topic_defaults_main, &td) != 0)
+		td.rv = 0;
+	*partitions = td.partitions;
+	*replication_factor = td.replication_factor;
+	*base = td.base;
+	return td.rv;
 }
 
 /* What gqd_admin_on_loop() runs there. */

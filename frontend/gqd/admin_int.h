@@ -68,10 +68,16 @@ const char *gqd_admin_code(int rv);
 /* Parse @s as a decimal integer within [min, max]. */
 bool gqd_admin_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
-/* This node's id and the defaults of a new topic, as configured. */
+/* This node's id. */
 int32_t gqd_admin_broker_id(const struct gqd_admin *a);
-void gqd_admin_topic_defaults(const struct gqd_admin *a, int32_t *partitions,
-			      int16_t *replication_factor);
+
+/* The defaults of a new topic as gqd runs now (a reload may change
+ * them): its partitions, replication factor and configuration (*@base,
+ * owned by the caller; NULL for the library's defaults).  Returns 0 or
+ * GQ_ENOMEM. */
+int gqd_admin_topic_defaults(struct gqd_admin *a, int32_t *partitions,
+			     int16_t *replication_factor,
+			     struct gq_config **base);
 
 /* Run @fn(@arg) on the daemon's loop with its running configuration.
  * Returns 0, GQ_ENOTREADY (the Kafka listener does not run yet) or

@@ -21,17 +21,6 @@
 #include "config.h"
 #include "reload.h"
 
-/* The topic keys gq_topic_info_config() holds, in gqd.conf(5) order. */
-static const char *const topic_keys[] = {
-	"segment_size",          "retention_time",
-	"retention_bytes",       "max_message_size",
-	"compression_enabled",   "compression_type",
-	"compression_threshold", "deduplication_enabled",
-	"deduplication_window",
-};
-
-#define N_TOPIC_KEYS (sizeof(topic_keys) / sizeof(topic_keys[0]))
-
 /* ---- helpers -------------------------------------------------------- */
 
 static void
@@ -201,12 +190,12 @@ topic_json(struct gq_node *node, const char *name, bool detail, json_t **out)
 		      (int)gq_topic_info_replication_factor(info), "partitions",
 		      parts);
 	if (j != NULL && detail && (cfg = json_object()) != NULL) {
-		for (size_t k = 0; k < N_TOPIC_KEYS; k++) {
+		for (size_t k = 0; k < GQD_N_TOPIC_KEYS; k++) {
 			const char *v = gq_config_get(
-				gq_topic_info_config(info), topic_keys[k]);
+				gq_topic_info_config(info), gqd_topic_keys[k]);
 
 			if (v != NULL)
-				json_object_set_new(cfg, topic_keys[k],
+				json_object_set_new(cfg, gqd_topic_keys[k],
 						    json_string(v));
 		}
 		json_object_set_new(j, "config", cfg);
@@ -321,23 +310,27 @@ gqd_admin_v1_topics(struct gqd_admin_req *r)
 	gqd_admin_json(r, MHD_HTTP_OK, json_pack("{s:o}", "topics", topics));
 }
 
-/* The body's "config" object into a new gq_config; false with a 400 set
- * (naming the key) when a key or value is refused. */
+/* The body's "config" object set over @base (taken over; NULL: an empty
+ * configuration) into *@out; false with a 400 set (naming the key) when a
+ * key or value is refused. */
 static bool
-topic_config(struct gqd_admin_req *r, struct gq_config **out)
+topic_config(struct gqd_admin_req *r, struct gq_config *base,
+	     struct gq_config **out)
 {
 	json_t *cfg = json_object_get(r->body, "config"), *v;
 	char msg[GQ_ERRMSG_SIZE], num[32];
 	const char *key, *text;
 
-	*out = NULL;
+	*out = base;
 	if (cfg == NULL)
 		return true;
 	if (!json_is_object(cfg)) {
+		gq_config_destroy(base);
+		*out = NULL;
 		bad_request(r, "'config' must be an object of keys and values");
 		return false;
 	}
-	if (gq_config_create(out) != 0) {
+	if (base == NULL && gq_config_create(out) != 0) {
 		gqd_admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "GQ_ENOMEM",
 				"out of memory");
 		return false;
@@ -380,7 +373,7 @@ gqd_admin_v1_topic_create(struct gqd_admin_req *r)
 	static const char *const members[] = { "name", "partitions",
 					       "replication_factor", "config",
 					       NULL };
-	struct gq_config *cfg;
+	struct gq_config *cfg, *base;
 	json_t *name, *t;
 	int32_t def_parts;
 	int16_t def_rf;
@@ -401,13 +394,20 @@ gqd_admin_v1_topic_create(struct gqd_admin_req *r)
 		bad_request(r, "'name' must be a string");
 		return;
 	}
-	gqd_admin_topic_defaults(r->admin, &def_parts, &def_rf);
+	if (gqd_admin_topic_defaults(r->admin, &def_parts, &def_rf, &base)) {
+		gqd_admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "GQ_ENOMEM",
+				"out of memory");
+		return;
+	}
 	parts = def_parts;
 	rf = def_rf;
 	if (!int_member(r, "partitions", false, 1, INT32_MAX, &parts) ||
 	    !int_member(r, "replication_factor", false, 1, GQ_REPLICAS_MAX,
-			&rf) ||
-	    !topic_config(r, &cfg))
+			&rf)) {
+		gq_config_destroy(base);
+		return;
+	}
+	if (!topic_config(r, base, &cfg))
 		return;
 	rv = gq_topic_create(r->node, json_string_value(name), (int32_t)parts,
 			     (int16_t)rf, cfg);
@@ -474,7 +474,7 @@ gqd_admin_v1_topic_alter(struct gqd_admin_req *r)
 			return;
 		}
 	}
-	if (!only_members(r, members) || !topic_config(r, &cfg))
+	if (!only_members(r, members) || !topic_config(r, NULL, &cfg))
 		return;
 	rv = gq_topic_alter(r->node, r->params[0], cfg);
 	gq_config_destroy(cfg);
@@ -781,6 +781,9 @@ config_main(const struct gqd_admin_daemon *d, void *arg)
 			   key_list(o->applied, o->n_applied, d->cfg, true),
 			   "restart_required",
 			   key_list(o->restart, o->n_restart, d->cfg, false));
+	if (c->out != NULL)
+		json_object_set_new(c->out, "topics_altered",
+				    json_integer((json_int_t)o->n_topics));
 	if (c->out != NULL && o->log_error[0] != '\0')
 		json_object_set_new(c->out, "log_error",
 				    json_string(o->log_error));

@@ -94,25 +94,29 @@ static const struct key keys[] = {
 	    data_dir, 1, 0),
 	LIB("max_topic_partitions", "GQ_MAX_TOPIC_PARTITIONS", "count", "1000",
 	    NO, J_INT | J_STR),
-	LIB("segment_size", "GQ_SEGMENT_SIZE", "size", "104857600", NO,
+	/* The topic keys reload (reload.c): topics created afterwards take
+	 * the new values, and topics that had the old one follow. */
+	LIB("segment_size", "GQ_SEGMENT_SIZE", "size", "104857600", YES,
 	    J_INT | J_STR),
-	LIB("retention_time", "GQ_RETENTION_TIME", "duration", "168h", LTR,
+	LIB("retention_time", "GQ_RETENTION_TIME", "duration", "168h", YES,
 	    J_STR),
-	LIB("retention_bytes", "GQ_RETENTION_BYTES", "size", "-1", LTR,
+	LIB("retention_bytes", "GQ_RETENTION_BYTES", "size", "-1", YES,
 	    J_INT | J_STR),
 	LIB("max_storage_size", "GQ_MAX_STORAGE_SIZE", "size", "1073741824000",
 	    LTR, J_INT | J_STR),
 	LIB("flush_interval", "GQ_FLUSH_INTERVAL", "duration", "5s", NO, J_STR),
 	LIB("cleanup_interval", "GQ_CLEANUP_INTERVAL", "duration", "1h", LTR,
 	    J_STR),
-	LIB("max_message_size", "GQ_MAX_MESSAGE_SIZE", "size", "1048576", NO,
+	LIB("max_message_size", "GQ_MAX_MESSAGE_SIZE", "size", "1048576", YES,
 	    J_INT | J_STR),
-	LIB("compression_enabled", "GQ_COMPRESSION_ENABLED", "bool", "true", NO,
-	    J_BOOL),
-	LIB("compression_type", "GQ_COMPRESSION_TYPE", "codec", "gzip", NO,
+	LIB("compression_enabled", "GQ_COMPRESSION_ENABLED", "bool", "true",
+	    YES, J_BOOL),
+	LIB("compression_type", "GQ_COMPRESSION_TYPE", "codec", "gzip", YES,
 	    J_STR),
 	LIB("compression_threshold", "GQ_COMPRESSION_THRESHOLD", "size", "1024",
-	    NO, J_INT | J_STR),
+	    YES, J_INT | J_STR),
+	/* A partition sizes its deduplication window once: these cannot
+	 * change on a live topic (gq_topic_alter(3)). */
 	LIB("deduplication_enabled", "GQ_DEDUPLICATION_ENABLED", "bool",
 	    "false", NO, J_BOOL),
 	LIB("deduplication_window", "GQ_DEDUPLICATION_WINDOW", "count", "10000",
@@ -850,6 +854,35 @@ gqd_config_validate(struct gqd_config *c, char *err, size_t errlen)
 /* ---------------------------------------------------------------------- */
 /* Library configuration, formatting, freeing                            */
 /* ---------------------------------------------------------------------- */
+
+const char *const gqd_topic_keys[GQD_N_TOPIC_KEYS] = {
+	"segment_size",          "retention_time",
+	"retention_bytes",       "max_message_size",
+	"compression_enabled",   "compression_type",
+	"compression_threshold", "deduplication_enabled",
+	"deduplication_window",
+};
+
+int
+gqd_config_topic_base(const struct gqd_config *c, struct gq_config **out)
+{
+	struct gq_config *base;
+
+	if (gq_config_create(&base) != 0)
+		return GQ_ENOMEM;
+	for (size_t i = 0; i < GQD_N_TOPIC_KEYS; i++) {
+		const char *v = gq_config_get(c->lib, gqd_topic_keys[i]);
+
+		/* Set in @c, so valid. */
+		if (v != NULL &&
+		    gq_config_set(base, gqd_topic_keys[i], v, NULL) != 0) {
+			gq_config_destroy(base);
+			return GQ_ENOMEM;
+		}
+	}
+	*out = base;
+	return 0;
+}
 
 int
 gqd_config_node_config(const struct gqd_config *c, struct gq_config **out,

@@ -155,6 +155,16 @@ int gqd_config_validate(struct gqd_config *c, char *err, size_t errlen);
 int gqd_config_node_config(const struct gqd_config *c, struct gq_config **out,
 			   char *err, size_t errlen);
 
+/* The library's topic keys, in gqd.conf(5) order. */
+#define GQD_N_TOPIC_KEYS 9
+extern const char *const gqd_topic_keys[GQD_N_TOPIC_KEYS];
+
+/* The configuration of a topic gqd creates (Kafka CreateTopics, automatic
+ * creation, REST) before the request's own keys: the topic keys @c sets,
+ * which a reload may have changed since the node opened.  @out is owned by
+ * the caller.  Returns 0 or GQ_ENOMEM. */
+int gqd_config_topic_base(const struct gqd_config *c, struct gq_config **out);
+
 /* Write the current value of @key as text into @buf ("" for a library key
  * never set, which means the library's default).  Returns 0, GQ_EINVAL
  * (unknown key) or GQ_ENOMEM (@buf too small). */

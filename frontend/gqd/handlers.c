@@ -284,11 +284,12 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 	rv = gq_topic_describe(gqd_req_node(req), name, &info);
 	if (rv == GQ_ENOTOPIC && may_create && cfg->auto_create_topics) {
 		char *copy = strdup(name);
+		struct gq_config *base = NULL;
 		struct gqd_async *a;
 
 		/* Kafka creates in the background and answers "no leader
 		 * yet"; the client asks again. */
-		if (copy != NULL &&
+		if (copy != NULL && gqd_config_topic_base(cfg, &base) == 0 &&
 		    (a = gqd_async_new(req, auto_create_done, copy, 0)) != NULL)
 			gqd_async_started(
 				a, gq_topic_create_async(
@@ -296,9 +297,10 @@ describe_topic(struct gqd_req *req, const char *name, bool may_create,
 					   cfg->default_partitions,
 					   (int16_t)cfg
 						   ->default_replication_factor,
-					   NULL, gqd_async_done, a));
+					   base, gqd_async_done, a));
 		else
 			free(copy);
+		gq_config_destroy(base);
 		t->error_code = GQK_ERR_LEADER_NOT_AVAILABLE;
 		return;
 	}
@@ -456,9 +458,10 @@ struct topics_job {
 };
 
 static int16_t
-topic_config(const struct gqk_create_topics_req_topic *t, struct topic_op *op)
+topic_config(const struct gqd_config *cfg,
+	     const struct gqk_create_topics_req_topic *t, struct topic_op *op)
 {
-	if (gq_config_create(&op->config) != 0)
+	if (gqd_config_topic_base(cfg, &op->config) != 0)
 		return GQK_ERR_REQUEST_TIMED_OUT;
 	for (int32_t i = 0; i < t->n_configs; i++) {
 		const struct gqk_create_topics_req_config *c = &t->configs[i];
@@ -633,7 +636,7 @@ handle_create_topics(struct gqd_req *req)
 		else if (op->partitions <= 0)
 			op->error = GQK_ERR_INVALID_PARTITIONS;
 		else
-			op->error = topic_config(t, op);
+			op->error = topic_config(cfg, t, op);
 		if (op->error == GQK_ERR_INVALID_REPLICATION_FACTOR)
 			snprintf(op->message, sizeof(op->message),
 				 "replication factor must be 1 to %d, not %d",

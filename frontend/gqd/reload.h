@@ -2,9 +2,16 @@
 /*
  * reload.h - applying a re-read configuration to a running gqd, the
  * common part of SIGHUP and POST /v1/config/reload: which keys changed,
- * which of them take effect now (reload class GQD_RELOAD_YES: log_level,
- * log_file) and which need a restart, logged as SIGHUP always did and
- * reported to the caller.
+ * which of them take effect now (reload class GQD_RELOAD_YES: logging,
+ * the listener's limits, the topic keys) and which need a restart,
+ * logged as SIGHUP always did and reported to the caller.
+ *
+ * A topic key (retention_time, segment_size, ...) is a default: topics gqd
+ * creates afterwards take the new value, and every existing topic whose
+ * value is the old default is altered to the new one (gq_topic_alter(3)),
+ * so that topics nobody configured follow the file, as Kafka's topics
+ * follow a changed broker default.  A topic set to its own value keeps
+ * it.
  *
  * Threading: gqd's loop thread, which owns the running configuration.
  */
@@ -36,13 +43,16 @@ struct gqd_reload_outcome {
 	const struct gqd_config_key *restart[GQD_RELOAD_KEYS_MAX];
 	/* A log file that could not be opened (the old one stays), or "". */
 	char log_error[512];
+	/* Existing topics changed to follow new topic defaults (alters
+	 * started; each logs its outcome). */
+	size_t n_topics;
 };
 
 /*
  * Compare the running configuration @cur with @next (both validated),
  * log each changed key, and apply the reloadable ones to @cur, to the
- * log and, when @node is not NULL, to the node's log callback.  @next is
- * borrowed.  @out is filled from scratch.
+ * log and, when @node is not NULL, to the node's log callback and its
+ * topics.  @next is borrowed.  @out is filled from scratch.
  */
 void gqd_reload_apply(struct gqd_config *cur, const struct gqd_config *next,
 		      struct gq_node *node, struct gqd_reload_outcome *out);

@@ -786,29 +786,35 @@ class AdminNode(unittest.TestCase):
         self.assertEqual(keys["data_dir"]["reload"], "no")
         self.assertFalse(keys["data_dir"]["reloadable"])
         self.assertEqual(keys["idle_timeout"]["reload"], "yes")
-        self.assertEqual(keys["retention_time"]["reload"], "later")
+        self.assertEqual(keys["retention_time"]["reload"], "yes")
+        self.assertEqual(keys["cleanup_interval"]["reload"], "later")
+        self.assertEqual(keys["deduplication_window"]["reload"], "no")
         self.assertEqual(keys["admin_addr"]["value"], self.g.admin_addr)
         self.assertEqual(keys["segment_size"]["value"], "104857600")
         self.assertNotIn("server.port", keys)  # aliases are not keys
 
         self.write_conf({"log_level": "debug", "segment_size": "64MiB",
-                         "idle_timeout": "5m", "retention_time": "1h",
+                         "idle_timeout": "5m", "cleanup_interval": "30m",
+                         "deduplication_window": 5000,
                          "max_connections": 1})
         a = call(self.g, "POST", "/v1/config/reload")
         self.assertEqual(a.status, 200, a)
         j = a.json()
         self.assertEqual(sorted((k["key"], k["value"]) for k in j["applied"]),
                          [("idle_timeout", "5m"), ("log_level", "debug"),
-                          ("max_connections", "1")])
+                          ("max_connections", "1"),
+                          ("segment_size", "67108864")])
         self.assertEqual(sorted((k["key"], k["reload"])
                                 for k in j["restart_required"]),
-                         [("retention_time", "later"),
-                          ("segment_size", "no")])
+                         [("cleanup_interval", "later"),
+                          ("deduplication_window", "no")])
+        self.assertEqual(j["topics_altered"], 0)
         keys = self.config()
         self.assertEqual(keys["log_level"]["value"], "debug")
         self.assertEqual(keys["idle_timeout"]["value"], "5m")
+        self.assertEqual(keys["segment_size"]["value"], "67108864")
         # Not applied: the running values stay.
-        self.assertEqual(keys["segment_size"]["value"], "104857600")
+        self.assertEqual(keys["cleanup_interval"]["value"], "1h")
         self.assertIn("key cannot change at run time", self.g.log())
         # The lowered connection limit holds at once: with one Kafka
         # connection open, the next one is closed on arrival.
@@ -842,6 +848,54 @@ class AdminNode(unittest.TestCase):
         self.assert_error(call(self.g, "POST", "/v1/config/reload", b"x",
                                {"Content-Type": "application/json"}), 400)
         self.assert_error(call(self.g, "GET", "/v1/config/reload"), 405)
+
+    def topic_config(self, name):
+        a = call(self.g, "GET", "/v1/topics/" + name)
+        self.assertEqual(a.status, 200, a)
+        return a.json()["config"]
+
+    def test_config_reload_topic_defaults(self):
+        """Reloaded topic keys are the defaults of topics created from
+        then on (REST and Kafka CreateTopics), and existing topics that had
+        the old default follow; a topic's own value stays."""
+        self.create("plain")
+        self.create("own", config={"retention_time": "2h"})
+        self.write_conf({"log_level": "info", "retention_time": "1h",
+                         "max_message_size": "2MiB"})
+        j = call(self.g, "POST", "/v1/config/reload").json()
+        self.assertEqual(sorted(k["key"] for k in j["applied"]),
+                         ["max_message_size", "retention_time"])
+        self.assertEqual(j["restart_required"], [])
+        self.assertEqual(j["topics_altered"], 2)
+        want = {"plain": ("1h", "2097152"), "own": ("2h", "2097152")}
+
+        def followed():
+            got = {n: (self.topic_config(n)["retention_time"],
+                       self.topic_config(n)["max_message_size"])
+                   for n in want}
+            return got == want
+        wait_for(followed, 30, "topics altered to the reloaded defaults")
+        self.assertIn("topic follows the reloaded defaults", self.g.log())
+
+        self.create("fresh")
+        self.assertEqual(self.topic_config("fresh")["retention_time"], "1h")
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": self.addr})
+        admin.create_topics([NewTopic("viakafka", 1, 1)])["viakafka"].result(
+            30)
+        cfg = self.topic_config("viakafka")
+        self.assertEqual((cfg["retention_time"], cfg["max_message_size"]),
+                         ("1h", "2097152"))
+
+        # Back to the file's defaults: the topics that followed go back,
+        # "own" keeps its retention.
+        self.write_conf({"log_level": "info"})
+        j = call(self.g, "POST", "/v1/config/reload").json()
+        self.assertEqual(j["topics_altered"], 4)
+        want = {"plain": ("168h", "1048576"), "own": ("2h", "1048576"),
+                "fresh": ("168h", "1048576"),
+                "viakafka": ("168h", "1048576")}
+        wait_for(followed, 30, "topics back to the defaults")
 
     def test_config_reload_sighup(self):
         """SIGHUP does what the REST reload does."""

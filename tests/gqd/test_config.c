@@ -479,6 +479,10 @@ Test(gqd_config, reload_table)
 	cr_assert(eq(int, gqd_config_key_find("log_file")->reload,
 		     GQD_RELOAD_YES));
 	cr_assert(eq(int, gqd_config_key_find("retention_time")->reload,
+		     GQD_RELOAD_YES));
+	cr_assert(eq(int, gqd_config_key_find("deduplication_window")->reload,
+		     GQD_RELOAD_NO));
+	cr_assert(eq(int, gqd_config_key_find("cleanup_interval")->reload,
 		     GQD_RELOAD_LATER));
 	cr_assert(eq(int, gqd_config_key_find("data_dir")->reload,
 		     GQD_RELOAD_NO));
