@@ -87,6 +87,7 @@ struct gq__topic {
 	int32_t n_closed; /* local partitions closed after a delete */
 	int status;       /* first partition open failure, or 0 */
 	bool deleting;
+	bool conf_known; /* a remote node read `conf` from the brokers */
 	struct gq__topic *next_deleting; /* the node's deleting list */
 	struct gq__req *waiters; /* create/delete requests to complete */
 	uint64_t wait_until;     /* loop time the create waiters give up */
@@ -187,6 +188,7 @@ struct gq__req {
 			int32_t partitions;
 			int16_t replication_factor;
 			struct gq__topic_conf conf;
+			uint32_t mask; /* GQ__TF_*: the keys the caller set */
 		} create;
 		struct {
 			uint32_t mask; /* GQ__TF_*: the fields of conf set */

@@ -464,18 +464,21 @@ metadata_done(struct call *c, int status, const union gqk_response *resp)
 		r->next_seed++;
 		r->meta_due = gq__r_now(r) + BACKOFF_MIN_MS;
 	}
-	if (req != NULL)
+	/* A topic just created is ready once its configuration is read
+	 * too: produce calls right after the create compress as it says. */
+	if (req != NULL && status == 0 && req->type == GQ__REQ_TOPIC_CREATE)
+		gq__r_topic_configs_wait(r, req);
+	else if (req != NULL)
 		gq__req_complete(req, status == 0 ? 0 : GQ_EIO);
 	if (status == 0) {
 		retry_parked(r);
 		gq__r_produce_metadata(r);
+		gq__r_topic_configs(r);
 	}
 }
 
-/* Ask some broker for everything, unless a request is out already.  With
- * @req, complete it with the outcome. */
-static void
-ask_metadata(struct gq__remote *r, struct gq__req *req)
+void
+gq__r_ask_metadata(struct gq__remote *r, struct gq__req *req)
 {
 	union gqk_request m = { .metadata = { .n_topics = -1,
 					      .all_topics = true } };
@@ -501,7 +504,7 @@ void
 gq__r_refresh(struct gq__remote *r)
 {
 	if (!r->meta_inflight && !r->closing)
-		ask_metadata(r, NULL);
+		gq__r_ask_metadata(r, NULL);
 }
 
 /* ---- produce ------------------------------------------------------------ */
@@ -749,83 +752,6 @@ send_list_offsets(struct gq__remote *r, struct gq__req *req)
 		gq__r_park(r, req, GQ_EIO);
 }
 
-/* ---- topics ------------------------------------------------------------- */
-
-static void
-admin_done(struct call *c, int status, const union gqk_response *resp)
-{
-	struct gq__req *req = c->req;
-	int16_t err;
-
-	if (status == GQ_ECANCELED) {
-		gq__r_park(c->r, req, GQ_ENOTLEADER);
-		return;
-	}
-	if (status != 0) {
-		gq__errmsg_set(req->errmsg, "no answer from the controller");
-		gq__req_complete(req, GQ_EUNKNOWN);
-		return;
-	}
-	if (c->api == GQK_CREATE_TOPICS)
-		err = resp->create_topics.n_topics == 1
-			      ? resp->create_topics.topics[0].error_code
-			      : GQK_ERR_UNKNOWN_SERVER_ERROR;
-	else
-		err = resp->delete_topics.n_responses == 1
-			      ? resp->delete_topics.responses[0].error_code
-			      : GQK_ERR_UNKNOWN_SERVER_ERROR;
-	if (err == GQK_ERR_NOT_CONTROLLER) {
-		gq__r_park(c->r, req, GQ_ENOTLEADER);
-		return;
-	}
-	if (err != 0) {
-		gq__r_set_kafka_errmsg(req, err,
-				       c->api == GQK_CREATE_TOPICS
-					       ? "create topic"
-					       : "delete topic");
-		gq__req_complete(req, gq__r_from_kafka(err));
-		return;
-	}
-	/* What the caller reads next (gq_topic_list(), a produce) must see
-	 * the change: complete once the metadata shows it. */
-	ask_metadata(c->r, req);
-}
-
-static void
-send_admin(struct gq__remote *r, struct gq__req *req)
-{
-	struct rbroker *b =
-		gq__r_broker_by_id(r, atomic_load(&r->node->controller_id));
-	struct gqk_create_topics_req_topic topic = { 0 };
-	struct gqk_str name = gqk_str_from(req->topic);
-	union gqk_request body;
-	int rv;
-
-	if (b == NULL) {
-		gq__r_park(r, req, GQ_ENOTLEADER);
-		return;
-	}
-	memset(&body, 0, sizeof(body));
-	if (req->type == GQ__REQ_TOPIC_CREATE) {
-		topic.name = name;
-		topic.num_partitions = req->u.create.partitions;
-		topic.replication_factor = req->u.create.replication_factor;
-		body.create_topics.n_topics = 1;
-		body.create_topics.topics = &topic;
-		body.create_topics.timeout_ms = (int32_t)r->request_timeout_ms;
-		rv = gq__r_call(r, b, req, GQK_CREATE_TOPICS, V_CREATE_TOPICS,
-				&body, r->request_timeout_ms, admin_done);
-	} else {
-		body.delete_topics.n_topic_names = 1;
-		body.delete_topics.topic_names = &name;
-		body.delete_topics.timeout_ms = (int32_t)r->request_timeout_ms;
-		rv = gq__r_call(r, b, req, GQK_DELETE_TOPICS, V_DELETE_TOPICS,
-				&body, r->request_timeout_ms, admin_done);
-	}
-	if (rv != 0)
-		gq__r_park(r, req, GQ_ENOTLEADER);
-}
-
 /* ---- dispatch ----------------------------------------------------------- */
 
 static void
@@ -849,10 +775,10 @@ serve(struct gq__remote *r, struct gq__req *req)
 		break;
 	case GQ__REQ_TOPIC_CREATE:
 	case GQ__REQ_TOPIC_DELETE:
-		send_admin(r, req);
+		gq__r_topic_admin(r, req);
 		break;
 	case GQ__REQ_METADATA:
-		ask_metadata(r, req);
+		gq__r_ask_metadata(r, req);
 		break;
 	case GQ__REQ_WAIT:
 		send_fetch(r, req);
@@ -944,6 +870,7 @@ tick(uv_timer_t *t)
 	if (gq__r_now(r) >= r->meta_due)
 		gq__r_refresh(r);
 	gq__r_produce_tick(r);
+	gq__r_topic_configs(r);
 	/* Parked requests whose time is up fail now, not at the next
 	 * metadata. */
 	pp = &r->parked;
@@ -1033,7 +960,7 @@ gq__remote_start(struct gq__remote *r)
 	r->started = true;
 	uv_timer_start(&r->timer, tick, TICK_MS, TICK_MS);
 	r->start_end = gq__r_now(r) + r->request_timeout_ms;
-	ask_metadata(r, NULL);
+	gq__r_ask_metadata(r, NULL);
 }
 
 int
@@ -1086,6 +1013,9 @@ gq__remote_close(struct gq__remote *r, void (*cb)(void *arg), void *arg)
 	r->parked = NULL;
 	gq__req_complete_list(req, GQ_ECLOSED);
 	gq__r_produce_close(r);
+	/* Created; only their configuration is not read. */
+	gq__req_complete_list(r->config_waiters, 0);
+	r->config_waiters = NULL;
 	/* Closing a connection fails its calls (GQ_ECLOSED), which complete
 	 * their requests; kconn frees itself once libuv is done. */
 	for (size_t i = 0; i < r->n_brokers; i++) {

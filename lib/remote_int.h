@@ -95,6 +95,9 @@ struct gq__remote {
 	int start_status;
 	char start_errmsg[GQ_ERRMSG_SIZE];
 	struct gq__req *parked; /* waiting for the next metadata, last first */
+	bool configs_inflight;  /* remote_admin.c: a DescribeConfigs is out */
+	uint64_t configs_due;   /* loop time every topic's is read again */
+	struct gq__req *config_waiters; /* creates done once configs are */
 	struct gq__r_coord coords[GQ__R_COORDS]; /* remote_group.c */
 	struct gq__r_produce *produce;           /* remote_produce.c */
 };
@@ -141,6 +144,21 @@ int gq__r_call_wait(struct gq__remote *r, struct rbroker *b,
 /* How long @req may take in all, retries included: the request timeout,
  * plus the wait of a long poll or of a join held for a rebalance. */
 uint64_t gq__r_budget_ms(const struct gq__remote *r, const struct gq__req *req);
+
+/* Ask some broker for all metadata; with @req, complete it with the
+ * outcome once applied (GQ_EIO when no broker answers). */
+void gq__r_ask_metadata(struct gq__remote *r, struct gq__req *req);
+
+/* remote_admin.c: serve a GQ__REQ_TOPIC_CREATE or _DELETE. */
+void gq__r_topic_admin(struct gq__remote *r, struct gq__req *req);
+
+/* remote_admin.c: read the configuration of the topics whose `conf` is
+ * not known yet (or is older than the metadata age) from the brokers. */
+void gq__r_topic_configs(struct gq__remote *r);
+
+/* Complete @req (a create whose topic the metadata shows) once every
+ * topic's configuration is read. */
+void gq__r_topic_configs_wait(struct gq__remote *r, struct gq__req *req);
 
 /* Ask for metadata unless a request for it is out already. */
 void gq__r_refresh(struct gq__remote *r);

@@ -583,9 +583,12 @@ create_prepare(struct gq_node *node, struct gq__req *req, const char *name,
 			       GQ__REPLICAS_MAX, replication_factor);
 		return GQ_EINVAL;
 	}
-	rv = gq__topic_conf_from(config, &node->conf.topic_defaults,
-				 &req->u.create.conf, req->errmsg);
-	if (rv != 0)
+	req->u.create.conf = node->conf.topic_defaults;
+	/* The keys set are what a remote node sends (remote_admin.c). */
+	if (config != NULL &&
+	    (rv = gq__topic_conf_changes(
+		     config, &node->conf.topic_defaults, &req->u.create.conf,
+		     &req->u.create.mask, req->errmsg)) != 0)
 		return rv;
 	req->type = GQ__REQ_TOPIC_CREATE;
 	snprintf(req->topic, sizeof(req->topic), "%s", name);

@@ -477,6 +477,11 @@ topic_config(const struct gqd_config *cfg,
 				unit = config_names[k].unit;
 			}
 		}
+		/* goqueue's own names too: a remote libgoqueue node sends
+		 * those (lib/remote_admin.c). */
+		for (k = 0; key == NULL && k < GQD_N_TOPIC_KEYS; k++)
+			if (gqk_str_eq(c->name, gqd_topic_keys[k]))
+				key = gqd_topic_keys[k];
 		if (key == NULL || c->value.len < 0 ||
 		    (size_t)c->value.len + strlen(unit) >= sizeof(value)) {
 			snprintf(op->message, sizeof(op->message),
@@ -742,7 +747,27 @@ describe_topic_configs(struct gqd_req *req,
 		out->error_code = gqd_kafka_err(rv);
 		return;
 	}
-	entries = gqd_arena(req, nk, sizeof(*entries));
+	entries = gqd_arena(req, nk + GQD_N_TOPIC_KEYS, sizeof(*entries));
+	/* goqueue's own keys, only when asked for by name: a remote
+	 * libgoqueue node reads a topic's whole configuration so (Kafka
+	 * tools asking for everything see Kafka's names alone). */
+	for (size_t k = 0; entries != NULL && k < GQD_N_TOPIC_KEYS; k++) {
+		const char *v = gq_config_get(gq_topic_info_config(info),
+					      gqd_topic_keys[k]);
+
+		for (int32_t i = 0; v != NULL && i < res->n_configuration_keys;
+		     i++) {
+			if (!gqk_str_eq(res->configuration_keys[i],
+					gqd_topic_keys[k]))
+				continue;
+			entries[n].name = gqd_arena_str(req, gqd_topic_keys[k]);
+			entries[n].value = gqd_arena_str(req, v);
+			entries[n].config_source =
+				GQK_CONFIG_SOURCE_DYNAMIC_TOPIC;
+			n++;
+			break;
+		}
+	}
 	for (size_t k = 0; entries != NULL && k < nk; k++) {
 		const char *v = gq_config_get(gq_topic_info_config(info),
 					      config_names[k].key);

@@ -434,6 +434,73 @@ Test(remote, broker_restart)
 		     (int)ng, got, (int)nw, want);
 }
 
+/* The codec of the first stored batch of @topic/0. */
+static int
+stored_codec(const char *topic)
+{
+	struct gq_fetch *f;
+	const uint8_t *p;
+	const void *data;
+	size_t len;
+	int codec;
+
+	cr_assert_eq(gq_fetch(remote, topic, 0, 0, 1 << 20, &f), 0, "%s",
+		     gq_node_errmsg(remote));
+	gq_fetch_records(f, &data, &len);
+	cr_assert_geq(len, 61);
+	p = data;
+	codec = p[22] & 7; /* attributes, bytes 21-22 */
+	gq_fetch_destroy(f);
+	return codec;
+}
+
+/* Topic configurations go both ways: a create sends the keys set (the
+ * broker's defaults fill the rest), describe reads the topic's back, and
+ * produce calls compress as the topic says. */
+Test(remote, topic_configs)
+{
+	struct gq_topic_info *info;
+	const struct gq_config *tc;
+	struct gq_config *cfg;
+	char value[3000];
+
+	/* A broker default that differs from the library's. */
+	gqd_stop(0, SIGTERM);
+	setenv("GQ_RETENTION_BYTES", "1073741824", 1);
+	gqd_start(0, true);
+	unsetenv("GQ_RETENTION_BYTES");
+	connect_remote();
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "2h", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_type", "zstd", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_threshold", "100", NULL),
+		     0);
+	cr_assert_eq(gq_topic_create(remote, "z", 1, 1, cfg), 0, "%s",
+		     gq_node_errmsg(remote));
+	gq_config_destroy(cfg);
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_enabled", "false", NULL),
+		     0);
+	cr_assert_eq(gq_topic_create(remote, "plain", 1, 1, cfg), 0);
+	gq_config_destroy(cfg);
+
+	cr_assert_eq(gq_topic_describe(remote, "z", &info), 0);
+	tc = gq_topic_info_config(info);
+	cr_assert_str_eq(gq_config_get(tc, "retention_time"), "2h");
+	cr_assert_str_eq(gq_config_get(tc, "compression_type"), "zstd");
+	cr_assert_str_eq(gq_config_get(tc, "compression_threshold"), "100");
+	cr_assert_str_eq(gq_config_get(tc, "retention_bytes"), "1073741824",
+			 "the broker's default, not the library's");
+	gq_topic_info_destroy(info);
+
+	memset(value, 'a', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	produce_str("z", 0, NULL, value);
+	produce_str("plain", 0, NULL, value);
+	cr_assert_eq(stored_codec("z"), 4, "zstd");
+	cr_assert_eq(stored_codec("plain"), 0, "uncompressed");
+}
+
 static atomic_int drained_ok, drained_failed;
 
 /* The stored batches @f holds, counted from their batchLength fields. */
