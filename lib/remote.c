@@ -974,7 +974,9 @@ gq__remote_start_status(const struct gq__remote *r, char *errmsg)
 bool
 gq__remote_ready(const struct gq__remote *r)
 {
-	return r->have_meta;
+	/* Topic configurations too: the first produce compresses and
+	 * bounds its batches as its topic says. */
+	return r->have_meta && r->configs_read;
 }
 
 static void

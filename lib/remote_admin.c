@@ -193,6 +193,7 @@ configs_done(struct call *c, int status, const union gqk_response *resp)
 		 * all the same. */
 		gq__req_complete_list(r->config_waiters, 0);
 		r->config_waiters = NULL;
+		r->configs_read = true; /* nothing better will come soon */
 		return;
 	}
 	for (int32_t i = 0; i < d->n_results; i++) {
@@ -261,6 +262,7 @@ gq__r_topic_configs(struct gq__remote *r)
 	if (n == 0 || (b = gq__r_any_broker(r)) == NULL) {
 		gq__req_complete_list(r->config_waiters, 0);
 		r->config_waiters = NULL;
+		r->configs_read = r->have_meta;
 		return;
 	}
 	for (size_t i = 0; (k = gq__config_key_at(i)) != NULL; i++)

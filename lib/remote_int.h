@@ -96,6 +96,7 @@ struct gq__remote {
 	char start_errmsg[GQ_ERRMSG_SIZE];
 	struct gq__req *parked; /* waiting for the next metadata, last first */
 	bool configs_inflight;  /* remote_admin.c: a DescribeConfigs is out */
+	bool configs_read;      /* every topic's was asked for once */
 	uint64_t configs_due;   /* loop time every topic's is read again */
 	struct gq__req *config_waiters; /* creates done once configs are */
 	struct gq__r_coord coords[GQ__R_COORDS]; /* remote_group.c */

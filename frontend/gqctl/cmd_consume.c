@@ -24,11 +24,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "client.h"
 #include "gqctl.h"
+#include "progress.h"
 
 /* How long a follower sleeps after a round that found nothing, and after
  * an error it retries. */
@@ -83,6 +85,7 @@ struct consumer {
 	struct cpart *parts;
 	int32_t n;
 	uint64_t printed;
+	struct progress bar; /* of --count, when the output is not a tty */
 };
 
 /* ---- output ------------------------------------------------------------ */
@@ -348,6 +351,7 @@ read_once(struct consumer *c, struct cpart *p, bool *got)
 		}
 		p->pos = r.offset + 1;
 		c->printed++;
+		progress_update(&c->bar, c->printed, NULL);
 		*got = true;
 	}
 	if (rv < 0) {
@@ -591,6 +595,7 @@ member_message(struct member *m, struct gq_consumer *gc,
 		return GQCTL_FAILED;
 	}
 	c->printed++;
+	progress_update(&c->bar, c->printed, NULL);
 	*printed = true;
 	return GQCTL_OK;
 }
@@ -825,6 +830,10 @@ client_consume(struct gqctl *g, int argc, char **argv)
 		goto out;
 	}
 	snprintf(what, sizeof(what), "topic consume %s", argv[first]);
+	/* On the terminal the messages themselves show the progress. */
+	progress_start(&c.bar,
+		       g->progress && o.count > 0 && !isatty(STDOUT_FILENO),
+		       "consuming", (uint64_t)o.count);
 	c.o = &o;
 	c.topic = argv[first];
 	c.what = what;
@@ -864,6 +873,7 @@ client_consume(struct gqctl *g, int argc, char **argv)
 	}
 	rv = consume_all(&c);
 out_node:
+	progress_finish(&c.bar);
 	gq_node_close(c.node);
 out:
 	free(c.parts);

@@ -6,7 +6,8 @@
  * the leader hands over, or replicas are added, caught up and removed, in
  * the background.  --wait polls the topic until the change shows (the
  * leader is the broker asked for; the replicas are the ones asked for and
- * all live), within --timeout, so scripts can go on safely.
+ * all live), within --timeout, so scripts can go on safely; a
+ * reassignment shows a progress bar of the new replicas live meanwhile.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "gqctl.h"
+#include "progress.h"
 #include "rest.h"
 
 #define POLL_MS 250
@@ -76,6 +78,26 @@ same_ids(const json_t *have, const long long *want, size_t n)
 	return true;
 }
 
+/* How many of @ids @p lists as live replicas. */
+static uint64_t
+live_count(const json_t *p, const long long *ids, size_t n)
+{
+	const json_t *live = json_object_get(p, "live_replicas");
+	uint64_t count = 0;
+	size_t i, j;
+	json_t *v;
+
+	for (i = 0; i < n; i++)
+		json_array_foreach((json_t *)live, j, v)
+		{
+			if (json_integer_value(v) == ids[i]) {
+				count++;
+				break;
+			}
+		}
+	return count;
+}
+
 /* A reassignment is over when the replicas are exactly @ids, all live,
  * and one of them leads: until the leader is among them, the old leader
  * may still be handing over. */
@@ -104,12 +126,14 @@ wait_for(struct gqctl *g, const char *what, const char *topic,
 	struct timespec pause = { 0, POLL_MS * 1000000L };
 	char *esc = rest_escape(topic);
 	char *path = NULL;
+	struct progress bar;
 	json_t *ans;
 	json_t *p;
 	int rv;
 
 	if (esc == NULL)
 		return GQCTL_FAILED;
+	progress_start(&bar, g->progress && n > 0, "reassigning", n);
 	rv = asprintf(&path, "/v1/topics/%s", esc);
 	free(esc);
 	if (rv < 0) {
@@ -121,6 +145,7 @@ wait_for(struct gqctl *g, const char *what, const char *topic,
 			break;
 		p = json_array_get(json_object_get(ans, "partitions"),
 				   (size_t)partition);
+		progress_update(&bar, live_count(p, ids, n), topic);
 		if (leader > 0 ? rest_int(p, "leader", -1) == leader
 			       : settled(p, ids, n)) {
 			json_decref(ans);
@@ -128,6 +153,7 @@ wait_for(struct gqctl *g, const char *what, const char *topic,
 		}
 		json_decref(ans);
 		if (g->timeout_ms > 0 && now_ms() >= deadline) {
+			progress_clear(&bar);
 			gqctl_err("%s: timed out waiting for the change to "
 				  "show",
 				  what);
@@ -136,6 +162,7 @@ wait_for(struct gqctl *g, const char *what, const char *topic,
 		}
 		nanosleep(&pause, NULL);
 	}
+	progress_finish(&bar);
 	free(path);
 	return rv;
 }

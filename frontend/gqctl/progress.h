@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * progress.h - a one-line progress bar on stderr for long work (check-store
- * over many partitions now; producing and consuming files later):
+ * progress.h - a one-line progress bar on stderr for long work: check-store
+ * over many partitions, producing files, consuming --count messages into
+ * a file, waiting for a reassignment:
  *
  *	checking  [##########..........]  12/40  orders/3
  *

@@ -1334,6 +1334,15 @@ class ProduceConsume(unittest.TestCase):
         self.assertIn("max_message_size", r.stderr)
         self.assertEqual(self.run_gq("topic", "consume", "pf", "-p", "0"
                                      ).stdout, "ok1\nok2\n")
+        # The topic's own max_message_size counts, not the library's
+        # default: the same line goes to a topic that allows 4 MiB.
+        self.run_gq("topic", "create", "pbig", "-c",
+                    "max_message_size=4MiB")
+        r = self.run_gq("--json", "topic", "produce", "pbig",
+                        input="%s\n" % big)
+        self.assertEqual(json.loads(r.stdout)["messages"], 1, r.stderr)
+        out = self.run_gq("topic", "consume", "pbig").stdout
+        self.assertEqual(out, big + "\n")
 
 
 class ThreeNodes(unittest.TestCase):
