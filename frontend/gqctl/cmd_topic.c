@@ -161,6 +161,28 @@ print_topic(const json_t *t)
 	print_config(cfg);
 }
 
+/* The options of create and alter into @o (whose config object is made
+ * here), and the NAME they need.  GQCTL_OK with *@first, or an exit
+ * code; *@help when --help was answered. */
+static int
+parse_topic_opts(struct gqctl *g, int argc, char **argv, struct create_opts *o,
+		 int *first, bool *help)
+{
+	int rv;
+
+	*help = false;
+	if ((o->config = json_object()) == NULL) {
+		gqctl_err("out of memory");
+		return GQCTL_FAILED;
+	}
+	rv = gqctl_parse(g, argc, argv, create_opt, o, first, help);
+	if (rv != GQCTL_OK || *help)
+		return rv;
+	if (o->oom)
+		return GQCTL_FAILED;
+	return gqctl_want_args(g, argc, argv, *first, 1, "NAME");
+}
+
 static int
 topic_create(struct gqctl *g, int argc, char **argv)
 {
@@ -172,18 +194,8 @@ topic_create(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((o.config = json_object()) == NULL) {
-		gqctl_err("out of memory");
-		return GQCTL_FAILED;
-	}
-	rv = gqctl_parse(g, argc, argv, create_opt, &o, &first, &help);
+	rv = parse_topic_opts(g, argc, argv, &o, &first, &help);
 	if (rv != GQCTL_OK || help)
-		goto out;
-	if (o.oom) {
-		rv = GQCTL_FAILED;
-		goto out;
-	}
-	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "NAME")) != GQCTL_OK)
 		goto out;
 	snprintf(what, sizeof(what), "topic create %s", argv[first]);
 	if ((body = json_pack("{s:s}", "name", argv[first])) == NULL ||
@@ -309,18 +321,8 @@ topic_alter(struct gqctl *g, int argc, char **argv)
 	int first;
 	int rv;
 
-	if ((o.config = json_object()) == NULL) {
-		gqctl_err("out of memory");
-		return GQCTL_FAILED;
-	}
-	rv = gqctl_parse(g, argc, argv, create_opt, &o, &first, &help);
+	rv = parse_topic_opts(g, argc, argv, &o, &first, &help);
 	if (rv != GQCTL_OK || help)
-		goto out;
-	if (o.oom) {
-		rv = GQCTL_FAILED;
-		goto out;
-	}
-	if ((rv = gqctl_want_args(g, argc, argv, first, 1, "NAME")) != GQCTL_OK)
 		goto out;
 	if (json_object_size(o.config) == 0) {
 		rv = gqctl_usage(g, "give at least one --config KEY=VALUE");
