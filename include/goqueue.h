@@ -363,13 +363,15 @@ GQ_API int gq_node_open_on_loop(const char *dir, const struct gq_config *config,
  * node speaks the Kafka protocol to a cluster of gqd daemons (or Kafka
  * brokers) and the same calls work on it, so moving a program between an
  * embedded queue and a remote cluster changes only this call
- * (doc/client.md).  This version covers topics (create, delete, list,
- * describe), the cluster view (brokers, controller, partition leaders),
- * produce (acknowledged by every in-sync replica, acks=all), fetch, list
- * offsets and gq_fetch_wait_async(), and the group calls a member makes
- * (join, sync, heartbeat, leave, checked commits, gq_group_offsets()),
- * so the group consumer (gq_consumer_create()) works on it; the other
- * calls answer GQ_EUNSUPPORTED for now.
+ * (doc/client.md, gq_node_connect(3)).  It covers topics (create,
+ * delete, list, describe), the cluster view (brokers, controller,
+ * partition leaders), produce (acknowledged by every in-sync replica,
+ * acks=all; joined into batches per partition; idempotent unless the
+ * `enable_idempotence` key is false), fetch, list offsets and
+ * gq_fetch_wait_async(), the group calls (a member's, so the group
+ * consumer gq_consumer_create() works on it, and describe, list, lags and
+ * commits); calls that only make sense inside a node (gq_node_stats(),
+ * replica moves, gq_partition_sync()) answer GQ_EUNSUPPORTED.
  * A described partition has no replica here: its log_start and
  * high_watermark are -1 (use gq_list_offsets()).  Requests that meet a
  * stale leader wait for fresh metadata and retry, for up to the
@@ -1302,10 +1304,13 @@ struct gq_group_lag {
 
 /**
  * Every offset @group committed, by topic and partition, with its lag.
- * On a cluster, call it on the coordinator for current figures.
+ * On a cluster, call it on the coordinator for current figures; a remote
+ * node (gq_node_connect()) asks the coordinator and each partition's
+ * leader.
  * @param out  Owned by the caller: free with gq_group_lag_free().
  * @return 0, GQ_EBADNAME, GQ_EINVAL, GQ_ENOMEM, GQ_EIO.
- * Thread safety: any thread.
+ * Thread safety: any thread; on a remote node any thread but a loop
+ * thread (blocking).
  */
 GQ_API int gq_group_lags(struct gq_node *node, const char *group,
 			 struct gq_group_lag **out, size_t *count);
@@ -1342,7 +1347,8 @@ struct gq_group_info {
 };
 
 /**
- * Describe @group (on its coordinator).
+ * Describe @group (on its coordinator; a remote node asks the
+ * coordinator, and cannot tell the generation (-1) nor the leader ("")).
  * @param out  Owned by the caller: free with gq_group_info_destroy().
  * @return 0, GQ_ENOTCOORD, GQ_ENOTREADY, GQ_EBADNAME, GQ_EINVAL,
  *         GQ_ECLOSED, GQ_ENOMEM.
@@ -1356,7 +1362,8 @@ GQ_API void gq_group_info_destroy(struct gq_group_info *info);
 
 /**
  * The groups this node coordinates, with their states (members are not
- * filled in: n_members is their count, members NULL).
+ * filled in: n_members is their count, members NULL); on a remote node,
+ * the groups of every broker (GQ_EIO if one does not answer).
  * @param out  Owned by the caller: free with gq_group_list_free().
  * @return 0, GQ_EINVAL, GQ_ECLOSED, GQ_ENOMEM.
  * Thread safety: any thread but a loop thread.  Blocking (briefly).

@@ -5,7 +5,9 @@
  * loop (coordinator.h) and report through the caller's callback.  A
  * commit is a Raft entry of the internal offsets topic's partition that
  * owns the group, so it is as durable as a produce; reads look offsets up
- * in LMDB from the caller's thread.
+ * in LMDB from the caller's thread.  A remote node (remote.h) has no LMDB
+ * nor offsets partition: every call goes through its loop to the
+ * brokers (remote_group.c).
  */
 #include <stdalign.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "names.h"
 #include "node.h"
 #include "partition.h"
+#include "remote_int.h"
 
 static int
 check_target(struct gq_node *node, const char *group, const char *topic,
@@ -43,6 +46,41 @@ check_target(struct gq_node *node, const char *group, const char *topic,
 	return rv;
 }
 
+/*
+ * gq_group_commit() on a remote node, which has no offsets partition to
+ * write to: an OffsetCommit without member or generation to the group's
+ * coordinator (remote_group.c).  Kafka brokers take that only for a group
+ * without members, so unlike the embedded commit it fails with
+ * GQ_EMEMBER (or GQ_EREBALANCE) while the group has some.
+ */
+static int
+remote_commit(struct gq_node *node, const char *group, const char *topic,
+	      int32_t partition, gq_offset offset, const char *metadata)
+{
+	struct gq_group_offset o = { topic, partition, offset, metadata, 0 };
+	struct gq__req req;
+	int rv;
+
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_GROUP;
+	req.u.group.op = GQ__GROUP_COMMIT;
+	req.u.group.group = group;
+	req.u.group.member_id = "";
+	req.u.group.generation = -1;
+	req.u.group.offsets = &o;
+	req.u.group.n = 1;
+	rv = gq__node_call(node, &req);
+	if (rv == GQ_EMEMBER || rv == GQ_EREBALANCE) {
+		gq__node_set_errmsg(node, "the group has members: the brokers "
+					  "take commits only from them");
+	} else if (rv == 0 && (rv = o.status) != 0) {
+		snprintf(req.errmsg, sizeof(req.errmsg), "commit: %s",
+			 gq_strerror(rv));
+		gq__node_set_errmsg(node, req.errmsg);
+	}
+	return rv;
+}
+
 int
 gq_group_commit(struct gq_node *node, const char *group, const char *topic,
 		int32_t partition, gq_offset offset, const char *metadata)
@@ -61,6 +99,9 @@ gq_group_commit(struct gq_node *node, const char *group, const char *topic,
 		gq__node_set_errmsg(node, "metadata longer than 4096 bytes");
 		return GQ_EINVAL;
 	}
+	if (node->remote != NULL)
+		return remote_commit(node, group, topic, partition, offset,
+				     metadata);
 	req.type = GQ__REQ_GROUP_COMMIT;
 	snprintf(req.topic, sizeof(req.topic), "%s", topic);
 	snprintf(req.u.commit.group, sizeof(req.u.commit.group), "%s", group);
@@ -664,12 +705,12 @@ gq_group_lags(struct gq_node *node, const char *group,
 		gq__node_set_errmsg(node, errmsg);
 		return rv;
 	}
-	if (node->remote != NULL) {
-		gq__node_set_errmsg(node, "not available on a node connected "
-					  "to remote brokers yet");
-		return GQ_EUNSUPPORTED;
-	}
-	if ((rv = committed(node, group, out, count)) != 0)
+	/* A remote node asks the coordinator for what it committed, then
+	 * each partition's leader for its high watermark, below. */
+	rv = node->remote != NULL
+		     ? gq__remote_group_committed(node, group, out, count)
+		     : committed(node, group, out, count);
+	if (rv != 0)
 		return rv;
 	for (size_t i = 0; i < *count; i++) {
 		struct gq_group_lag *l = &(*out)[i];

@@ -5,7 +5,11 @@
  * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit and OffsetFetch to the
  * group's coordinator, which FindCoordinator names.  These are all the
  * embedded group consumer (consumer.c) needs, so it works on a remote node
- * unchanged.
+ * unchanged.  The admin calls ride on the same paths: gq_group_describe()
+ * is a DescribeGroups to the coordinator, gq_group_lags() an OffsetFetch
+ * of every partition (null topics), gq_group_commit() an OffsetCommit
+ * without member or generation (group.c), and gq_group_list() asks every
+ * broker (ListGroups, then DescribeGroups for the states).
  *
  * The coordinator of each group is remembered (a small table, the oldest
  * entry replaced) until an answer says it moved (NOT_COORDINATOR,
@@ -14,6 +18,7 @@
  * does in remote.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -29,6 +34,22 @@
 #define V_LEAVE_GROUP      1
 #define V_OFFSET_COMMIT    7
 #define V_OFFSET_FETCH     5
+#define V_DESCRIBE_GROUPS  4
+#define V_LIST_GROUPS      2
+
+/* A GQ__GROUP_OFFSETS request with no offsets and this count asks for
+ * every partition the group committed (OffsetFetch with null topics, v2+):
+ * its answer is an array of struct gq_group_lag in u.group.blob, their
+ * count in u.group.n.  gq_group_offsets() refuses such a count, so no
+ * caller's request looks like one. */
+#define ALL_OFFSETS SIZE_MAX
+
+static bool
+all_offsets(const struct gq__req *req)
+{
+	return req->u.group.op == GQ__GROUP_OFFSETS &&
+	       req->u.group.offsets == NULL && req->u.group.n == ALL_OFFSETS;
+}
 
 /* A Kafka group error as the embedded calls report it. */
 static int
@@ -354,14 +375,393 @@ committed(struct call *c, int status, const union gqk_response *resp)
 	gq__req_complete(req, 0);
 }
 
+/* The answer to an ALL_OFFSETS request: each partition with a committed
+ * offset, as a lag without figures (group.c adds them), into
+ * u.group.blob.  0 or GQ_ENOMEM. */
+static int
+all_committed(struct gq__req *req, const struct gqk_offset_fetch_resp *fr)
+{
+	struct gq_group_lag *lags;
+	size_t n = 0, k = 0;
+
+	for (int32_t t = 0; t < fr->n_topics; t++)
+		n += fr->topics[t].n_partitions > 0
+			     ? (size_t)fr->topics[t].n_partitions
+			     : 0;
+	if ((lags = gq__calloc(n > 0 ? n : 1, sizeof(*lags))) == NULL)
+		return GQ_ENOMEM;
+	for (int32_t t = 0; t < fr->n_topics; t++) {
+		const struct gqk_offset_fetch_resp_topic *ft = &fr->topics[t];
+
+		if (ft->name.len <= 0 || ft->name.len > GQ_NAME_MAX)
+			continue;
+		for (int32_t p = 0; p < ft->n_partitions; p++) {
+			const struct gqk_offset_fetch_resp_partition *fp =
+				&ft->partitions[p];
+			struct gq_group_lag *l;
+
+			/* A partition of a deleted topic answers with an
+			 * error: the group's offset there reads nothing. */
+			if (fp->error_code != 0 || fp->committed_offset < 0)
+				continue;
+			l = &lags[k++];
+			memcpy(l->topic, ft->name.p, (size_t)ft->name.len);
+			l->partition = fp->partition_index;
+			l->committed = fp->committed_offset;
+			l->high_watermark = -1;
+			l->lag = -1;
+		}
+	}
+	req->u.group.blob = lags;
+	req->u.group.n = k;
+	return 0;
+}
+
 static void
 fetched(struct call *c, int status, const union gqk_response *resp)
 {
 	if (failed(c, status, status == 0 ? resp->offset_fetch.error_code : 0,
 		   "offset fetch"))
 		return;
+	if (all_offsets(c->req)) {
+		gq__req_complete(c->req,
+				 all_committed(c->req, &resp->offset_fetch));
+		return;
+	}
 	offsets_answered(c->req, resp, false);
 	gq__req_complete(c->req, 0);
+}
+
+/* ---- describing groups -------------------------------------------------- */
+
+/* A wire string as a new C string: NULL for a null one when @keep_null,
+ * "" otherwise.  Sets *@oom when out of memory. */
+static char *
+str_dup(struct gqk_str s, bool keep_null, bool *oom)
+{
+	char *p;
+
+	if (s.len < 0 && keep_null)
+		return NULL;
+	p = gq__strndup(s.len > 0 ? s.p : "", s.len > 0 ? (size_t)s.len : 0);
+	if (p == NULL)
+		*oom = true;
+	return p;
+}
+
+/* Wire bytes as a new buffer, NULL (and *@len 0) when empty. */
+static void *
+bytes_dup(struct gqk_bytes b, size_t *len, bool *oom)
+{
+	void *p;
+
+	*len = 0;
+	if (b.len <= 0)
+		return NULL;
+	if ((p = gq__malloc((size_t)b.len)) == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(p, b.p, (size_t)b.len);
+	*len = (size_t)b.len;
+	return p;
+}
+
+/*
+ * Fill @out (zeroed) from a DescribeGroups entry as the embedded
+ * coordinator fills it (coordinator.c), with the members when @members
+ * and only their count otherwise.  DescribeGroups carries neither the
+ * generation nor the leader: they are -1 and "" (generation 0 for a Dead
+ * group, as a coordinator describes a group it does not know).  0, or
+ * GQ_ENOMEM with @out holding what was copied, for the caller to free.
+ */
+static int
+info_fill(struct gq_group_info *out, const struct gqk_describe_groups_group *g,
+	  bool members)
+{
+	size_t n = g->n_members > 0 ? (size_t)g->n_members : 0;
+	bool oom = false;
+
+	out->group = str_dup(g->group_id, false, &oom);
+	out->state = str_dup(g->group_state, false, &oom);
+	out->protocol_type = str_dup(g->protocol_type, false, &oom);
+	out->protocol = str_dup(g->protocol_data, false, &oom);
+	out->leader = str_dup(GQK_STR(""), false, &oom);
+	out->generation = gqk_str_eq(g->group_state, "Dead") ? 0 : -1;
+	out->n_members = n;
+	if (!members || n == 0 || oom)
+		return oom ? GQ_ENOMEM : 0;
+	if ((out->members = gq__calloc(n, sizeof(*out->members))) == NULL) {
+		out->n_members = 0;
+		return GQ_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct gqk_describe_groups_member *d = &g->members[i];
+		struct gq_group_member_info *m = &out->members[i];
+
+		m->member_id = str_dup(d->member_id, false, &oom);
+		m->group_instance_id =
+			str_dup(d->group_instance_id, true, &oom);
+		m->client_id = str_dup(d->client_id, false, &oom);
+		m->client_host = str_dup(d->client_host, false, &oom);
+		m->metadata =
+			bytes_dup(d->member_metadata, &m->metadata_len, &oom);
+		m->assignment = bytes_dup(d->member_assignment,
+					  &m->assignment_len, &oom);
+	}
+	return oom ? GQ_ENOMEM : 0;
+}
+
+static void
+described(struct call *c, int status, const union gqk_response *resp)
+{
+	const struct gqk_describe_groups_group *g = NULL;
+	struct gq__req *req = c->req;
+
+	if (status == 0 && resp->describe_groups.n_groups == 1 &&
+	    gqk_str_eq(resp->describe_groups.groups[0].group_id,
+		       req->u.group.group))
+		g = &resp->describe_groups.groups[0];
+	if (failed(c, status, g != NULL ? g->error_code : 0, "describe group"))
+		return;
+	if (g == NULL) {
+		gq__errmsg_set(req->errmsg,
+			       "describe group: the answer is about other "
+			       "groups");
+		gq__req_complete(req, GQ_EIO);
+		return;
+	}
+	gq__req_complete(req, info_fill(req->u.group.info, g, true));
+}
+
+/* ---- listing groups ----------------------------------------------------- */
+
+/*
+ * gq_group_list() asks every broker of the metadata for the groups it
+ * coordinates (ListGroups), then the same broker for their states and
+ * member counts, which ListGroups does not carry (DescribeGroups of all
+ * of them at once).  As Kafka's AdminClient does, the listing fails as a
+ * whole when a broker does not answer: a partial list would look
+ * complete.  A group described as Dead went in between, and one listed
+ * twice (it moved meanwhile) is kept once.
+ */
+struct listing;
+
+/* One broker's part, the context of its calls. */
+struct list_part {
+	struct listing *l;
+	int32_t broker;
+};
+
+struct listing {
+	struct gq__req *req; /* u.group.info and n: the groups so far */
+	size_t cap;          /* of u.group.info */
+	size_t pending;      /* calls out, plus one while sending */
+	int status;          /* the first failure */
+	struct list_part parts[];
+};
+
+/* Record @status as the listing's outcome unless it failed already;
+ * true when this is the first failure, to say why in req->errmsg. */
+static bool
+list_failed(struct listing *l, int status)
+{
+	if (l->status != 0)
+		return false;
+	l->status = status;
+	return true;
+}
+
+/* What a call that got no answer means for the listing. */
+static int
+no_answer(const struct gq__remote *r)
+{
+	return r->closing ? GQ_ECLOSED : GQ_EIO;
+}
+
+static int
+info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct gq_group_info *)a)->group,
+		      ((const struct gq_group_info *)b)->group);
+}
+
+/* A call of @l ended: once the last has, complete the request. */
+static void
+list_end(struct listing *l)
+{
+	struct gq__req *req = l->req;
+
+	if (--l->pending > 0)
+		return;
+	if (l->status == 0 && req->u.group.n > 1)
+		qsort(req->u.group.info, req->u.group.n,
+		      sizeof(*req->u.group.info), info_cmp);
+	/* On failure gq_group_list() frees the groups gathered. */
+	gq__req_complete(req, l->status);
+	gq__free(l);
+}
+
+/* Add the group @g describes, unless it is gone or listed already. */
+static void
+list_add(struct listing *l, const struct gqk_describe_groups_group *g)
+{
+	struct gq__req *req = l->req;
+	struct gq_group_info *info;
+
+	if (gqk_str_eq(g->group_state, "Dead"))
+		return;
+	for (size_t i = 0; i < req->u.group.n; i++)
+		if (gqk_str_eq(g->group_id, req->u.group.info[i].group))
+			return;
+	if (req->u.group.n == l->cap) {
+		size_t cap = l->cap > 0 ? 2 * l->cap : 16;
+
+		if ((info = gq__realloc(req->u.group.info,
+					cap * sizeof(*info))) == NULL) {
+			list_failed(l, GQ_ENOMEM);
+			return;
+		}
+		req->u.group.info = info;
+		l->cap = cap;
+	}
+	info = &req->u.group.info[req->u.group.n++];
+	memset(info, 0, sizeof(*info));
+	if (info_fill(info, g, false) != 0)
+		list_failed(l, GQ_ENOMEM);
+}
+
+static void
+list_described(struct call *c, int status, const union gqk_response *resp)
+{
+	struct list_part *p = c->ctx;
+	struct listing *l = p->l;
+
+	if (status != 0) {
+		if (list_failed(l, no_answer(c->r)))
+			gq__errmsg_set(l->req->errmsg,
+				       "broker %d: no answer to DescribeGroups",
+				       (int)p->broker);
+	}
+	for (int32_t i = 0; status == 0 && l->status == 0 &&
+			    i < resp->describe_groups.n_groups;
+	     i++) {
+		const struct gqk_describe_groups_group *g =
+			&resp->describe_groups.groups[i];
+
+		if (g->error_code == 0) {
+			list_add(l, g);
+		} else if (list_failed(l, group_error(g->error_code))) {
+			/* Moved or loading since listed: ask again. */
+			gq__errmsg_set(l->req->errmsg,
+				       "describe group '%.*s' at broker %d: %s",
+				       (int)g->group_id.len, g->group_id.p,
+				       (int)p->broker,
+				       gqk_err_name(g->error_code));
+		}
+	}
+	list_end(l);
+}
+
+static void
+list_listed(struct call *c, int status, const union gqk_response *resp)
+{
+	struct list_part *p = c->ctx;
+	struct listing *l = p->l;
+	const struct gqk_list_groups_resp *lr;
+	struct gqk_str *ids;
+	union gqk_request body;
+	struct rbroker *b;
+	int rv;
+
+	if (status != 0) {
+		if (list_failed(l, no_answer(c->r)))
+			gq__errmsg_set(l->req->errmsg,
+				       "broker %d: no answer to ListGroups",
+				       (int)p->broker);
+		list_end(l);
+		return;
+	}
+	lr = &resp->list_groups;
+	if (lr->error_code != 0) {
+		if (list_failed(l, group_error(lr->error_code)))
+			gq__errmsg_set(
+				l->req->errmsg, "broker %d: list groups: %s",
+				(int)p->broker, gqk_err_name(lr->error_code));
+		list_end(l);
+		return;
+	}
+	if (lr->n_groups <= 0 || l->status != 0) {
+		list_end(l);
+		return;
+	}
+	if ((ids = gq__calloc((size_t)lr->n_groups, sizeof(*ids))) == NULL) {
+		list_failed(l, GQ_ENOMEM);
+		list_end(l);
+		return;
+	}
+	for (int32_t i = 0; i < lr->n_groups; i++)
+		ids[i] = lr->groups[i].group_id;
+	memset(&body, 0, sizeof(body));
+	body.describe_groups.n_groups = lr->n_groups;
+	body.describe_groups.groups = ids;
+	/* The groups it coordinates, so the same broker describes them. */
+	b = gq__r_broker_by_id(c->r, p->broker);
+	l->pending++;
+	rv = b != NULL
+		     ? gq__r_call_ctx(c->r, b, p, GQK_DESCRIBE_GROUPS,
+				      V_DESCRIBE_GROUPS, &body,
+				      c->r->request_timeout_ms, list_described)
+		     : GQ_EIO;
+	if (rv != 0) {
+		l->pending--;
+		if (list_failed(l, rv))
+			gq__errmsg_set(l->req->errmsg, "broker %d: %s",
+				       (int)p->broker,
+				       rv == GQ_EIO ? "not reachable"
+						    : gq_strerror(rv));
+	}
+	gq__free(ids);
+	list_end(l);
+}
+
+/* Serve a GQ__GROUP_LIST request. */
+static void
+list_groups(struct gq__remote *r, struct gq__req *req)
+{
+	size_t n = r->n_brokers - r->n_seeds;
+	struct listing *l;
+	union gqk_request body;
+
+	if ((l = gq__calloc(1, sizeof(*l) + n * sizeof(l->parts[0]))) == NULL) {
+		gq__req_complete(req, GQ_ENOMEM);
+		return;
+	}
+	l->req = req;
+	l->pending = 1;
+	req->u.group.info = NULL;
+	req->u.group.n = 0;
+	memset(&body, 0, sizeof(body));
+	for (size_t i = 0; i < n; i++) {
+		struct rbroker *b = r->brokers[r->n_seeds + i];
+		struct list_part *p = &l->parts[i];
+		int rv;
+
+		p->l = l;
+		p->broker = b->id;
+		l->pending++;
+		rv = gq__r_call_ctx(r, b, p, GQK_LIST_GROUPS, V_LIST_GROUPS,
+				    &body, r->request_timeout_ms, list_listed);
+		if (rv != 0) {
+			l->pending--;
+			if (list_failed(l, rv))
+				gq__errmsg_set(req->errmsg, "broker %d: %s",
+					       (int)b->id,
+					       rv == GQ_EIO ? "not reachable"
+							    : gq_strerror(rv));
+		}
+	}
+	list_end(l);
 }
 
 /*
@@ -549,7 +949,10 @@ send_op(struct gq__remote *r, struct rbroker *b, struct gq__req *req)
 		done = committed;
 		break;
 	case GQ__GROUP_OFFSETS:
-		if (!offset_topics(req, &a, false, &body)) {
+		if (all_offsets(req)) {
+			body.offset_fetch.n_topics = -1; /* null: all */
+			body.offset_fetch.all_topics = true;
+		} else if (!offset_topics(req, &a, false, &body)) {
 			rv = GQ_ENOMEM;
 			break;
 		}
@@ -557,6 +960,13 @@ send_op(struct gq__remote *r, struct rbroker *b, struct gq__req *req)
 		api = GQK_OFFSET_FETCH;
 		version = V_OFFSET_FETCH;
 		done = fetched;
+		break;
+	case GQ__GROUP_DESCRIBE:
+		body.describe_groups.n_groups = 1;
+		body.describe_groups.groups = &group;
+		api = GQK_DESCRIBE_GROUPS;
+		version = V_DESCRIBE_GROUPS;
+		done = described;
 		break;
 	default:
 		rv = GQ_EUNSUPPORTED;
@@ -593,7 +1003,11 @@ gq__remote_group(struct gq__remote *r, struct gq__req *req)
 	case GQ__GROUP_LEAVE:
 	case GQ__GROUP_COMMIT:
 	case GQ__GROUP_OFFSETS:
+	case GQ__GROUP_DESCRIBE:
 		break;
+	case GQ__GROUP_LIST: /* every broker, not one coordinator */
+		list_groups(r, req);
+		return;
 	default:
 		gq__errmsg_set(req->errmsg,
 			       "not available on a node connected to remote "
@@ -609,4 +1023,49 @@ gq__remote_group(struct gq__remote *r, struct gq__req *req)
 	}
 	c->used = gq__r_now(r);
 	send_op(r, b, req);
+}
+
+static int
+lag_cmp(const void *a, const void *b)
+{
+	const struct gq_group_lag *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->topic, y->topic)) != 0)
+		return c;
+	return (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+int
+gq__remote_group_committed(struct gq_node *node, const char *group,
+			   struct gq_group_lag **out, size_t *count)
+{
+	struct gq_group_lag *lags;
+	struct gq__req req;
+	size_t n;
+	int rv;
+
+	memset(&req, 0, sizeof(req));
+	req.type = GQ__REQ_GROUP;
+	req.u.group.op = GQ__GROUP_OFFSETS;
+	req.u.group.group = group;
+	req.u.group.member_id = "";
+	req.u.group.generation = -1;
+	req.u.group.n = ALL_OFFSETS;
+	if ((rv = gq__node_call(node, &req)) != 0) {
+		gq__free(req.u.group.blob);
+		return rv;
+	}
+	lags = req.u.group.blob;
+	n = req.u.group.n;
+	if (n == 0) {
+		gq__free(lags);
+		lags = NULL;
+	} else {
+		/* In the order the embedded node's table has them. */
+		qsort(lags, n, sizeof(*lags), lag_cmp);
+	}
+	*out = lags;
+	*count = n;
+	return 0;
 }

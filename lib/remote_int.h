@@ -191,4 +191,13 @@ void gq__r_outbox_free(struct gq__r_outbox *o);
 /* remote_group.c: serve a GQ__REQ_GROUP request. */
 void gq__remote_group(struct gq__remote *r, struct gq__req *req);
 
+/* remote_group.c, for gq_group_lags() on a remote node, from any thread
+ * but the loop's: every partition @group committed, by topic and
+ * partition, with its committed offset (high_watermark and lag -1), asked
+ * of the coordinator with one OffsetFetch.  *@out is NULL when there are
+ * none, else the caller's to free with gq__free().  0, or the errors of
+ * gq_group_offsets(). */
+int gq__remote_group_committed(struct gq_node *node, const char *group,
+			       struct gq_group_lag **out, size_t *count);
+
 #endif /* GQ_REMOTE_INT_H */

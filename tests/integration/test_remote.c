@@ -610,8 +610,7 @@ Test(remote, errors)
 
 	connect_remote();
 	cr_assert_eq(gq_topic_create(remote, "t", 1, 1, NULL), 0);
-	cr_assert_eq(gq_group_commit(remote, "g", "t", 0, 5, NULL),
-		     GQ_EUNSUPPORTED);
+	cr_assert_eq(gq_partition_sync(remote, "t", 0, 100), GQ_EUNSUPPORTED);
 	cr_assert(strstr(gq_node_errmsg(remote), "remote") != NULL);
 
 	cr_assert_eq(gq_node_connect("", NULL, &n2), GQ_EINVAL);
@@ -950,4 +949,425 @@ Test(remote_cluster, leader_failover_not_idempotent)
 		dups += seen[k] - 1;
 	}
 	cr_assert_leq(dups, retries);
+}
+
+/* ---- consumer-group admin calls ------------------------------------------ */
+
+/*
+ * gq_group_describe(), gq_group_list(), gq_group_lags() and the blocking
+ * gq_group_commit() on a remote node: DescribeGroups, ListGroups to every
+ * broker, OffsetFetch of all partitions and OffsetCommit without member,
+ * with the results the embedded calls document (gq_group_coordinator(3)).
+ */
+
+#define ADMIN_GROUP "admin-group"
+#define ADMIN_PARTS 4
+
+TestSuite(remote_groups_admin, .init = setup, .fini = teardown, .timeout = 180);
+
+/* Start @m as a consumer of ADMIN_GROUP on topic "ga", on a node of its
+ * own. */
+static void
+admin_member_start(struct member *m, atomic_int *got, const char *client_id)
+{
+	struct gq_consumer_options o;
+	const char *topics[] = { "ga" };
+	int rv;
+
+	m->got = got;
+	rv = gq_node_connect(bootstrap, NULL, &m->node);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(NULL));
+	gq_consumer_options_init(&o);
+	o.group = ADMIN_GROUP;
+	o.client_id = client_id;
+	o.offset_reset = GQ_RESET_EARLIEST;
+	o.heartbeat_interval_ms = 300;
+	o.session_timeout_ms = 30000;
+	o.on_assign = on_assign;
+	o.cb_arg = m;
+	cr_assert_eq(gq_consumer_create(m->node, &o, &m->c), 0);
+	cr_assert_eq(gq_consumer_subscribe(m->c, topics, 1), 0);
+	pthread_create(&m->th, NULL, member_thread, m);
+}
+
+/* Produce "<k>" for k in [@from, @to) to partition k % ADMIN_PARTS of
+ * "ga". */
+static void
+admin_produce(int from, int to)
+{
+	char v[16];
+
+	for (int k = from; k < to; k++) {
+		snprintf(v, sizeof(v), "%d", k);
+		produce_str("ga", k % ADMIN_PARTS, NULL, v);
+	}
+}
+
+static int16_t
+be16(const uint8_t *p)
+{
+	return (int16_t)((p[0] << 8) | p[1]);
+}
+
+static int32_t
+be32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			 (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* Count in @seen each partition of "ga" a ConsumerProtocolAssignment
+ * (Version INT16, [Topic STRING, [Partition INT32]], UserData BYTES)
+ * gives; every topic in it must be "ga". */
+static void
+assignment_count(const uint8_t *p, size_t len, int *seen)
+{
+	const uint8_t *end = p + len;
+	int32_t n_topics;
+
+	cr_assert_geq(len, 6, "assignment of %zu bytes", len);
+	cr_assert_geq(be16(p), 0);
+	n_topics = be32(p + 2);
+	p += 6;
+	for (int32_t t = 0; t < n_topics; t++) {
+		int16_t tl;
+		int32_t np;
+
+		cr_assert_leq(p + 2, end);
+		tl = be16(p);
+		cr_assert(tl == 2 && p + 2 + tl + 4 <= end &&
+				  memcmp(p + 2, "ga", 2) == 0,
+			  "assignment of another topic");
+		p += 2 + tl;
+		np = be32(p);
+		p += 4;
+		cr_assert_leq(p + 4 * (size_t)np, end);
+		for (int32_t k = 0; k < np; k++, p += 4) {
+			int32_t part = be32(p);
+
+			cr_assert(part >= 0 && part < ADMIN_PARTS,
+				  "partition %d", part);
+			seen[part]++;
+		}
+	}
+}
+
+/* Describe ADMIN_GROUP until it is in @state (a rebalance or a leave may
+ * still be settling), and return that description. */
+static struct gq_group_info *
+describe_until(const char *group, const char *state)
+{
+	uint64_t until = now_ms() + 30000;
+	struct gq_group_info *info = NULL;
+	int rv;
+
+	for (;;) {
+		rv = gq_group_describe(remote, group, &info);
+		cr_assert_eq(rv, 0, "describe: %s: %s", gq_strerror(rv),
+			     gq_node_errmsg(remote));
+		if (strcmp(info->state, state) == 0 || now_ms() >= until)
+			break;
+		gq_group_info_destroy(info);
+		usleep(100000);
+	}
+	cr_assert_str_eq(info->state, state);
+	return info;
+}
+
+/* The entry of @group in a listing, or NULL. */
+static const struct gq_group_info *
+listed(const struct gq_group_info *g, size_t n, const char *group)
+{
+	const struct gq_group_info *found = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_not_null(g[i].group);
+		cr_assert_null(g[i].members);
+		if (i > 0)
+			cr_assert_lt(strcmp(g[i - 1].group, g[i].group), 0,
+				     "listed out of order, or twice: %s",
+				     g[i].group);
+		if (strcmp(g[i].group, group) == 0)
+			found = &g[i];
+	}
+	return found;
+}
+
+/* Two remote consumers in a group: describe shows it Stable with both
+ * members and assignments that cover every partition once, the listing
+ * has it, and the memberless commit is refused while they are in it.
+ * Once they left: Empty; commits land, and the lags, offsets and fetched
+ * offset are the values committed against the high watermarks. */
+Test(remote_groups_admin, describe_list_lags_commit)
+{
+	static atomic_int got[400];
+	static const gq_offset want[ADMIN_PARTS] = { 2, 3, 4, 20 };
+	struct member a = { 0 }, b = { 0 };
+	struct gq_group_offset offs[ADMIN_PARTS];
+	const struct gq_group_info *e;
+	struct gq_group_info *info, *groups;
+	struct gq_group_lag *lags;
+	int seen[ADMIN_PARTS] = { 0 };
+	gq_offset off;
+	size_t n;
+	uint64_t until;
+	int rv;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "ga", ADMIN_PARTS, 1, NULL), 0);
+	admin_produce(0, 40); /* 10 per partition */
+	admin_member_start(&a, got, "admin-a");
+	await(&a.assigned, ADMIN_PARTS);
+	admin_member_start(&b, got, "admin-b");
+	await(&b.assigned, 2);
+	await(&a.assigned, 2);
+	until = now_ms() + 60000;
+	while (atomic_load(&a.read) + atomic_load(&b.read) < 40 &&
+	       now_ms() < until)
+		usleep(20000);
+	cr_assert_eq(atomic_load(&a.read) + atomic_load(&b.read), 40);
+
+	/* Stable, two members, the four partitions assigned once. */
+	info = describe_until(ADMIN_GROUP, "Stable");
+	cr_assert_str_eq(info->group, ADMIN_GROUP);
+	cr_assert_str_eq(info->protocol_type, "consumer");
+	cr_assert_str_eq(info->protocol, "range");
+	cr_assert_eq(info->generation, -1); /* DescribeGroups has none */
+	cr_assert_str_eq(info->leader, "");
+	cr_assert_eq(info->n_members, 2);
+	cr_assert_not_null(info->members);
+	for (size_t i = 0; i < info->n_members; i++) {
+		const struct gq_group_member_info *m = &info->members[i];
+
+		cr_assert(m->member_id != NULL && m->member_id[0] != '\0');
+		cr_assert_null(m->group_instance_id);
+		/* Kafka takes the client id of a member from the request
+		 * header: the remote node's own. */
+		cr_assert(m->client_id != NULL &&
+				  strncmp(m->client_id, "goqueue", 7) == 0,
+			  "client id %s", m->client_id);
+		cr_assert_str_eq(m->client_host, "/127.0.0.1");
+		cr_assert(m->metadata != NULL && m->metadata_len > 0);
+		cr_assert(m->assignment != NULL && m->assignment_len > 0);
+		assignment_count(m->assignment, m->assignment_len, seen);
+	}
+	cr_assert_str_neq(info->members[0].member_id,
+			  info->members[1].member_id);
+	for (int p = 0; p < ADMIN_PARTS; p++)
+		cr_assert_eq(seen[p], 1, "partition %d assigned %d times", p,
+			     seen[p]);
+	gq_group_info_destroy(info);
+
+	/* The listing has it, without members. */
+	rv = gq_group_list(remote, &groups, &n);
+	cr_assert_eq(rv, 0, "list: %s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	e = listed(groups, n, ADMIN_GROUP);
+	cr_assert_not_null(e, "%s not listed", ADMIN_GROUP);
+	cr_assert_str_eq(e->state, "Stable");
+	cr_assert_str_eq(e->protocol_type, "consumer");
+	cr_assert_eq(e->n_members, 2);
+	gq_group_list_free(groups, n);
+
+	/* The brokers take a commit without member only from an Empty
+	 * group (an embedded node stores it anyway). */
+	rv = gq_group_commit(remote, ADMIN_GROUP, "ga", 0, 1, NULL);
+	cr_assert_eq(rv, GQ_EMEMBER, "%s", gq_strerror(rv));
+	cr_assert(strstr(gq_node_errmsg(remote), "members") != NULL, "%s",
+		  gq_node_errmsg(remote));
+
+	member_stop(&b);
+	member_stop(&a);
+	info = describe_until(ADMIN_GROUP, "Empty");
+	cr_assert_eq(info->n_members, 0);
+	cr_assert_null(info->members);
+	cr_assert_str_eq(info->protocol, "");
+	gq_group_info_destroy(info);
+
+	/* Known offsets on the Empty group (one past the high watermark),
+	 * then more messages: 15 per partition. */
+	for (int p = 0; p < ADMIN_PARTS; p++) {
+		rv = gq_group_commit(remote, ADMIN_GROUP, "ga", p, want[p],
+				     p == 0 ? "admin" : NULL);
+		cr_assert_eq(rv, 0, "commit %d: %s: %s", p, gq_strerror(rv),
+			     gq_node_errmsg(remote));
+	}
+	admin_produce(40, 60);
+	rv = gq_group_lags(remote, ADMIN_GROUP, &lags, &n);
+	cr_assert_eq(rv, 0, "lags: %s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	cr_assert_eq(n, ADMIN_PARTS);
+	for (int p = 0; p < ADMIN_PARTS; p++) {
+		gq_offset hw;
+
+		cr_assert_eq(
+			gq_list_offsets(remote, "ga", p, GQ_OFFSET_LATEST, &hw),
+			0);
+		cr_assert_eq(hw, 15);
+		cr_assert_str_eq(lags[p].topic, "ga");
+		cr_assert_eq(lags[p].partition, p);
+		cr_assert_eq(lags[p].committed, want[p]);
+		cr_assert_eq(lags[p].high_watermark, hw);
+		cr_assert_eq(lags[p].lag, want[p] < hw ? hw - want[p] : 0,
+			     "partition %d: lag %lld", p,
+			     (long long)lags[p].lag);
+	}
+	gq_group_lag_free(lags);
+
+	/* Read back through both calls. */
+	for (int p = 0; p < ADMIN_PARTS; p++) {
+		memset(&offs[p], 0, sizeof(offs[p]));
+		offs[p].topic = "ga";
+		offs[p].partition = p;
+	}
+	cr_assert_eq(gq_group_offsets(remote, ADMIN_GROUP, offs, ADMIN_PARTS),
+		     0);
+	for (int p = 0; p < ADMIN_PARTS; p++) {
+		cr_assert_eq(offs[p].status, 0);
+		cr_assert_eq(offs[p].offset, want[p]);
+	}
+	cr_assert_eq(gq_group_fetch_offset(remote, ADMIN_GROUP, "ga", 3, &off),
+		     0);
+	cr_assert_eq(off, 20);
+
+	/* Still listed, Empty. */
+	cr_assert_eq(gq_group_list(remote, &groups, &n), 0);
+	e = listed(groups, n, ADMIN_GROUP);
+	cr_assert_not_null(e);
+	cr_assert_str_eq(e->state, "Empty");
+	cr_assert_eq(e->n_members, 0);
+	gq_group_list_free(groups, n);
+}
+
+/* What the embedded calls answer for a group nobody used, and for one
+ * that only commits (no member ever joined): the same through a remote
+ * node. */
+Test(remote_groups_admin, unknown_and_commit_only_groups)
+{
+	struct gq_group_info *info, *groups;
+	const struct gq_group_info *e;
+	struct gq_group_lag *lags = (void *)1;
+	gq_offset off = 0;
+	size_t n = 1;
+	int rv;
+
+	connect_remote();
+	cr_assert_eq(gq_topic_create(remote, "gu", 2, 1, NULL), 0);
+
+	/* Unknown: "Dead", generation 0, nothing else; no offsets. */
+	rv = gq_group_describe(remote, "nobody", &info);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(remote));
+	cr_assert_str_eq(info->group, "nobody");
+	cr_assert_str_eq(info->state, "Dead");
+	cr_assert_eq(info->generation, 0);
+	cr_assert_str_eq(info->protocol_type, "");
+	cr_assert_str_eq(info->protocol, "");
+	cr_assert_str_eq(info->leader, "");
+	cr_assert_eq(info->n_members, 0);
+	cr_assert_null(info->members);
+	gq_group_info_destroy(info);
+	rv = gq_group_lags(remote, "nobody", &lags, &n);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(remote));
+	cr_assert_eq(n, 0);
+	cr_assert_null(lags);
+	cr_assert_eq(gq_group_fetch_offset(remote, "nobody", "gu", 0, &off), 0);
+	cr_assert_eq(off, -1);
+	cr_assert_eq(gq_group_list(remote, &groups, &n), 0);
+	cr_assert_null(listed(groups, n, "nobody"));
+	gq_group_list_free(groups, n);
+
+	/* Bad arguments fail here, as on an embedded node. */
+	cr_assert_eq(gq_group_describe(remote, "", &info), GQ_EBADNAME);
+	cr_assert_eq(gq_group_lags(remote, "", &lags, &n), GQ_EBADNAME);
+	cr_assert_eq(gq_group_describe(remote, "x", NULL), GQ_EINVAL);
+	cr_assert_eq(gq_group_list(remote, NULL, &n), GQ_EINVAL);
+	cr_assert_eq(gq_group_commit(remote, "only", "nope", 0, 1, NULL),
+		     GQ_ENOTOPIC);
+	cr_assert_eq(gq_group_commit(remote, "only", "gu", 2, 1, NULL),
+		     GQ_ENOPARTITION);
+	cr_assert_eq(gq_group_commit(remote, "only", "gu", 0, -1, NULL),
+		     GQ_EINVAL);
+
+	/* Commits alone: described and listed as Empty. */
+	cr_assert_eq(gq_group_commit(remote, "only", "gu", 1, 7, "m"), 0, "%s",
+		     gq_node_errmsg(remote));
+	cr_assert_eq(gq_group_commit(remote, "only", "gu", 1, 9, NULL), 0);
+	info = describe_until("only", "Empty");
+	cr_assert_eq(info->n_members, 0);
+	cr_assert_str_eq(info->protocol_type, "");
+	gq_group_info_destroy(info);
+	cr_assert_eq(gq_group_list(remote, &groups, &n), 0);
+	e = listed(groups, n, "only");
+	cr_assert_not_null(e, "a group with offsets only is listed");
+	cr_assert_str_eq(e->state, "Empty");
+	gq_group_list_free(groups, n);
+	cr_assert_eq(gq_group_lags(remote, "only", &lags, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(lags[0].topic, "gu");
+	cr_assert_eq(lags[0].partition, 1);
+	cr_assert_eq(lags[0].committed, 9);
+	cr_assert_eq(lags[0].high_watermark, 0);
+	cr_assert_eq(lags[0].lag, 0);
+	gq_group_lag_free(lags);
+}
+
+TestSuite(remote_groups_admin_cluster, .init = cluster_setup, .fini = teardown,
+	  .timeout = 240);
+
+/* Every broker is asked (gqd has one offsets partition, so one broker
+ * coordinates every group and the others answer empty lists): the groups
+ * are all listed, once and in order; a broker that cannot be reached
+ * fails the whole listing, even one that coordinates nothing. */
+Test(remote_groups_admin_cluster, list_every_broker)
+{
+	struct gq_group_info *groups;
+	struct gq_group_lag *lags;
+	int32_t coord = -1, broker = -1, other;
+	char name[32], want[32];
+	size_t n;
+	int rv;
+
+	connect_remote();
+	rv = gq_topic_create(remote, "gl", 2, 3, NULL);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(remote));
+	for (int i = 0; i < 12; i++) {
+		snprintf(name, sizeof(name), "list-%02d", i);
+		rv = gq_group_commit(remote, name, "gl", i % 2, i + 1, NULL);
+		cr_assert_eq(rv, 0, "commit %s: %s: %s", name, gq_strerror(rv),
+			     gq_node_errmsg(remote));
+		cr_assert_eq(gq_group_coordinator(remote, name, &broker), 0);
+		cr_assert(coord < 0 || broker == coord);
+		coord = broker;
+	}
+	cr_assert(coord >= 1 && coord <= BROKERS, "coordinator %d", coord);
+
+	rv = gq_group_list(remote, &groups, &n);
+	cr_assert_eq(rv, 0, "list: %s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	for (int i = 0; i < 12; i++) {
+		const struct gq_group_info *e;
+
+		snprintf(name, sizeof(name), "list-%02d", i);
+		e = listed(groups, n, name);
+		cr_assert_not_null(e, "%s not listed", name);
+		cr_assert_str_eq(e->state, "Empty");
+		cr_assert_eq(e->n_members, 0);
+	}
+	gq_group_list_free(groups, n);
+	rv = gq_group_lags(remote, "list-05", &lags, &n);
+	cr_assert_eq(rv, 0, "%s", gq_node_errmsg(remote));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(lags[0].partition, 1);
+	cr_assert_eq(lags[0].committed, 6);
+	gq_group_lag_free(lags);
+
+	/* A broker that coordinates nothing goes: its part of the listing
+	 * is missing, so there is none. */
+	other = coord % BROKERS + 1;
+	gqd_stop(other - 1, SIGKILL);
+	rv = gq_group_list(remote, &groups, &n);
+	cr_assert_eq(rv, GQ_EIO, "%s", gq_strerror(rv));
+	snprintf(want, sizeof(want), "broker %d", (int)other);
+	cr_assert(strstr(gq_node_errmsg(remote), want) != NULL, "%s",
+		  gq_node_errmsg(remote));
 }
