@@ -9,10 +9,10 @@
  * end: its high watermark when the command started, so a busy topic
  * still ends.  The partitions are read in turn with gq_fetch() (at most
  * CLIENT_FETCH_BYTES each); while following, a round that found nothing
- * flushes stdout and sleeps POLL_MS.  TODO(#6): wait on the partitions
- * with gq_fetch_wait_async() instead (remote nodes serve it now), so a
- * follower neither polls nor lags by up to POLL_MS.  With --group the
- * library's group consumer reads instead (see "as a group member").
+ * flushes stdout and long-polls every partition (gq_fetch_wait_async())
+ * until one has news, so a follower prints a message as soon as it is
+ * committed without polling.  With --group the library's group consumer
+ * reads instead (see "as a group member").
  *
  * JSON: keys, values and header values are JSON strings when their bytes
  * are UTF-8 (jansson checks), null when null, and otherwise base64 with a
@@ -34,7 +34,9 @@
 
 /* How long a follower sleeps after a round that found nothing, and after
  * an error it retries. */
-#define POLL_MS  100
+/* One long poll of a partition while following; it answers as soon as
+ * the partition has news. */
+#define WAIT_MS  1000
 #define RETRY_MS 1000
 
 /* A group member's poll slice (how soon it sees Ctrl-C), and how often it
@@ -68,12 +70,25 @@ struct copts {
 	const char *from_arg; /* --from as given, for messages */
 };
 
+struct news;
+
 struct cpart {
 	int32_t id;
 	gq_offset pos; /* the next offset to print */
 	gq_offset end; /* stop there (without --follow) */
+	struct news *news;
+	bool waiting; /* a long poll of it is out (under news->lock) */
 	bool done;
 	bool failing; /* a retried error was reported */
+};
+
+/* The long polls of --follow: their answers come on the node's loop
+ * thread; the reading thread waits for the first. */
+struct news {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned outstanding; /* polls not answered yet */
+	unsigned answered;    /* since the reading thread last looked */
 };
 
 struct consumer {
@@ -373,8 +388,70 @@ read_once(struct consumer *c, struct cpart *p, bool *got)
 	return GQCTL_OK;
 }
 
+static void
+news_came(void *arg, int status)
+{
+	struct cpart *p = arg;
+	struct news *n = p->news;
+
+	(void)status; /* the next read says what went wrong, if anything */
+	pthread_mutex_lock(&n->lock);
+	p->waiting = false;
+	n->outstanding--;
+	n->answered++;
+	pthread_cond_broadcast(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Long-poll every partition that has no poll out, then wait until one
+ * answers (or the command is stopped). */
+static void
+wait_for_news(struct consumer *c, struct news *n)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&n->lock);
+	for (int32_t i = 0; i < c->n; i++) {
+		struct cpart *p = &c->parts[i];
+
+		if (p->done || p->waiting)
+			continue;
+		p->news = n;
+		p->waiting = true;
+		n->outstanding++;
+		if (gq_fetch_wait_async(c->node, c->topic, p->id, p->pos,
+					WAIT_MS, news_came, p) != 0) {
+			p->waiting = false;
+			n->outstanding--;
+			n->answered++; /* read it again at once */
+		}
+	}
+	/* In slices, so that Ctrl-C is seen. */
+	while (n->answered == 0 && !client_stopped()) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&n->cond, &n->lock, &until);
+	}
+	n->answered = 0;
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Wait for the polls still out: their answers name partitions of @c. */
+static void
+news_drain(struct news *n)
+{
+	pthread_mutex_lock(&n->lock);
+	while (n->outstanding > 0)
+		pthread_cond_wait(&n->cond, &n->lock);
+	pthread_mutex_unlock(&n->lock);
+}
+
 static int
-consume_all(struct consumer *c)
+consume_all(struct consumer *c, struct news *n)
 {
 	bool active;
 	bool got;
@@ -403,7 +480,7 @@ consume_all(struct consumer *c)
 					  c->what);
 				return GQCTL_FAILED;
 			}
-			client_sleep_ms(POLL_MS);
+			wait_for_news(c, n);
 		}
 	}
 	return GQCTL_OK;
@@ -780,6 +857,7 @@ client_consume(struct gqctl *g, int argc, char **argv)
 {
 	struct copts o;
 	struct consumer c;
+	struct news news;
 	char what[GQ_NAME_MAX + 32];
 	int32_t n_parts;
 	size_t max_message_size;
@@ -790,6 +868,9 @@ client_consume(struct gqctl *g, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&c, 0, sizeof(c));
+	memset(&news, 0, sizeof(news));
+	pthread_mutex_init(&news.lock, NULL);
+	pthread_cond_init(&news.cond, NULL);
 	o.g = g;
 	o.partition = -1;
 	rv = gqctl_parse(g, argc, argv, consume_opt, &o, &first, &help);
@@ -871,11 +952,15 @@ client_consume(struct gqctl *g, int argc, char **argv)
 			goto out_node;
 		}
 	}
-	rv = consume_all(&c);
+	rv = consume_all(&c, &news);
 out_node:
 	progress_finish(&c.bar);
+	/* The node answers the polls still out as it closes. */
 	gq_node_close(c.node);
+	news_drain(&news);
 out:
+	pthread_cond_destroy(&news.cond);
+	pthread_mutex_destroy(&news.lock);
 	free(c.parts);
 	free(o.sep);
 	return rv;

@@ -1101,6 +1101,14 @@ class ProduceConsume(unittest.TestCase):
             first = [json.loads(x) for x in reader.take(3)]
             self.assertEqual(sorted(x["value"] for x in first),
                              ["1", "2", "3"])
+            # Idle, it long-polls: each partition's poll ends once a
+            # second and its answer makes a read of both (some 18
+            # Fetch requests in 3 s), where polling every 100 ms made
+            # some sixty.
+            before = fetches(self.admin)
+            time.sleep(3)
+            idle = fetches(self.admin) - before
+            self.assertLessEqual(idle, 36, "%d Fetch requests" % idle)
             p = Producer({"bootstrap.servers": self.brokers,
                           "linger.ms": 0})
             for i in range(6):
@@ -1343,6 +1351,16 @@ class ProduceConsume(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["messages"], 1, r.stderr)
         out = self.run_gq("topic", "consume", "pbig").stdout
         self.assertEqual(out, big + "\n")
+
+
+def fetches(admin):
+    """The Fetch requests gqd has served (its /metrics)."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s/metrics" % admin, timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith('gqd_kafka_requests_total{api="Fetch"}'):
+                return int(float(line.split()[-1]))
+    return 0
 
 
 class ThreeNodes(unittest.TestCase):
