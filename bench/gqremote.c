@@ -7,7 +7,11 @@
  * load through librdkafka).
  *
  *   gqremote -b 127.0.0.1:9092 [-t TOPIC] [-n N] [-s SIZE] [-l SAMPLES]
- *            [-L LINGER] [-I (idempotence off)] [-w WINDOW]
+ *            [-L LINGER] [-I (idempotence off)] [-w WINDOW] [-z CODEC]
+ *
+ * CODEC (none, gzip, snappy, lz4, zstd) is the compression of the topic
+ * it creates; without -z the topic takes the brokers' default (gzip
+ * unless configured otherwise).
  *
  * WINDOW bounds the async calls outstanding at once (default 100000), as
  * an application bounds its memory.
@@ -55,9 +59,9 @@ cmp(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr,
-		"usage: gqremote -b BROKERS [-t TOPIC] [-n N] "
-		"[-s SIZE] [-l SAMPLES] [-L LINGER] [-I] [-w WINDOW]\n");
+	fprintf(stderr, "usage: gqremote -b BROKERS [-t TOPIC] [-n N] "
+			"[-s SIZE] [-l SAMPLES] [-L LINGER] [-I] [-w WINDOW] "
+			"[-z CODEC]\n");
 	exit(2);
 }
 
@@ -65,7 +69,8 @@ int
 main(int argc, char **argv)
 {
 	const char *brokers = "127.0.0.1:9092", *topic = "gqremote";
-	const char *linger = "0", *idem = "true";
+	const char *linger = "0", *idem = "true", *codec = NULL;
+	struct gq_config *tcfg = NULL;
 	long n = 500000, size = 1024, samples = 2000, window = 100000;
 	struct gq_config *cfg;
 	struct gq_node *node;
@@ -77,7 +82,7 @@ main(int argc, char **argv)
 	char *payload;
 	int c, rv;
 
-	while ((c = getopt(argc, argv, "b:t:n:s:l:L:Iw:")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:n:s:l:L:Iw:z:")) != -1) {
 		switch (c) {
 		case 'b':
 			brokers = optarg;
@@ -103,6 +108,9 @@ main(int argc, char **argv)
 		case 'w':
 			window = atol(optarg);
 			break;
+		case 'z':
+			codec = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -126,7 +134,18 @@ main(int argc, char **argv)
 		gq_cluster_brokers_free(info);
 		rf = n_brokers < 3 ? (int16_t)n_brokers : 3;
 	}
-	rv = gq_topic_create(node, topic, 1, rf, NULL);
+	if (codec != NULL &&
+	    (gq_config_create(&tcfg) != 0 ||
+	     gq_config_set(tcfg, "compression_enabled",
+			   strcmp(codec, "none") != 0 ? "true" : "false",
+			   NULL) != 0 ||
+	     (strcmp(codec, "none") != 0 &&
+	      gq_config_set(tcfg, "compression_type", codec, NULL) != 0))) {
+		fprintf(stderr, "gqremote: bad codec '%s'\n", codec);
+		return 2;
+	}
+	rv = gq_topic_create(node, topic, 1, rf, tcfg);
+	gq_config_destroy(tcfg);
 	if (rv != 0 && rv != GQ_EEXIST) {
 		fprintf(stderr, "gqremote: create %s: %s\n", topic,
 			gq_node_errmsg(node));
@@ -156,10 +175,11 @@ main(int argc, char **argv)
 	while (atomic_load(&done) < n)
 		usleep(100);
 	dt = now_s() - t0;
-	printf("remote produce %ld x %ld B acks=all idempotent=%s linger=%s: "
-	       "%.0f msg/s %.1f MB/s, %ld failed\n",
-	       n, size, idem, linger, (double)n / dt,
-	       (double)n * (double)size / dt / 1e6, atomic_load(&failed));
+	printf("remote produce %ld x %ld B acks=all idempotent=%s linger=%s "
+	       "codec=%s: %.0f msg/s %.1f MB/s, %ld failed\n",
+	       n, size, idem, linger, codec != NULL ? codec : "default",
+	       (double)n / dt, (double)n * (double)size / dt / 1e6,
+	       atomic_load(&failed));
 
 	for (long i = 0; i < samples; i++) {
 		double s = now_s();
