@@ -187,8 +187,8 @@ call_answered(void *arg, int status, const uint8_t *frame, size_t len)
 
 static int
 call_on(struct gq__remote *r, struct gq__kconn *conn, struct gq__req *req,
-	void *ctx, int16_t api, int16_t version, const union gqk_request *body,
-	uint32_t timeout_ms, call_done done)
+	void *ctx, const char *client_id, int16_t api, int16_t version,
+	const union gqk_request *body, uint32_t timeout_ms, call_done done)
 {
 	struct gqk_header h = { 0 };
 	struct gqk_writer w;
@@ -202,7 +202,8 @@ call_on(struct gq__remote *r, struct gq__kconn *conn, struct gq__req *req,
 		return GQ_ENOMEM;
 	h.api_key = api;
 	h.api_version = version;
-	h.client_id = gqk_str_from(r->client_id);
+	h.client_id =
+		gqk_str_from(client_id != NULL ? client_id : r->client_id);
 	gqk_writer_init(&w);
 	if (gqk_request_encode(&w, &h, body) != 0) {
 		gqk_writer_free(&w);
@@ -231,8 +232,18 @@ gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 	   int16_t api, int16_t version, const union gqk_request *body,
 	   uint32_t timeout_ms, call_done done)
 {
-	return call_on(r, conn_of(r, b), req, NULL, api, version, body,
+	return call_on(r, conn_of(r, b), req, NULL, NULL, api, version, body,
 		       timeout_ms, done);
+}
+
+int
+gq__r_call_as(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+	      const char *client_id, int16_t api, int16_t version,
+	      const union gqk_request *body, uint32_t timeout_ms,
+	      call_done done)
+{
+	return call_on(r, conn_of(r, b), req, NULL, client_id, api, version,
+		       body, timeout_ms, done);
 }
 
 int
@@ -240,7 +251,7 @@ gq__r_call_ctx(struct gq__remote *r, struct rbroker *b, void *ctx, int16_t api,
 	       int16_t version, const union gqk_request *body,
 	       uint32_t timeout_ms, call_done done)
 {
-	return call_on(r, conn_of(r, b), NULL, ctx, api, version, body,
+	return call_on(r, conn_of(r, b), NULL, ctx, NULL, api, version, body,
 		       timeout_ms, done);
 }
 
@@ -250,7 +261,7 @@ gq__r_call_wait(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 		uint32_t timeout_ms, call_done done)
 {
 	/* One long poll per partition a consumer reads. */
-	return call_on(r, dial(r, b, &b->wait_conn, 64), req, NULL, api,
+	return call_on(r, dial(r, b, &b->wait_conn, 64), req, NULL, NULL, api,
 		       version, body, timeout_ms, done);
 }
 

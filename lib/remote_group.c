@@ -975,8 +975,17 @@ send_op(struct gq__remote *r, struct rbroker *b, struct gq__req *req)
 	if (rv == 0) {
 		/* The request (and what @a holds) is encoded into the frame
 		 * before gq__r_call() returns. */
-		if (gq__r_call(r, b, req, api, version, &body,
-			       (uint32_t)gq__r_budget_ms(r, req), done) != 0) {
+		/* A member joins under its own client id, which
+		 * DescribeGroups shows, as a Kafka consumer's does. */
+		const char *client_id = req->u.group.op == GQ__GROUP_JOIN &&
+							jn->client_id != NULL &&
+							jn->client_id[0] != '\0'
+						? jn->client_id
+						: NULL;
+
+		if (gq__r_call_as(r, b, req, client_id, api, version, &body,
+				  (uint32_t)gq__r_budget_ms(r, req),
+				  done) != 0) {
 			coord_forget(r, req->u.group.group);
 			gq__r_park(r, req, GQ_ENOTCOORD);
 		}

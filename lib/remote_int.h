@@ -130,6 +130,13 @@ int gq__r_call(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
 	       int16_t api, int16_t version, const union gqk_request *body,
 	       uint32_t timeout_ms, call_done done);
 
+/* gq__r_call() with another client id in the request header (NULL: the
+ * node's). */
+int gq__r_call_as(struct gq__remote *r, struct rbroker *b, struct gq__req *req,
+		  const char *client_id, int16_t api, int16_t version,
+		  const union gqk_request *body, uint32_t timeout_ms,
+		  call_done done);
+
 /* gq__r_call() for a call not made for one request: @ctx goes into the
  * call's ctx. */
 int gq__r_call_ctx(struct gq__remote *r, struct rbroker *b, void *ctx,

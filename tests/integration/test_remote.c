@@ -1108,6 +1108,7 @@ Test(remote_groups_admin, describe_list_lags_commit)
 	struct gq_group_info *info, *groups;
 	struct gq_group_lag *lags;
 	int seen[ADMIN_PARTS] = { 0 };
+	int seen_ids = 0;
 	gq_offset off;
 	size_t n;
 	uint64_t until;
@@ -1141,11 +1142,12 @@ Test(remote_groups_admin, describe_list_lags_commit)
 
 		cr_assert(m->member_id != NULL && m->member_id[0] != '\0');
 		cr_assert_null(m->group_instance_id);
-		/* Kafka takes the client id of a member from the request
-		 * header: the remote node's own. */
+		/* Each member's own client id (its JoinGroup's header). */
 		cr_assert(m->client_id != NULL &&
-				  strncmp(m->client_id, "goqueue", 7) == 0,
+				  (strcmp(m->client_id, "admin-a") == 0 ||
+				   strcmp(m->client_id, "admin-b") == 0),
 			  "client id %s", m->client_id);
+		seen_ids |= strcmp(m->client_id, "admin-a") == 0 ? 1 : 2;
 		cr_assert_str_eq(m->client_host, "/127.0.0.1");
 		cr_assert(m->metadata != NULL && m->metadata_len > 0);
 		cr_assert(m->assignment != NULL && m->assignment_len > 0);
@@ -1153,6 +1155,7 @@ Test(remote_groups_admin, describe_list_lags_commit)
 	}
 	cr_assert_str_neq(info->members[0].member_id,
 			  info->members[1].member_id);
+	cr_assert_eq(seen_ids, 3, "both client ids shown");
 	for (int p = 0; p < ADMIN_PARTS; p++)
 		cr_assert_eq(seen[p], 1, "partition %d assigned %d times", p,
 			     seen[p]);
