@@ -599,6 +599,77 @@ Test(remote, close_waits_for_produce_calls)
 	}
 }
 
+/* With a linger, async calls wait to go out together: a hundred made at
+ * once are stored in a few batches; a blocking call waits for no linger
+ * and takes the waiting calls of its partition with it. */
+Test(remote, linger_joins_calls)
+{
+	enum { N = 100 };
+	struct gq_fetch *f;
+	gq_offset off = -1;
+	char v[16];
+
+	connect_remote_with("linger", "60s");
+	cr_assert_eq(gq_topic_create(remote, "lg", 1, 1, NULL), 0);
+	atomic_store(&drained_ok, 0);
+	for (int i = 0; i < N; i++) {
+		struct gq_msg m;
+
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", i);
+		m.value = v;
+		m.value_len = strlen(v);
+		cr_assert_eq(gq_produce_async(remote, "lg", 0, &m, 1,
+					      on_drained, NULL),
+			     0);
+	}
+	/* Nothing went: the linger is a minute. */
+	cr_assert_eq(gq_list_offsets(remote, "lg", 0, GQ_OFFSET_LATEST, &off),
+		     0);
+	cr_assert_eq(off, 0, "%lld stored before the linger ended",
+		     (long long)off);
+	off = produce_str("lg", 0, NULL, "last");
+	cr_assert_eq(off, N, "the blocking call comes after the waiting ones");
+	cr_assert_eq(atomic_load(&drained_ok), N,
+		     "the waiting calls went with the blocking one");
+	cr_assert_eq(gq_fetch(remote, "lg", 0, 0, 1 << 20, &f), 0);
+	cr_assert_eq(count_batches(f), 1, "one batch for all %d calls", N + 1);
+	gq_fetch_destroy(f);
+}
+
+/* A linger that runs out sends what waited, by itself. */
+Test(remote, linger_expires)
+{
+	enum { N = 50 };
+	struct gq_fetch *f;
+	char v[16];
+	int batches;
+
+	connect_remote_with("linger", "300ms");
+	cr_assert_eq(gq_topic_create(remote, "le", 1, 1, NULL), 0);
+	atomic_store(&drained_ok, 0);
+	for (int i = 0; i < N; i++) {
+		struct gq_msg m;
+
+		memset(&m, 0, sizeof(m));
+		snprintf(v, sizeof(v), "%d", i);
+		m.value = v;
+		m.value_len = strlen(v);
+		cr_assert_eq(gq_produce_async(remote, "le", 0, &m, 1,
+					      on_drained, NULL),
+			     0);
+	}
+	while (atomic_load(&drained_ok) + atomic_load(&drained_failed) < N)
+		usleep(10000);
+	cr_assert_eq(atomic_load(&drained_ok), N);
+	cr_assert_eq(gq_fetch(remote, "le", 0, 0, 1 << 20, &f), 0);
+	batches = count_batches(f);
+	gq_fetch_destroy(f);
+	/* Made well within the linger: one batch, two if the calls
+	 * straddled its end. */
+	cr_assert_leq(batches, 2, "%d batches", batches);
+}
+
 /* What a remote node cannot do yet says so; bad lists and unreachable
  * brokers fail the connect. */
 Test(remote, errors)
