@@ -531,10 +531,12 @@ GQ_API int gq_topic_delete_async(struct gq_node *node, const char *name,
  *         names start with "__"), GQ_EINVAL (no key, a node-only key, a
  *         deduplication key changed; the detail names the key),
  *         GQ_ETIMEDOUT (no controller leader), GQ_ECLOSED, GQ_ENOMEM,
- *         GQ_EUNKNOWN; GQ_EUNSUPPORTED on a node made by
- *         gq_node_connect().
+ *         GQ_EUNKNOWN.  On a node made by gq_node_connect() the change
+ *         is a Kafka IncrementalAlterConfigs to the controller broker,
+ *         and a refusal's detail is the broker's message.
  * Thread safety: any thread.  Blocking: returns once the change is
- * applied on this node, so a describe or produce that follows sees it.
+ * applied on this node (a remote node: read back from the brokers), so
+ * a describe or produce that follows sees it.
  */
 GQ_API int gq_topic_alter(struct gq_node *node, const char *name,
 			  const struct gq_config *changes);

@@ -193,6 +193,10 @@ struct gq__req {
 		struct {
 			uint32_t mask; /* GQ__TF_*: the fields of conf set */
 			struct gq__topic_conf conf;
+			/* A remote node's DescribeConfigs in flight when the
+			 * change was made: its answer may predate it, so the
+			 * topic is read again (remote_admin.c). */
+			bool reread;
 		} alter;
 		struct {
 			char group[GQ_NAME_MAX + 1];

@@ -788,6 +788,9 @@ serve(struct gq__remote *r, struct gq__req *req)
 	case GQ__REQ_TOPIC_DELETE:
 		gq__r_topic_admin(r, req);
 		break;
+	case GQ__REQ_TOPIC_ALTER:
+		gq__r_topic_alter(r, req);
+		break;
 	case GQ__REQ_METADATA:
 		gq__r_ask_metadata(r, req);
 		break;

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * remote_admin.c - the topic administration of a remote node (remote.h):
- * create and delete become CreateTopics and DeleteTopics to the
- * controller, and each topic's configuration is read with DescribeConfigs,
- * so that gq_topic_describe() shows it and produce calls compress and
- * bound their batches as the topic says.
+ * create, delete and alter become CreateTopics, DeleteTopics and
+ * IncrementalAlterConfigs to the controller, and each topic's
+ * configuration is read with DescribeConfigs, so that gq_topic_describe()
+ * shows it and produce calls compress and bound their batches as the
+ * topic says.
  *
  * Configurations travel under goqueue's own key names (segment_size,
  * retention_time, ...), which gqd accepts beside Kafka's: a create sends
  * only the keys the caller set (the brokers' defaults fill the rest, as
- * for any Kafka client), and a describe asks for every topic key by name.
+ * for any Kafka client), an alter one SET per key changed, and a describe
+ * asks for every topic key by name.  An alter completes once the topic's
+ * configuration has been read back, so a describe or produce that follows
+ * on this node sees it.
  * Topics are described when they first appear in the metadata, and all
  * again every metadata age, which is how an alter made elsewhere reaches
  * this node.
@@ -23,7 +27,8 @@
 #include "node.h"
 #include "remote_int.h"
 
-#define V_DESCRIBE_CONFIGS 1
+#define V_DESCRIBE_CONFIGS          1
+#define V_INCREMENTAL_ALTER_CONFIGS 0
 
 /* Topics one DescribeConfigs asks about. */
 #define DESCRIBE_MAX 64
@@ -144,6 +149,101 @@ gq__r_topic_admin(struct gq__remote *r, struct gq__req *req)
 		gq__r_park(r, req, GQ_ENOTLEADER);
 }
 
+/* ---- alter -------------------------------------------------------------- */
+
+static void
+alter_done(struct call *c, int status, const union gqk_response *resp)
+{
+	const struct gqk_incremental_alter_configs_resp *a =
+		&resp->incremental_alter_configs;
+	const struct gqk_alter_configs_resp_resource *res;
+	struct gq__req *req = c->req;
+	struct gq__topic *t;
+	int16_t err;
+
+	if (status == GQ_ECANCELED) {
+		gq__r_park(c->r, req, GQ_ENOTLEADER);
+		return;
+	}
+	if (status != 0) {
+		gq__errmsg_set(req->errmsg, "no answer from the controller");
+		gq__req_complete(req, GQ_EUNKNOWN);
+		return;
+	}
+	res = a->n_responses == 1 ? &a->responses[0] : NULL;
+	err = res != NULL ? res->error_code : GQK_ERR_UNKNOWN_SERVER_ERROR;
+	if (err == GQK_ERR_NOT_CONTROLLER) {
+		gq__r_park(c->r, req, GQ_ENOTLEADER);
+		return;
+	}
+	if (err != 0) {
+		/* The controller's own words say which key it refused. */
+		if (res != NULL && res->error_message.len > 0)
+			gq__errmsg_set(req->errmsg, "alter topic: %.*s",
+				       (int)res->error_message.len,
+				       res->error_message.p);
+		else
+			gq__r_set_kafka_errmsg(req, err, "alter topic");
+		gq__req_complete(req, gq__r_from_kafka(err));
+		return;
+	}
+	/* Read the new configuration before completing; a DescribeConfigs
+	 * out now may have been answered before the change. */
+	if ((t = gq__node_topic_find(c->r->node, req->topic)) != NULL)
+		t->conf_known = false;
+	req->u.alter.reread = c->r->configs_inflight;
+	gq__r_topic_configs_wait(c->r, req);
+}
+
+void
+gq__r_topic_alter(struct gq__remote *r, struct gq__req *req)
+{
+	struct rbroker *b =
+		gq__r_broker_by_id(r, atomic_load(&r->node->controller_id));
+	struct gqk_alter_configs_req_config configs[32];
+	struct gqk_alter_configs_req_resource res = { 0 };
+	struct gq_config *cfg;
+	char texts[32][32];
+	union gqk_request body;
+	int32_t n = 0;
+	int rv;
+
+	if (b == NULL) {
+		gq__r_park(r, req, GQ_ENOTLEADER);
+		return;
+	}
+	if (gq__config_from_topic_conf(&req->u.alter.conf, &cfg) != 0) {
+		gq__req_complete(req, GQ_ENOMEM);
+		return;
+	}
+	/* One SET per key the caller changed, under goqueue's names. */
+	for (uint32_t bit = 1; bit <= GQ__TF_ALL && n < 32; bit <<= 1) {
+		const char *key = gq__topic_field_name(bit);
+		const char *v = gq_config_get(cfg, key);
+
+		if ((req->u.alter.mask & bit) == 0 || v == NULL)
+			continue;
+		snprintf(texts[n], sizeof(texts[n]), "%s", v);
+		configs[n].name = gqk_str_from(key);
+		configs[n].config_operation = GQK_CONFIG_OP_SET;
+		configs[n].value = gqk_str_from(texts[n]);
+		n++;
+	}
+	gq_config_destroy(cfg);
+	res.resource_type = GQK_RESOURCE_TOPIC;
+	res.resource_name = gqk_str_from(req->topic);
+	res.n_configs = n;
+	res.configs = configs;
+	memset(&body, 0, sizeof(body));
+	body.incremental_alter_configs.n_resources = 1;
+	body.incremental_alter_configs.resources = &res;
+	rv = gq__r_call(r, b, req, GQK_INCREMENTAL_ALTER_CONFIGS,
+			V_INCREMENTAL_ALTER_CONFIGS, &body,
+			r->request_timeout_ms, alter_done);
+	if (rv != 0)
+		gq__r_park(r, req, GQ_ENOTLEADER);
+}
+
 /* ---- topic configurations ----------------------------------------------- */
 
 /* @res's configuration over the node's topic defaults into @out; false
@@ -179,6 +279,22 @@ conf_of(struct gq__remote *r, const struct gqk_describe_configs_result *res,
 				       errmsg) == 0;
 	gq_config_destroy(cfg);
 	return ok;
+}
+
+/* The alters that waited while a DescribeConfigs sent before them was out:
+ * their topics are read once more. */
+static void
+reread_altered(struct gq__remote *r)
+{
+	struct gq__topic *t;
+
+	for (struct gq__req *q = r->config_waiters; q != NULL; q = q->next) {
+		if (q->type != GQ__REQ_TOPIC_ALTER || !q->u.alter.reread)
+			continue;
+		q->u.alter.reread = false;
+		if ((t = gq__node_topic_find(r->node, q->topic)) != NULL)
+			t->conf_known = false;
+	}
 }
 
 static void
@@ -219,6 +335,7 @@ configs_done(struct call *c, int status, const union gqk_response *resp)
 		t->conf = conf;
 		pthread_rwlock_unlock(&r->node->meta_lock);
 	}
+	reread_altered(r);
 	gq__r_topic_configs(r);
 }
 

@@ -160,12 +160,17 @@ void gq__r_ask_metadata(struct gq__remote *r, struct gq__req *req);
 /* remote_admin.c: serve a GQ__REQ_TOPIC_CREATE or _DELETE. */
 void gq__r_topic_admin(struct gq__remote *r, struct gq__req *req);
 
+/* remote_admin.c: serve a GQ__REQ_TOPIC_ALTER with IncrementalAlterConfigs
+ * to the controller; it completes once this node has read the topic's new
+ * configuration back. */
+void gq__r_topic_alter(struct gq__remote *r, struct gq__req *req);
+
 /* remote_admin.c: read the configuration of the topics whose `conf` is
  * not known yet (or is older than the metadata age) from the brokers. */
 void gq__r_topic_configs(struct gq__remote *r);
 
-/* Complete @req (a create whose topic the metadata shows) once every
- * topic's configuration is read. */
+/* Complete @req (a create whose topic the metadata shows, or an alter
+ * the controller made) once every topic's configuration is read. */
 void gq__r_topic_configs_wait(struct gq__remote *r, struct gq__req *req);
 
 /* Ask for metadata unless a request for it is out already. */

@@ -2,8 +2,8 @@
 /*
  * handlers.h - what the Kafka API handlers share (private to gqd): error
  * mapping, request-arena helpers, library completions handed back to
- * gqd's loop, and the handlers that live in handlers_data.c and
- * handlers_group.c.
+ * gqd's loop, and the handlers that live in handlers_data.c,
+ * handlers_admin.c and handlers_group.c.
  */
 #ifndef GQD_HANDLERS_H
 #define GQD_HANDLERS_H
@@ -79,6 +79,14 @@ void gqd_handle_produce(struct gqd_req *req);
 void gqd_handle_fetch(struct gqd_req *req);
 void gqd_handle_list_offsets(struct gqd_req *req);
 void gqd_handle_init_producer_id(struct gqd_req *req);
+
+/* The topic admin handlers (handlers_admin.c): CreateTopics, DeleteTopics
+ * and IncrementalAlterConfigs answer once every topic's library call has
+ * completed; DescribeConfigs at once. */
+void gqd_handle_create_topics(struct gqd_req *req);
+void gqd_handle_delete_topics(struct gqd_req *req);
+void gqd_handle_incremental_alter_configs(struct gqd_req *req);
+void gqd_handle_describe_configs(struct gqd_req *req);
 
 /* The consumer-group handlers (handlers_group.c): FindCoordinator,
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,

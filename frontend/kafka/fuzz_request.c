@@ -210,6 +210,30 @@ echo_delete_topics(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
 }
 
 static void
+echo_incremental_alter_configs(
+	struct gqk_writer *w, int16_t v, struct gqk_arena *a,
+	const struct gqk_incremental_alter_configs_req *q)
+{
+	struct gqk_alter_configs_resp_resource *t;
+	struct gqk_incremental_alter_configs_resp resp = { 0 };
+	int32_t i;
+
+	t = alloc_n(a, q->n_resources, sizeof(*t));
+	if (q->n_resources > 0 && t == NULL)
+		return;
+	for (i = 0; i < q->n_resources; i++) {
+		t[i].resource_type = q->resources[i].resource_type;
+		t[i].resource_name = q->resources[i].resource_name;
+		t[i].error_message = q->resources[i].n_configs > 0
+					     ? q->resources[i].configs[0].value
+					     : GQK_STR_NULL;
+	}
+	resp.n_responses = q->n_resources;
+	resp.responses = t;
+	gqk_incremental_alter_configs_resp_encode(w, v, &resp);
+}
+
+static void
 echo_describe_configs(struct gqk_writer *w, int16_t v, struct gqk_arena *a,
 		      const struct gqk_describe_configs_req *q)
 {
@@ -511,6 +535,10 @@ echo(struct gqk_writer *w, struct gqk_arena *a, const struct gqk_header *h,
 		break;
 	case GQK_DESCRIBE_CONFIGS:
 		echo_describe_configs(w, v, a, &q->describe_configs);
+		break;
+	case GQK_INCREMENTAL_ALTER_CONFIGS:
+		echo_incremental_alter_configs(w, v, a,
+					       &q->incremental_alter_configs);
 		break;
 	default:
 		echo_group(w, a, h->api_key, v, q, data, size);

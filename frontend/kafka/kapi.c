@@ -47,6 +47,7 @@ static const struct api_info api_info[] = {
 	{ GQK_DELETE_TOPICS, 4, "DeleteTopics" },
 	{ GQK_INIT_PRODUCER_ID, 2, "InitProducerId" },
 	{ GQK_DESCRIBE_CONFIGS, 4, "DescribeConfigs" },
+	{ GQK_INCREMENTAL_ALTER_CONFIGS, 1, "IncrementalAlterConfigs" },
 };
 
 /*
@@ -74,6 +75,7 @@ const struct gqk_api_range gqk_supported[] = {
 	{ GQK_DELETE_TOPICS, 0, 3, false },
 	{ GQK_INIT_PRODUCER_ID, 0, 1, false },
 	{ GQK_DESCRIBE_CONFIGS, 0, 2, false },
+	{ GQK_INCREMENTAL_ALTER_CONFIGS, 0, 0, false },
 };
 
 #define N_SUPPORTED (sizeof(gqk_supported) / sizeof(gqk_supported[0]))

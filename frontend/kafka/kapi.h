@@ -69,6 +69,7 @@ enum gqk_api {
 	GQK_DELETE_TOPICS = 20,
 	GQK_INIT_PRODUCER_ID = 22,
 	GQK_DESCRIBE_CONFIGS = 32,
+	GQK_INCREMENTAL_ALTER_CONFIGS = 44,
 };
 
 /*
@@ -788,6 +789,65 @@ int gqk_describe_configs_resp_decode(struct gqk_reader *r, int16_t version,
 				     struct gqk_describe_configs_resp *out);
 
 /*
+ * IncrementalAlterConfigs (44), v0 only (flexible from v1)
+ */
+
+/* Config operations of IncrementalAlterConfigs. */
+#define GQK_CONFIG_OP_SET      0
+#define GQK_CONFIG_OP_DELETE   1
+#define GQK_CONFIG_OP_APPEND   2
+#define GQK_CONFIG_OP_SUBTRACT 3
+
+struct gqk_alter_configs_req_config {
+	struct gqk_str name;
+	int8_t config_operation; /* GQK_CONFIG_OP_* */
+	struct gqk_str value;    /* nullable */
+};
+
+struct gqk_alter_configs_req_resource {
+	int8_t resource_type;
+	struct gqk_str resource_name;
+	int32_t n_configs;
+	struct gqk_alter_configs_req_config *configs;
+};
+
+struct gqk_incremental_alter_configs_req {
+	int32_t n_resources;
+	struct gqk_alter_configs_req_resource *resources;
+	bool validate_only;
+};
+
+struct gqk_alter_configs_resp_resource {
+	int16_t error_code;
+	struct gqk_str error_message; /* nullable */
+	int8_t resource_type;
+	struct gqk_str resource_name;
+};
+
+struct gqk_incremental_alter_configs_resp {
+	int32_t throttle_time_ms;
+	int32_t n_responses;
+	const struct gqk_alter_configs_resp_resource *responses;
+};
+
+/* Decode an IncrementalAlterConfigs body (v0). */
+int gqk_incremental_alter_configs_req_decode(
+	struct gqk_reader *r, int16_t version, struct gqk_arena *a,
+	struct gqk_incremental_alter_configs_req *out);
+/* Encode an IncrementalAlterConfigs request body (v0). */
+void gqk_incremental_alter_configs_req_encode(
+	struct gqk_writer *w, int16_t version,
+	const struct gqk_incremental_alter_configs_req *req);
+/* Encode an IncrementalAlterConfigs response (v0). */
+void gqk_incremental_alter_configs_resp_encode(
+	struct gqk_writer *w, int16_t version,
+	const struct gqk_incremental_alter_configs_resp *resp);
+/* Decode an IncrementalAlterConfigs response body (v0). */
+int gqk_incremental_alter_configs_resp_decode(
+	struct gqk_reader *r, int16_t version, struct gqk_arena *a,
+	struct gqk_incremental_alter_configs_resp *out);
+
+/*
  * Dispatch
  */
 
@@ -802,6 +862,7 @@ union gqk_request {
 	struct gqk_create_topics_req create_topics;
 	struct gqk_delete_topics_req delete_topics;
 	struct gqk_describe_configs_req describe_configs;
+	struct gqk_incremental_alter_configs_req incremental_alter_configs;
 	/* The group APIs (kapi_group.h). */
 	struct gqk_find_coordinator_req find_coordinator;
 	struct gqk_join_group_req join_group;
@@ -851,6 +912,7 @@ union gqk_response {
 	struct gqk_create_topics_resp create_topics;
 	struct gqk_delete_topics_resp delete_topics;
 	struct gqk_describe_configs_resp describe_configs;
+	struct gqk_incremental_alter_configs_resp incremental_alter_configs;
 	/* The group APIs (kapi_group.h). */
 	struct gqk_find_coordinator_resp find_coordinator;
 	struct gqk_join_group_resp join_group;

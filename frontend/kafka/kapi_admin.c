@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kapi_admin.c - the admin APIs of the Kafka codec: CreateTopics,
- * DeleteTopics and DescribeConfigs (contracts in kapi.h).
+ * DeleteTopics, DescribeConfigs and IncrementalAlterConfigs (contracts in
+ * kapi.h).
  *
  * Same rules as kapi_data.c: one walker per body for both directions
  * (kapi_internal.h), field order from the Kafka 3.4.0 message JSON
@@ -204,6 +205,62 @@ describe_configs_resp(struct kio *io, int16_t v, void *msg)
 KIO_ENTRY_POINTS(describe_configs, GQK_DESCRIBE_CONFIGS)
 
 /*
+ * IncrementalAlterConfigs
+ */
+
+static void
+incremental_alter_configs_req(struct kio *io, int16_t v, void *msg)
+{
+	struct gqk_incremental_alter_configs_req *m = msg;
+	struct gqk_alter_configs_req_resource *res;
+	struct gqk_alter_configs_req_config *c;
+	int32_t i, j;
+
+	(void)v;
+	/* Resource: type 1, name 2, config count 4. */
+	res = kio_array(io, false, sizeof(*res), 7, &m->n_resources,
+			m->resources);
+	KIO_KEEP(io, m->resources, res);
+	for (i = 0; i < m->n_resources && kio_ok(io); i++) {
+		kio_i8(io, &res[i].resource_type);
+		kio_string(io, &res[i].resource_name);
+		/* Config: name 2, operation 1, value 2. */
+		c = kio_array(io, false, sizeof(*c), 5, &res[i].n_configs,
+			      res[i].configs);
+		KIO_KEEP(io, res[i].configs, c);
+		for (j = 0; j < res[i].n_configs && kio_ok(io); j++) {
+			kio_string(io, &c[j].name);
+			kio_i8(io, &c[j].config_operation);
+			kio_nullable_string(io, &c[j].value);
+		}
+	}
+	kio_bool(io, &m->validate_only);
+}
+
+static void
+incremental_alter_configs_resp(struct kio *io, int16_t v, void *msg)
+{
+	struct gqk_incremental_alter_configs_resp *m = msg;
+	struct gqk_alter_configs_resp_resource *res;
+	int32_t i;
+
+	(void)v;
+	kio_i32(io, &m->throttle_time_ms);
+	/* Response: error 2, message 2, type 1, name 2. */
+	res = kio_array(io, false, sizeof(*res), 7, &m->n_responses,
+			m->responses);
+	KIO_KEEP(io, m->responses, res);
+	for (i = 0; i < m->n_responses && kio_ok(io); i++) {
+		kio_i16(io, &res[i].error_code);
+		kio_nullable_string(io, &res[i].error_message);
+		kio_i8(io, &res[i].resource_type);
+		kio_string(io, &res[i].resource_name);
+	}
+}
+
+KIO_ENTRY_POINTS(incremental_alter_configs, GQK_INCREMENTAL_ALTER_CONFIGS)
+
+/*
  * The walkers of this file, for the dispatchers in kapi.c.
  */
 
@@ -211,6 +268,8 @@ const struct kio_api gqk__admin_walkers[] = {
 	{ GQK_CREATE_TOPICS, create_topics_req, create_topics_resp },
 	{ GQK_DELETE_TOPICS, delete_topics_req, delete_topics_resp },
 	{ GQK_DESCRIBE_CONFIGS, describe_configs_req, describe_configs_resp },
+	{ GQK_INCREMENTAL_ALTER_CONFIGS, incremental_alter_configs_req,
+	  incremental_alter_configs_resp },
 };
 
 const size_t gqk__n_admin_walkers =

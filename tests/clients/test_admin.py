@@ -23,6 +23,61 @@ DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                          "..", "frontend", "gqd", "grafana-dashboard.json")
 
 
+# ---- Kafka IncrementalAlterConfigs ------------------------------------------
+
+def incremental_alter_configs(addr, resources, validate_only=False):
+    """Send IncrementalAlterConfigs v0 (API key 44), which neither
+    confluent-kafka 1.7 nor kafka-python 2.0.2 can send, on a raw socket;
+    @resources is [(type, name, [(config, op, value)])].  Returns the
+    response's [(error_code, error_message, type, name)]."""
+    import io
+    import struct
+    from kafka.protocol.api import Request, RequestHeader, Response
+    from kafka.protocol.types import (Array, Boolean, Int8, Int16, Int32,
+                                      Schema, String)
+
+    class Resp(Response):
+        API_KEY = 44
+        API_VERSION = 0
+        SCHEMA = Schema(
+            ("throttle_time_ms", Int32),
+            ("responses", Array(("error_code", Int16),
+                                ("error_message", String("utf-8")),
+                                ("resource_type", Int8),
+                                ("resource_name", String("utf-8")))))
+
+    class Req(Request):
+        API_KEY = 44
+        API_VERSION = 0
+        RESPONSE_TYPE = Resp
+        SCHEMA = Schema(
+            ("resources", Array(("resource_type", Int8),
+                                ("resource_name", String("utf-8")),
+                                ("configs", Array(
+                                    ("name", String("utf-8")),
+                                    ("config_operation", Int8),
+                                    ("value", String("utf-8")))))),
+            ("validate_only", Boolean))
+
+    req = Req(resources=resources, validate_only=validate_only)
+    header = RequestHeader(req, correlation_id=7, client_id="raw")
+    body = header.encode() + req.encode()
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), 30) as s:
+        s.settimeout(30)
+        s.sendall(struct.pack(">i", len(body)) + body)
+        data = b""
+        while len(data) < 4 or \
+                len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+    assert struct.unpack(">i", data[4:8])[0] == 7
+    resp = Resp.decode(io.BytesIO(data[8:]))
+    return [tuple(r) for r in resp.responses]
+
+
 # ---- HTTP ---------------------------------------------------------------
 
 class Answer:
@@ -595,6 +650,57 @@ class AdminNode(unittest.TestCase):
                  "/readyz")
         self.assertEqual(call(self.g, "GET", "/v1/topics/alt").json()
                          ["config"], cfg)
+
+    def test_incremental_alter_configs(self):
+        """IncrementalAlterConfigs v0 changes a topic's keys under Kafka's
+        names or goqueue's: SET, DELETE back to gqd's default, refusals
+        per resource with a message, and validate_only changes nothing."""
+        self.create("ia")
+        self.create("ib")
+        SET, DELETE, APPEND = 0, 1, 2
+        got = incremental_alter_configs(self.addr, [
+            (2, "ia", [("retention.ms", SET, "3600000"),
+                       ("compression_type", SET, "zstd")]),
+            (2, "nosuch", [("retention.ms", SET, "1000")]),
+            (2, "ib", [("no.such.key", SET, "1")]),
+            (2, "ib", [("retention_time", APPEND, "1h")]),
+            (4, "1", [("log.retention.ms", SET, "1000")]),
+        ])
+        self.assertEqual(got[0], (0, None, 2, "ia"))
+        self.assertEqual(got[1][0], 3, got)   # UNKNOWN_TOPIC_OR_PARTITION
+        self.assertEqual(got[2][0], 40, got)  # INVALID_CONFIG
+        self.assertIn("no.such.key", got[2][1])
+        self.assertEqual(got[3][0], 42, got)  # INVALID_REQUEST
+        self.assertIn("not a list key", got[3][1])
+        self.assertEqual(got[4][0], 42, got)
+        self.assertEqual(got[4][2:], (4, "1"))
+        cfg = self.topic_config("ia")
+        self.assertEqual((cfg["retention_time"], cfg["compression_type"]),
+                         ("1h", "zstd"))
+
+        # A bad value: the library's message.
+        got = incremental_alter_configs(self.addr, [
+            (2, "ia", [("retention_time", SET, "soon")])])
+        self.assertEqual(got[0][0], 40, got)
+        self.assertIn("retention_time", got[0][1])
+        # The controller refuses a deduplication change.
+        got = incremental_alter_configs(self.addr, [
+            (2, "ia", [("deduplication_window", SET, "77")])])
+        self.assertEqual(got[0][0], 40, got)
+        self.assertIn("deduplication_window", got[0][1])
+
+        # validate_only: checked, not applied.
+        got = incremental_alter_configs(self.addr, [
+            (2, "ia", [("retention.ms", SET, "7200000")])],
+            validate_only=True)
+        self.assertEqual(got, [(0, None, 2, "ia")])
+        self.assertEqual(self.topic_config("ia")["retention_time"], "1h")
+
+        # DELETE: back to gqd's default for topics.
+        got = incremental_alter_configs(self.addr, [
+            (2, "ia", [("retention.ms", DELETE, None)])])
+        self.assertEqual(got, [(0, None, 2, "ia")])
+        self.assertEqual(self.topic_config("ia")["retention_time"], "168h")
 
     def test_cluster_broker_partition_routes(self):
         """/v1/cluster and /v1/brokers on one node, and the errors of the

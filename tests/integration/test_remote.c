@@ -434,9 +434,9 @@ Test(remote, broker_restart)
 		     (int)ng, got, (int)nw, want);
 }
 
-/* The codec of the first stored batch of @topic/0. */
+/* The codec of the stored batch of @topic/0 that holds @offset. */
 static int
-stored_codec(const char *topic)
+stored_codec_at(const char *topic, gq_offset offset)
 {
 	struct gq_fetch *f;
 	const uint8_t *p;
@@ -444,7 +444,7 @@ stored_codec(const char *topic)
 	size_t len;
 	int codec;
 
-	cr_assert_eq(gq_fetch(remote, topic, 0, 0, 1 << 20, &f), 0, "%s",
+	cr_assert_eq(gq_fetch(remote, topic, 0, offset, 1 << 20, &f), 0, "%s",
 		     gq_node_errmsg(remote));
 	gq_fetch_records(f, &data, &len);
 	cr_assert_geq(len, 61);
@@ -452,6 +452,13 @@ stored_codec(const char *topic)
 	codec = p[22] & 7; /* attributes, bytes 21-22 */
 	gq_fetch_destroy(f);
 	return codec;
+}
+
+/* The codec of the first stored batch of @topic/0. */
+static int
+stored_codec(const char *topic)
+{
+	return stored_codec_at(topic, 0);
 }
 
 /* Topic configurations go both ways: a create sends the keys set (the
@@ -499,6 +506,80 @@ Test(remote, topic_configs)
 	produce_str("plain", 0, NULL, value);
 	cr_assert_eq(stored_codec("z"), 4, "zstd");
 	cr_assert_eq(stored_codec("plain"), 0, "uncompressed");
+}
+
+/* gq_topic_alter on a remote node goes to the controller as
+ * IncrementalAlterConfigs: a describe right after it returns shows the
+ * new values, and the next produce compresses with the new codec. */
+Test(remote, topic_alter)
+{
+	struct gq_topic_info *info;
+	const struct gq_config *tc;
+	struct gq_config *cfg;
+	char value[3000];
+	gq_offset off;
+	int rv;
+
+	connect_remote();
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_type", "gzip", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_threshold", "100", NULL),
+		     0);
+	cr_assert_eq(gq_topic_create(remote, "al", 1, 1, cfg), 0, "%s",
+		     gq_node_errmsg(remote));
+	gq_config_destroy(cfg);
+	memset(value, 'a', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	produce_str("al", 0, NULL, value);
+	cr_assert_eq(stored_codec("al"), 1, "gzip");
+
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "3h", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "compression_type", "zstd", NULL), 0);
+	rv = gq_topic_alter(remote, "al", cfg);
+	cr_assert_eq(rv, 0, "%s: %s", gq_strerror(rv), gq_node_errmsg(remote));
+	cr_assert_eq(gq_topic_describe(remote, "al", &info), 0);
+	tc = gq_topic_info_config(info);
+	cr_assert_str_eq(gq_config_get(tc, "retention_time"), "3h");
+	cr_assert_str_eq(gq_config_get(tc, "compression_type"), "zstd");
+	cr_assert_str_eq(gq_config_get(tc, "compression_threshold"), "100",
+			 "a key not changed keeps its value");
+	gq_topic_info_destroy(info);
+	off = produce_str("al", 0, NULL, value);
+	cr_assert_eq(stored_codec_at("al", off), 4, "zstd");
+
+	/* A topic nobody made. */
+	rv = gq_topic_alter(remote, "nosuch", cfg);
+	cr_assert_eq(rv, GQ_ENOTOPIC, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	gq_config_destroy(cfg);
+
+	/* Bad values and keys never leave this node. */
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_time", "soon", NULL),
+		     GQ_EINVAL);
+	cr_assert_eq(gq_topic_alter(remote, "al", cfg), GQ_EINVAL,
+		     "no key to change");
+	cr_assert_eq(gq_config_set(cfg, "batch_size", "65536", NULL), 0);
+	cr_assert_eq(gq_topic_alter(remote, "al", cfg), GQ_EINVAL,
+		     "a node key");
+	gq_config_destroy(cfg);
+
+	/* The controller refuses a deduplication change, in its words. */
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "deduplication_window", "77", NULL), 0);
+	rv = gq_topic_alter(remote, "al", cfg);
+	cr_assert_eq(rv, GQ_EINVAL, "%s: %s", gq_strerror(rv),
+		     gq_node_errmsg(remote));
+	cr_assert(strstr(gq_node_errmsg(remote), "deduplication_window") !=
+			  NULL,
+		  "%s", gq_node_errmsg(remote));
+	gq_config_destroy(cfg);
+	cr_assert_eq(gq_topic_describe(remote, "al", &info), 0);
+	cr_assert_str_eq(
+		gq_config_get(gq_topic_info_config(info), "compression_type"),
+		"zstd");
+	gq_topic_info_destroy(info);
 }
 
 static atomic_int drained_ok, drained_failed;

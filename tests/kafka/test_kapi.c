@@ -75,7 +75,9 @@ Test(kapi, supported_table)
 	cr_assert(eq(i16, e->max, 5));
 	cr_assert(gqk_api_range(GQK_DESCRIBE_GROUPS)->group);
 	cr_assert(gqk_api_range(GQK_LIST_GROUPS)->group);
-	cr_assert(eq(sz, gqk_n_supported, 18));
+	cr_assert(gqk_api_supported(GQK_INCREMENTAL_ALTER_CONFIGS, 0));
+	cr_assert(not(gqk_api_supported(GQK_INCREMENTAL_ALTER_CONFIGS, 1)));
+	cr_assert(eq(sz, gqk_n_supported, 19));
 }
 
 /* Names and flexible thresholds follow the Kafka 3.4.0 JSON. */
@@ -97,6 +99,8 @@ Test(kapi, names_and_flexible)
 	cr_assert(not(gqk_api_flexible(GQK_DESCRIBE_CONFIGS, 3)));
 	cr_assert(gqk_api_flexible(GQK_DESCRIBE_CONFIGS, 4));
 	cr_assert(gqk_api_flexible(GQK_DELETE_TOPICS, 4));
+	cr_assert(not(gqk_api_flexible(GQK_INCREMENTAL_ALTER_CONFIGS, 0)));
+	cr_assert(gqk_api_flexible(GQK_INCREMENTAL_ALTER_CONFIGS, 1));
 	cr_assert(not(gqk_api_flexible(GQK_CREATE_TOPICS, 4)));
 	cr_assert(gqk_api_flexible(GQK_OFFSET_FETCH, 6));
 	cr_assert(not(gqk_api_flexible(GQK_OFFSET_FETCH, 5)));
@@ -350,6 +354,7 @@ b_api_keys(struct bb *b, bool groups, bool compact)
 		{ 13, 0, 1, 1 }, { 14, 0, 3, 1 }, { 15, 0, 4, 1 },
 		{ 16, 0, 2, 1 }, { 18, 0, 3, 0 }, { 19, 0, 4, 0 },
 		{ 20, 0, 3, 0 }, { 22, 0, 1, 0 }, { 32, 0, 2, 0 },
+		{ 44, 0, 0, 0 },
 	};
 	size_t i, n = 0;
 
@@ -372,7 +377,7 @@ b_api_keys(struct bb *b, bool groups, bool compact)
 	}
 }
 
-/* ApiVersions v0 response: ErrorCode, ApiKeys (10 keys without groups). */
+/* ApiVersions v0 response: ErrorCode, ApiKeys (11 keys without groups). */
 Test(kapi, api_versions_v0_response)
 {
 	struct gqk_api_versions_resp resp = { 0 };
@@ -382,7 +387,7 @@ Test(kapi, api_versions_v0_response)
 	want.n = 0;
 	b_i16(&want, 0);
 	b_api_keys(&want, false, false);
-	cr_assert(eq(sz, want.n, 2 + 4 + 10 * 6));
+	cr_assert(eq(sz, want.n, 2 + 4 + 11 * 6));
 	gqk_writer_init(&w);
 	gqk_api_versions_resp_encode(&w, 0, &resp, false);
 	expect_writer(&w, &want);
@@ -419,7 +424,7 @@ Test(kapi, api_versions_v3_response)
 	b_api_keys(&want, true, true);
 	b_i32(&want, 0);
 	b_i8(&want, 0);
-	cr_assert(eq(sz, want.n, 2 + 1 + 18 * 7 + 4 + 1));
+	cr_assert(eq(sz, want.n, 2 + 1 + 19 * 7 + 4 + 1));
 	gqk_writer_init(&w);
 	gqk_api_versions_resp_encode(&w, 3, &resp, true);
 	expect_writer(&w, &want);
@@ -1496,4 +1501,82 @@ Test(kapi, direct_decoders)
 	cr_assert(eq(int, gqk_produce_req_decode(&r, 8, &a, &p),
 		     GQK_EUNSUPPORTED));
 	gqk_arena_free(&a);
+}
+
+/*
+ * IncrementalAlterConfigs
+ */
+
+/* IncrementalAlterConfigs v0: resources with their operations, then
+ * ValidateOnly. */
+Test(kapi, incremental_alter_configs_request)
+{
+	struct bb b;
+	struct gqk_arena a;
+	struct gqk_header h;
+	union gqk_request req;
+	struct gqk_incremental_alter_configs_req *m =
+		&req.incremental_alter_configs;
+
+	b_header(&b, GQK_INCREMENTAL_ALTER_CONFIGS, 0, 16, "adminclient-1",
+		 false);
+	b_i32(&b, 2);
+	b_i8(&b, GQK_RESOURCE_TOPIC);
+	b_str(&b, "t1");
+	b_i32(&b, 2);
+	b_str(&b, "retention.ms");
+	b_i8(&b, GQK_CONFIG_OP_SET);
+	b_str(&b, "1000");
+	b_str(&b, "compression.type");
+	b_i8(&b, GQK_CONFIG_OP_DELETE);
+	b_i16(&b, -1);
+	b_i8(&b, GQK_RESOURCE_BROKER);
+	b_str(&b, "1");
+	b_i32(&b, 0);
+	b_i8(&b, 1);
+	check_frame(&b);
+	cr_assert(eq(int, decode(&b, &a, &h, &req), 0));
+	cr_assert(eq(i32, m->n_resources, 2));
+	cr_assert(eq(i8, m->resources[0].resource_type, 2));
+	cr_assert(gqk_str_eq(m->resources[0].resource_name, "t1"));
+	cr_assert(eq(i32, m->resources[0].n_configs, 2));
+	cr_assert(gqk_str_eq(m->resources[0].configs[0].name, "retention.ms"));
+	cr_assert(eq(i8, m->resources[0].configs[0].config_operation, 0));
+	cr_assert(gqk_str_eq(m->resources[0].configs[0].value, "1000"));
+	cr_assert(eq(i8, m->resources[0].configs[1].config_operation, 1));
+	cr_assert(eq(i32, m->resources[0].configs[1].value.len, -1));
+	cr_assert(eq(i8, m->resources[1].resource_type, 4));
+	cr_assert(eq(i32, m->resources[1].n_configs, 0));
+	cr_assert(m->validate_only);
+	gqk_arena_free(&a);
+}
+
+/* IncrementalAlterConfigs v0 response: ThrottleTimeMs, then per resource
+ * ErrorCode, ErrorMessage, ResourceType and ResourceName. */
+Test(kapi, incremental_alter_configs_response)
+{
+	const struct gqk_alter_configs_resp_resource res[] = {
+		{ 0, GQK_STR_NULL, GQK_RESOURCE_TOPIC, GQK_STR("t1") },
+		{ GQK_ERR_INVALID_CONFIG, GQK_STR("bad"), GQK_RESOURCE_TOPIC,
+		  GQK_STR("t2") },
+	};
+	const struct gqk_incremental_alter_configs_resp resp = { 7, 2, res };
+	struct gqk_writer w;
+	struct bb want;
+
+	want.n = 0;
+	b_i32(&want, 7);
+	b_i32(&want, 2);
+	b_i16(&want, 0);
+	b_i16(&want, -1);
+	b_i8(&want, 2);
+	b_str(&want, "t1");
+	b_i16(&want, GQK_ERR_INVALID_CONFIG);
+	b_str(&want, "bad");
+	b_i8(&want, 2);
+	b_str(&want, "t2");
+	gqk_writer_init(&w);
+	gqk_incremental_alter_configs_resp_encode(&w, 0, &resp);
+	expect_writer(&w, &want);
+	gqk_writer_free(&w);
 }

@@ -1495,3 +1495,101 @@ fill_describe_configs_resp(struct gqk_describe_configs_resp *m, int variant)
 
 /* DescribeConfigs: every version, both directions. */
 API_TRIP_TEST(kapi_client, describe_configs, GQK_DESCRIBE_CONFIGS, 2, 2)
+
+/*
+ * IncrementalAlterConfigs
+ */
+
+static const struct gqk_alter_configs_req_config alter_configs[] = {
+	{ STR_INIT("retention.ms"), GQK_CONFIG_OP_SET, STR_INIT("1000") },
+	{ STR_INIT("compression.type"), GQK_CONFIG_OP_DELETE, STR_NULL_INIT },
+};
+static const struct gqk_alter_configs_req_resource alter_resources[] = {
+	{ GQK_RESOURCE_TOPIC, STR_INIT("t1"), 2,
+	  (struct gqk_alter_configs_req_config *)alter_configs },
+	{ GQK_RESOURCE_BROKER, STR_INIT("1"), -1, NULL },
+};
+static const struct gqk_incremental_alter_configs_req alter_reqs[] = {
+	{ 2, (struct gqk_alter_configs_req_resource *)alter_resources, true },
+	{ -1, NULL, false },
+};
+
+static void
+fill_incremental_alter_configs_req(struct gqk_incremental_alter_configs_req *m,
+				   int variant)
+{
+	*m = alter_reqs[variant];
+}
+
+static void
+check_incremental_alter_configs_req(
+	int16_t v, const struct gqk_incremental_alter_configs_req *in,
+	const struct gqk_incremental_alter_configs_req *out)
+{
+	const struct gqk_alter_configs_req_resource *ri, *ro;
+	int32_t i, j;
+
+	(void)v;
+	cr_assert(
+		eq(i32, out->n_resources, sent_count(in->n_resources, false)));
+	for (i = 0; i < out->n_resources; i++) {
+		ri = &in->resources[i];
+		ro = &out->resources[i];
+		cr_assert(eq(i8, ro->resource_type, ri->resource_type));
+		expect_str_eq(ro->resource_name, ri->resource_name);
+		cr_assert(eq(i32, ro->n_configs,
+			     sent_count(ri->n_configs, false)));
+		for (j = 0; j < ro->n_configs; j++) {
+			expect_str_eq(ro->configs[j].name, ri->configs[j].name);
+			cr_assert(eq(i8, ro->configs[j].config_operation,
+				     ri->configs[j].config_operation));
+			expect_str_eq(ro->configs[j].value,
+				      ri->configs[j].value);
+		}
+	}
+	cr_assert(eq(int, out->validate_only, in->validate_only));
+}
+
+static const struct gqk_alter_configs_resp_resource altered[] = {
+	{ 0, STR_NULL_INIT, GQK_RESOURCE_TOPIC, STR_INIT("t1") },
+	{ GQK_ERR_INVALID_CONFIG, STR_INIT("unknown key"), GQK_RESOURCE_TOPIC,
+	  STR_INIT("t2") },
+};
+static const struct gqk_incremental_alter_configs_resp alter_resps[] = {
+	{ 3, 2, altered },
+	{ 0, -1, NULL },
+};
+
+static void
+fill_incremental_alter_configs_resp(
+	struct gqk_incremental_alter_configs_resp *m, int variant)
+{
+	*m = alter_resps[variant];
+}
+
+static void
+check_incremental_alter_configs_resp(
+	int16_t v, const struct gqk_incremental_alter_configs_resp *in,
+	const struct gqk_incremental_alter_configs_resp *out)
+{
+	int32_t i;
+
+	(void)v;
+	cr_assert(eq(i32, out->throttle_time_ms, in->throttle_time_ms));
+	cr_assert(
+		eq(i32, out->n_responses, sent_count(in->n_responses, false)));
+	for (i = 0; i < out->n_responses; i++) {
+		cr_assert(eq(i16, out->responses[i].error_code,
+			     in->responses[i].error_code));
+		expect_str_eq(out->responses[i].error_message,
+			      in->responses[i].error_message);
+		cr_assert(eq(i8, out->responses[i].resource_type,
+			     in->responses[i].resource_type));
+		expect_str_eq(out->responses[i].resource_name,
+			      in->responses[i].resource_name);
+	}
+}
+
+/* IncrementalAlterConfigs: v0, both directions. */
+API_TRIP_TEST(kapi_client, incremental_alter_configs,
+	      GQK_INCREMENTAL_ALTER_CONFIGS, 2, 2)
