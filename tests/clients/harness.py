@@ -21,6 +21,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(n):
+    """@n distinct free ports: held together while chosen, so that two
+    cannot be the same one (free_port() twice can)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 class Gqd:
     def __init__(self, data_dir=None, extra=(), raft_port=None, env=None):
         self.tmp = None
@@ -31,13 +46,14 @@ class Gqd:
             data_dir = self.tmp.name
         os.makedirs(data_dir, exist_ok=True)
         self.data_dir = data_dir
-        self.port = free_port()
-        self.addr = "127.0.0.1:%d" % self.port
         # Every gqd has an admin port (default 127.0.0.1:9644): a free one
-        # each, so that several run side by side.
-        self.admin_port = free_port()
+        # each, so that several run side by side.  The three are chosen
+        # once, distinct, and kept across restarts (a raft port chosen
+        # again at a restart could be the client port).
+        self.port, self.admin_port, own_raft = free_ports(3)
+        self.addr = "127.0.0.1:%d" % self.port
         self.admin_addr = "127.0.0.1:%d" % self.admin_port
-        self.raft_port = raft_port
+        self.raft_port = raft_port or own_raft
         self.extra = list(extra)
         self.proc = None
         self.log_path = os.path.join(data_dir, "gqd.log")
@@ -50,7 +66,7 @@ class Gqd:
             [GQD, "-data-dir=" + os.path.join(self.data_dir, "node"),
              "-client-addr=" + self.addr,
              "-admin-addr=" + self.admin_addr,
-             "-raft-addr=127.0.0.1:%d" % (self.raft_port or free_port())]
+             "-raft-addr=127.0.0.1:%d" % self.raft_port]
             + self.extra,
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
         log.close()
