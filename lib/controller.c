@@ -501,6 +501,30 @@ apply_broker_remove(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	res->status = broker_write(txn, c->node->store->meta, b);
 }
 
+/* The stored record of topic @name (its LMDB key written into @key),
+ * decoded into *@out, when it is still the topic of id @id that the
+ * proposer saw: 0, GQ_ENOTOPIC (gone, or deleted and created again), or
+ * an LMDB or decoding error. */
+static int
+stored_topic(struct gq__controller *c, MDB_txn *txn, const char *name,
+	     uint32_t id, char *key, struct gq__topic **out)
+{
+	MDB_val k = topic_key(name, key), v;
+	int rv;
+
+	if ((rv = mdb_get(txn, c->node->store->meta, &k, &v)) != 0)
+		return rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);
+	if ((rv = topic_decode(c, name, strlen(name), v.mv_data, v.mv_size,
+			       out)) != 0)
+		return rv;
+	if ((*out)->id != id) {
+		gq__topic_free(*out);
+		*out = NULL;
+		return GQ_ENOTOPIC;
+	}
+	return 0;
+}
+
 /* Give a partition a new replica set (its Raft membership follows, see
  * membership.h).  The topic must still be the one the proposer saw. */
 static void
@@ -518,7 +542,6 @@ apply_reassign(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	uint32_t id;
 	int32_t index;
 	uint8_t n;
-	MDB_val k, v;
 	int rv;
 
 	gq__rd_str16(&r, name, sizeof(name));
@@ -529,20 +552,9 @@ apply_reassign(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		res->status = GQ_ECORRUPT;
 		return;
 	}
-	k = topic_key(name, key);
-	if ((rv = mdb_get(txn, st->meta, &k, &v)) != 0) {
-		res->status =
-			rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);
+	if ((res->status = stored_topic(c, txn, name, id, key, &t)) != 0)
 		return;
-	}
-	if ((rv = topic_decode(c, name, strlen(name), v.mv_data, v.mv_size,
-			       &t)) != 0) {
-		res->status = rv;
-		return;
-	}
-	if (t->id != id) {
-		res->status = GQ_ENOTOPIC; /* deleted and created again */
-	} else if (index < 0 || index >= t->n_parts) {
+	if (index < 0 || index >= t->n_parts) {
 		res->status = GQ_ENOPARTITION;
 	} else {
 		rt = &t->routes[index];
@@ -595,7 +607,6 @@ apply_alter(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 	const char *dedup_key;
 	uint8_t version;
 	uint32_t id, mask;
-	MDB_val k, v;
 	int rv;
 
 	version = gq__rd_u8(&r);
@@ -608,20 +619,9 @@ apply_alter(struct gq__controller *c, MDB_txn *txn, const uint8_t *p,
 		res->status = GQ_ECORRUPT;
 		return;
 	}
-	k = topic_key(name, key);
-	if ((rv = mdb_get(txn, st->meta, &k, &v)) != 0) {
-		res->status =
-			rv == MDB_NOTFOUND ? GQ_ENOTOPIC : gq__err_from_mdb(rv);
+	if ((res->status = stored_topic(c, txn, name, id, key, &t)) != 0)
 		return;
-	}
-	if ((rv = topic_decode(c, name, strlen(name), v.mv_data, v.mv_size,
-			       &t)) != 0) {
-		res->status = rv;
-		return;
-	}
-	if (t->id != id) {
-		res->status = GQ_ENOTOPIC; /* deleted and created again */
-	} else if (gq__ctl_alter_dedup(&t->conf, &conf, mask, &dedup_key)) {
+	if (gq__ctl_alter_dedup(&t->conf, &conf, mask, &dedup_key)) {
 		res->status = GQ_EINVAL;
 	} else {
 		gq__topic_conf_merge(&t->conf, &conf, mask);
