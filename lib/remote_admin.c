@@ -38,21 +38,32 @@
 
 /* ---- create and delete -------------------------------------------------- */
 
+/* Whether the controller did not answer @c's request, which was then
+ * taken care of: never written, it is retried after fresh metadata; lost
+ * after it was written, its outcome is unknown. */
+static bool
+unanswered(struct call *c, int status)
+{
+	if (status == GQ_ECANCELED) {
+		gq__r_park(c->r, c->req, GQ_ENOTLEADER);
+		return true;
+	}
+	if (status != 0) {
+		gq__errmsg_set(c->req->errmsg, "no answer from the controller");
+		gq__req_complete(c->req, GQ_EUNKNOWN);
+		return true;
+	}
+	return false;
+}
+
 static void
 admin_done(struct call *c, int status, const union gqk_response *resp)
 {
 	struct gq__req *req = c->req;
 	int16_t err;
 
-	if (status == GQ_ECANCELED) {
-		gq__r_park(c->r, req, GQ_ENOTLEADER);
+	if (unanswered(c, status))
 		return;
-	}
-	if (status != 0) {
-		gq__errmsg_set(req->errmsg, "no answer from the controller");
-		gq__req_complete(req, GQ_EUNKNOWN);
-		return;
-	}
 	if (c->api == GQK_CREATE_TOPICS)
 		err = resp->create_topics.n_topics == 1
 			      ? resp->create_topics.topics[0].error_code
@@ -161,15 +172,8 @@ alter_done(struct call *c, int status, const union gqk_response *resp)
 	struct gq__topic *t;
 	int16_t err;
 
-	if (status == GQ_ECANCELED) {
-		gq__r_park(c->r, req, GQ_ENOTLEADER);
+	if (unanswered(c, status))
 		return;
-	}
-	if (status != 0) {
-		gq__errmsg_set(req->errmsg, "no answer from the controller");
-		gq__req_complete(req, GQ_EUNKNOWN);
-		return;
-	}
 	res = a->n_responses == 1 ? &a->responses[0] : NULL;
 	err = res != NULL ? res->error_code : GQK_ERR_UNKNOWN_SERVER_ERROR;
 	if (err == GQK_ERR_NOT_CONTROLLER) {
