@@ -236,12 +236,17 @@ GQ_API int gq_heap_set(const struct gq_heap *heap);
  *   rack                   this node's rack or zone (Kafka's broker.rack);
  *                          empty by default.  Kafka consumers of the same
  *                          rack read from a replica there (follower read)
- *   raft_segment_size      size of the Raft log segment files (8 MiB,
- *                          1 MiB to 64 MiB); every Raft group (each
- *                          partition replica) keeps three preallocated,
- *                          24 MiB at the default: lower it on nodes that
- *                          host hundreds of partitions, at some cost in
- *                          throughput for busy ones
+ *   raft_segment_size      size of each Raft log file before the next
+ *                          one starts (8 MiB, 1 MiB to 64 MiB); files
+ *                          grow as written, nothing is preallocated
+ *   raft_fsync             "true" (default): a replica syncs its Raft log
+ *                          to disk before it counts a write as stored, so
+ *                          acknowledged writes survive power loss of every
+ *                          node; "false": the page cache holds them until
+ *                          the kernel writes them back, as Kafka does by
+ *                          default: faster, and acknowledged writes still
+ *                          survive any process crash and the loss of
+ *                          fewer than half the machines of a partition
  *   election_timeout       Raft election timeout ("600ms"); a dead
  *                          leader is replaced after about one to two of
  *                          these

@@ -164,9 +164,13 @@ static const struct key keys[] = {
 	     "reads"),
 	NODE("raft_address", KIND_ADDRESS, raft_address, "address", "", 0, 0,
 	     "ip:port the Raft port listens on; empty for none"),
+	NODE("raft_fsync", KIND_BOOL, raft_fsync, "bool", "true", 0, 0,
+	     "sync the Raft log to disk before a write counts as stored on "
+	     "this replica; false leaves it to the page cache, as Kafka "
+	     "does"),
 	NODE("raft_segment_size", KIND_SIZE, raft_segment_size, "size",
 	     "8388608", 1 * MIB, 64 * MIB,
-	     "Raft log segment file size; every group preallocates three"),
+	     "size of each Raft log file before the next one starts"),
 	NODE("request_timeout", KIND_DURATION, request_timeout_ms, "duration",
 	     "30s", 100, INT32_MAX,
 	     "how long a node connected to remote brokers "

@@ -55,7 +55,8 @@ struct gq__node_conf {
 	bool enable_idempotence;              /* remote nodes */
 	int64_t leader_rebalance_interval_ms; /* 0: off */
 	int64_t dead_broker_grace_ms;         /* 0: never move replicas */
-	uint64_t raft_segment_size;           /* bytes, per Raft segment */
+	uint64_t raft_segment_size;           /* bytes, per Raft log file */
+	bool raft_fsync;                      /* rio.h */
 	/* The consumer-group coordinator.  A member's session timeout must
 	 * lie within [min, max]; gq__node_conf_from() refuses min > max. */
 	int64_t group_initial_rebalance_delay_ms; /* 0 .. 300000; 0: none */

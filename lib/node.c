@@ -209,6 +209,7 @@ gq__node_rgroup_conf(struct gq_node *node, bool bootstrap,
 	out->address = gq__node_raft_address(node);
 	out->bootstrap = bootstrap;
 	out->raft_segment_size = (size_t)node->conf.raft_segment_size;
+	out->raft_fsync = node->conf.raft_fsync;
 	out->snapshot_budget = SNAPSHOT_BUDGET;
 	out->election_ms = election;
 	out->heartbeat_ms = election / 6 > 10 ? election / 6 : 10;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rgroup.c - one Raft group over raft_uv with the 0.15.0 workarounds listed
+ * rgroup.c - one Raft group over rio.c with the 0.15.0 workarounds listed
  * in rgroup.h.  Invariants: the owner's apply runs only for well-formed
  * entries; `inflight` counts proposals and the leadership barrier, so a
  * close never starts while raft still owns a request of ours.
@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "heap.h"
+#include "rio.h"
 #include "transport.h"
 
 /* Entries above the budget force a snapshot; below it, snapshots happen
@@ -21,7 +22,12 @@
 #define SNAPSHOT_THRESHOLD          1024
 #define SNAPSHOT_TRAILING           16
 #define INSTALL_SNAPSHOT_TIMEOUT_MS 2000
-#define RAFT_BLOCK_SIZE             (64u << 10)
+/* A dead peer is dialled again this often. */
+#define CONNECT_RETRY_MS 500
+/* libraft 0.15 puts every entry a follower misses into one AppendEntries:
+ * up to the snapshot budget plus one largest batch.  The frame's own CRC
+ * vouches for the length before anything that size is allocated. */
+#define MAX_MESSAGE (1024u << 20)
 
 static size_t
 pad8(size_t n)
@@ -139,7 +145,7 @@ raft_closed(struct raft *r)
 {
 	struct gq__rgroup *g = r->data;
 
-	raft_uv_close(&g->io);
+	gq__rio_close(&g->io);
 	gq__transport_close(&g->transport);
 	g->state = GQ__RG_CLOSED;
 	if (g->close_cb != NULL)
@@ -188,6 +194,12 @@ gq__rgroup_open(uv_loop_t *loop, const char *dir, uint64_t group_id,
 		const struct gq__rgroup_ops *ops, void *owner,
 		struct gq__rgroup **out, char *errmsg)
 {
+	struct gq__rio_opts rio = {
+		.segment_size = conf->raft_segment_size,
+		.fsync = conf->raft_fsync,
+		.connect_retry_ms = CONNECT_RETRY_MS,
+		.max_message = MAX_MESSAGE,
+	};
 	struct gq__rgroup *g;
 	int rv;
 
@@ -204,13 +216,8 @@ gq__rgroup_open(uv_loop_t *loop, const char *dir, uint64_t group_id,
 	g->snapshot_budget = conf->snapshot_budget;
 	if ((rv = gq__transport_init(&g->transport, conf->hub, group_id)) != 0)
 		goto err_free;
-	if ((rv = raft_uv_init(&g->io, loop, dir, &g->transport)) != 0)
+	if ((rv = gq__rio_init(&g->io, loop, dir, &g->transport, &rio)) != 0)
 		goto err_transport;
-	/* 0.15.0 rejects FSM v3 unless the io claims version 2; raft_uv
-	 * implements async_work already (RAFT-0.15-NOTES.md 7.1 #3). */
-	g->io.version = 2;
-	raft_uv_set_segment_size(&g->io, conf->raft_segment_size);
-	raft_uv_set_snapshot_compression(&g->io, false);
 	g->fsm.version = 3;
 	g->fsm.data = g;
 	g->fsm.apply = fsm_apply;
@@ -226,9 +233,6 @@ gq__rgroup_open(uv_loop_t *loop, const char *dir, uint64_t group_id,
 		goto err_io;
 	}
 	g->raft.data = g;
-	/* The probe picks 4 KiB, which makes most async writes fall back;
-	 * larger blocks measured faster (RAFT-0.15-NOTES.md section 5). */
-	raft_uv_set_block_size(&g->io, RAFT_BLOCK_SIZE);
 	raft_set_election_timeout(&g->raft, conf->election_ms);
 	raft_set_heartbeat_timeout(&g->raft, conf->heartbeat_ms);
 	raft_set_pre_vote(&g->raft, true);
@@ -259,7 +263,7 @@ err_raft:
 	raft_close(&g->raft, raft_closed);
 	return gq__err_from_raft(rv);
 err_io:
-	raft_uv_close(&g->io);
+	gq__rio_close(&g->io);
 err_transport:
 	gq__transport_close(&g->transport);
 err_free:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rgroup.h - one Raft group (canonical/raft 0.15.0 over raft_uv), wrapped
+ * rgroup.h - one Raft group (canonical/raft 0.15.0 over rio.h), wrapped
  * with every workaround DESIGN.md section 5 requires:
  *   - entries are padded to 8 bytes; an 8-byte header carries the real
  *     length and the owner's entry type;
@@ -117,7 +117,8 @@ struct gq__rgroup_conf {
 	unsigned n_voters;   /* identical on every initial replica */
 	const uint64_t *voter_ids;
 	const char *const *voter_addresses;
-	size_t raft_segment_size; /* raft_uv open-segment size */
+	size_t raft_segment_size; /* Raft log file size (rio.h) */
+	bool raft_fsync;          /* sync the Raft log before acknowledging */
 	uint64_t snapshot_budget; /* bytes of log kept in RAM before a
 				     snapshot is forced */
 	unsigned election_ms;

@@ -128,6 +128,7 @@ static const struct key keys[] = {
 	LIB("rack", "GQ_RACK", "label", "", NO, J_STR),
 	LIB("raft_segment_size", "GQ_RAFT_SEGMENT_SIZE", "size", "8388608", NO,
 	    J_STR | J_INT),
+	LIB("raft_fsync", "GQ_RAFT_FSYNC", "bool", "true", NO, J_BOOL),
 	LIB("election_timeout", "GQ_ELECTION_TIMEOUT", "duration", "600ms", NO,
 	    J_STR),
 	LIB("leader_rebalance_interval", "GQ_LEADER_REBALANCE_INTERVAL",

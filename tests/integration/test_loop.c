@@ -146,7 +146,7 @@ has_snapshot(const char *path)
 	if (d == NULL)
 		return false;
 	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, "snapshot-", 9) == 0)
+		if (strncmp(e->d_name, "snap-", 5) == 0)
 			found = true;
 	closedir(d);
 	return found;

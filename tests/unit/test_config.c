@@ -179,7 +179,7 @@ Test(config, table_sorted)
 			     (void *)k));
 		prev = k;
 	}
-	cr_assert(eq(sz, i, 30));
+	cr_assert(eq(sz, i, 31));
 	cr_assert(eq(ptr, (void *)gq__config_key_find("nope"), NULL));
 	cr_assert(eq(ptr, (void *)gq__config_key_find(NULL), NULL));
 }
@@ -782,7 +782,7 @@ Test(config, topic_conf_rejects_node_keys)
 		cr_assert(eq(u64, t.segment_size, 0xa5a5a5a5a5a5a5a5ULL));
 		gq_config_destroy(cfg);
 	}
-	cr_assert(eq(sz, n, 21));
+	cr_assert(eq(sz, n, 22));
 }
 
 /* The configuration built from a topic conf holds every topic key in
