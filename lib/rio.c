@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rio.c - goqueue's raft_io over rlog (disk) and rmsg (network); rio.h
- * says why and what it guarantees.
+ * rio.c - goqueue's raft_io (rio.h says why and what it guarantees): the
+ * vtable, requests on disk through rlog.c completed in order, and the
+ * lifecycle.  The connections to peers are in rio_net.c.
  */
 #include "rio.h"
 
@@ -13,8 +14,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "heap.h"
-#include "rlog.h"
-#include "rmsg.h"
+#include "rio_int.h"
 
 /* Requests waiting to complete, in the order they were made. */
 enum op_kind { OP_APPEND, OP_SNAPSHOT_PUT, OP_SNAPSHOT_GET };
@@ -30,85 +30,6 @@ struct op {
 	int status;   /* set when it failed before completing */
 	struct op *next;
 };
-
-/* Messages for a peer queue here while its connection is being made; the
- * oldest are failed past this many, as raft_uv does, since raft resends
- * what matters (heartbeats, AppendEntries from the follower's index). */
-#define MAX_QUEUED_SENDS 3
-
-struct client;
-
-struct send {
-	struct client *c;
-	struct raft_io_send *req;
-	struct gq__rmsg_out out;
-	uv_write_t write;
-	struct send *next;
-};
-
-/* The connection to one peer; messages only flow this way on it. */
-struct client {
-	struct rio *rio;
-	raft_id id;
-	char *address;
-	uv_stream_t *stream; /* NULL while not connected */
-	struct raft_uv_connect connect;
-	bool connecting;
-	uv_timer_t retry;    /* before the next connection attempt */
-	struct send *queued; /* while not connected, oldest first */
-	unsigned n_queued;
-	unsigned n_handles; /* stream and timer not yet closed */
-	bool closing;
-	struct client *next;
-};
-
-/* A connection from one peer. */
-struct server {
-	struct rio *rio;
-	raft_id id;
-	char *address;
-	uv_stream_t *stream;
-	struct gq__rmsg_reader reader;
-	struct server *next;
-};
-
-struct rio {
-	struct raft_io *io;
-	uv_loop_t *loop;
-	char *dir;
-	struct raft_uv_transport *t;
-	struct gq__rio_opts opts;
-	raft_id id;
-	struct gq__rlog *log;
-
-	uv_timer_t tick;
-	raft_io_tick_cb tick_cb;
-	raft_io_recv_cb recv_cb;
-
-	struct op *ops, **ops_tail;
-	uint64_t written;    /* sequence of the last write to the log */
-	uint64_t durable;    /* sequence of the last write known synced */
-	uv_timer_t complete; /* completes ops on the next loop turn */
-
-	bool syncing;
-	uv_work_t sync_work;
-	struct gq__rlog_sync sync;
-	uint64_t sync_upto; /* `written` when the running sync began */
-	int sync_status;
-	int error; /* a sync failed: what the log holds is unknown */
-
-	struct client *clients;
-	struct server *servers;
-
-	bool started, closing;
-	raft_io_close_cb close_cb;
-	/* Handles, work and connections that will still call back: the
-	 * close callback waits until none is left. */
-	unsigned n_live;
-	uint64_t rand_state;
-};
-
-static void maybe_closed(struct rio *rio);
 
 static int
 raft_code(int err)
@@ -219,7 +140,7 @@ sync_done(uv_work_t *w, int status)
 		rio->durable = rio->sync_upto;
 	rio->n_live--;
 	if (rio->closing) {
-		maybe_closed(rio);
+		gq__rio_maybe_closed(rio);
 		return;
 	}
 	complete_ops(rio, false);
@@ -462,7 +383,7 @@ work_done(uv_work_t *w, int status)
 	wk->req->cb(wk->req, wk->status);
 	gq__free(wk);
 	rio->n_live--;
-	maybe_closed(rio);
+	gq__rio_maybe_closed(rio);
 }
 
 static int
@@ -484,340 +405,6 @@ io_async_work(struct raft_io *io, struct raft_io_async_work *req,
 	}
 	rio->n_live++;
 	return 0;
-}
-
-/* --- sending ------------------------------------------------------------- */
-
-static void client_connect(struct client *c);
-
-static void
-send_free(struct send *s)
-{
-	gq__rmsg_out_free(&s->out);
-	gq__free(s);
-}
-
-static void
-send_fail(struct send *s, int status)
-{
-	struct raft_io_send *req = s->req;
-
-	send_free(s);
-	if (req->cb != NULL)
-		req->cb(req, status);
-}
-
-static void
-client_maybe_free(struct client *c)
-{
-	if (!c->closing || c->n_handles > 0 || c->connecting)
-		return;
-	gq__free(c->address);
-	gq__free(c);
-}
-
-static void
-client_handle_closed(uv_handle_t *h)
-{
-	struct client *c = h->data;
-	struct rio *rio = c->rio;
-
-	if (h != (uv_handle_t *)&c->retry)
-		raft_free(h);
-	c->n_handles--;
-	client_maybe_free(c);
-	rio->n_live--;
-	maybe_closed(rio);
-}
-
-/* Drop the connection (a write failed or the peer went away); the next
- * send makes a new one. */
-static void
-client_disconnect(struct client *c)
-{
-	uv_stream_t *s = c->stream;
-
-	if (s == NULL)
-		return;
-	c->stream = NULL;
-	s->data = c;
-	uv_close((uv_handle_t *)s, client_handle_closed);
-}
-
-static void
-send_written(uv_write_t *w, int status)
-{
-	struct send *s = w->data;
-	struct client *c = s->c;
-
-	if (status != 0 && !c->closing && c->stream != NULL)
-		client_disconnect(c);
-	send_fail(s, status == 0              ? 0
-		     : status == UV_ECANCELED ? RAFT_CANCELED
-					      : RAFT_IOERR);
-}
-
-static int
-send_write(struct client *c, struct send *s)
-{
-	s->c = c;
-	s->write.data = s;
-	if (uv_write(&s->write, c->stream, s->out.bufs, s->out.n,
-		     send_written) != 0)
-		return RAFT_IOERR;
-	return 0;
-}
-
-static void retry_fired(uv_timer_t *t);
-
-static void
-client_connected(struct raft_uv_connect *req, uv_stream_t *stream, int status)
-{
-	struct client *c = req->data;
-	struct send *s;
-
-	c->connecting = false;
-	if (status == 0) {
-		c->n_handles++;
-		c->rio->n_live++;
-		c->stream = stream;
-		stream->data = c;
-	}
-	if (c->closing) {
-		client_disconnect(c);
-		client_maybe_free(c);
-		return;
-	}
-	if (status != 0) {
-		/* Keep the newest few messages for the next attempt. */
-		while (c->n_queued > MAX_QUEUED_SENDS) {
-			s = c->queued;
-			c->queued = s->next;
-			c->n_queued--;
-			send_fail(s, RAFT_NOCONNECTION);
-		}
-		uv_timer_start(&c->retry, retry_fired,
-			       c->rio->opts.connect_retry_ms, 0);
-		return;
-	}
-	while ((s = c->queued) != NULL) {
-		c->queued = s->next;
-		c->n_queued--;
-		if (send_write(c, s) != 0)
-			send_fail(s, RAFT_IOERR);
-	}
-}
-
-static void
-retry_fired(uv_timer_t *t)
-{
-	struct client *c = t->data;
-
-	client_connect(c);
-}
-
-static void
-client_connect(struct client *c)
-{
-	struct rio *rio = c->rio;
-
-	if (c->connecting || c->stream != NULL ||
-	    uv_is_active((uv_handle_t *)&c->retry))
-		return;
-	c->connect.data = c;
-	c->connecting = true;
-	if (rio->t->connect(rio->t, &c->connect, c->id, c->address,
-			    client_connected) != 0) {
-		c->connecting = false;
-		uv_timer_start(&c->retry, retry_fired,
-			       rio->opts.connect_retry_ms, 0);
-	}
-}
-
-static void client_abort(struct client *c);
-
-static struct client *
-client_get(struct rio *rio, raft_id id, const char *address)
-{
-	struct client **pp, *c;
-
-	for (pp = &rio->clients; (c = *pp) != NULL; pp = &c->next) {
-		if (c->id != id)
-			continue;
-		if (strcmp(c->address, address) == 0)
-			return c;
-		/* The peer moved: start over with its new address. */
-		*pp = c->next;
-		client_abort(c);
-		break;
-	}
-	if ((c = gq__calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	if ((c->address = gq__strdup(address)) == NULL) {
-		gq__free(c);
-		return NULL;
-	}
-	c->rio = rio;
-	c->id = id;
-	uv_timer_init(rio->loop, &c->retry);
-	c->retry.data = c;
-	c->n_handles = 1;
-	rio->n_live++;
-	c->next = rio->clients;
-	rio->clients = c;
-	return c;
-}
-
-static int
-io_send(struct raft_io *io, struct raft_io_send *req,
-	const struct raft_message *message, raft_io_send_cb cb)
-{
-	struct rio *rio = io->impl;
-	struct client *c;
-	struct send *s, **pp;
-	int rv;
-
-	req->cb = cb;
-	if ((s = gq__calloc(1, sizeof(*s))) == NULL)
-		return RAFT_NOMEM;
-	s->req = req;
-	if ((rv = gq__rmsg_encode(message, &s->out)) != 0) {
-		gq__free(s);
-		return rv == GQ_ENOMEM ? RAFT_NOMEM : RAFT_MALFORMED;
-	}
-	if ((c = client_get(rio, message->server_id,
-			    message->server_address)) == NULL) {
-		send_free(s);
-		return RAFT_NOMEM;
-	}
-	s->c = c;
-	if (c->stream != NULL) {
-		if ((rv = send_write(c, s)) != 0)
-			send_free(s);
-		return rv;
-	}
-	/* Queued in order until connected. */
-	pp = &c->queued;
-	while (*pp != NULL)
-		pp = &(*pp)->next;
-	*pp = s;
-	c->n_queued++;
-	client_connect(c);
-	return 0;
-}
-
-/* Close a client: its stream (writes in flight complete canceled), its
- * timer, and the messages still queued. */
-static void
-client_abort(struct client *c)
-{
-	struct send *s;
-
-	c->closing = true;
-	while ((s = c->queued) != NULL) {
-		c->queued = s->next;
-		send_fail(s, RAFT_CANCELED);
-	}
-	c->n_queued = 0;
-	uv_close((uv_handle_t *)&c->retry, client_handle_closed);
-	client_disconnect(c);
-}
-
-/* --- receiving ----------------------------------------------------------- */
-
-static void
-server_closed(uv_handle_t *h)
-{
-	struct server *s = h->data;
-	struct rio *rio = s->rio;
-
-	gq__rmsg_reader_close(&s->reader);
-	raft_free(h);
-	gq__free(s->address);
-	gq__free(s);
-	rio->n_live--;
-	maybe_closed(rio);
-}
-
-static void
-server_abort(struct server *s)
-{
-	struct rio *rio = s->rio;
-	struct server **pp;
-
-	for (pp = &rio->servers; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	}
-	uv_close((uv_handle_t *)s->stream, server_closed);
-}
-
-static void
-server_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct server *s = h->data;
-
-	(void)suggested;
-	gq__rmsg_reader_alloc(&s->reader, buf);
-}
-
-static void
-server_deliver(void *arg, struct raft_message *m)
-{
-	struct server *s = arg;
-
-	m->server_id = s->id;
-	m->server_address = s->address;
-	s->rio->recv_cb(s->rio->io, m);
-}
-
-static void
-server_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
-{
-	struct server *s = stream->data;
-
-	(void)buf;
-	if (n == 0)
-		return;
-	if (n < 0 || gq__rmsg_reader_consume(&s->reader, (size_t)n,
-					     server_deliver, s) != 0)
-		server_abort(s);
-}
-
-static void
-stream_free(uv_handle_t *h)
-{
-	raft_free(h);
-}
-
-static void
-accepted(struct raft_uv_transport *t, raft_id id, const char *address,
-	 uv_stream_t *stream)
-{
-	struct rio *rio = t->data;
-	struct server *s;
-
-	if (rio->closing || (s = gq__calloc(1, sizeof(*s))) == NULL)
-		goto drop;
-	if ((s->address = gq__strdup(address)) == NULL) {
-		gq__free(s);
-		goto drop;
-	}
-	s->rio = rio;
-	s->id = id;
-	s->stream = stream;
-	stream->data = s;
-	gq__rmsg_reader_init(&s->reader, rio->opts.max_message);
-	rio->n_live++;
-	s->next = rio->servers;
-	rio->servers = s;
-	if (uv_read_start(stream, server_alloc, server_read) != 0)
-		server_abort(s);
-	return;
-drop:
-	uv_close((uv_handle_t *)stream, stream_free);
 }
 
 /* --- lifecycle ----------------------------------------------------------- */
@@ -893,7 +480,7 @@ io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
 	rio->tick_cb = tick;
 	rio->recv_cb = recv;
 	rio->t->data = rio;
-	if ((rv = rio->t->listen(rio->t, accepted)) != 0)
+	if ((rv = rio->t->listen(rio->t, gq__rio_accepted)) != 0)
 		return rv;
 	/* The timers exist from here on only: a group that never started
 	 * has no handle to close. */
@@ -932,10 +519,9 @@ io_random(struct raft_io *io, int min, int max)
 	       (int)((x * 0x2545f4914f6cdd1dULL >> 33) % (uint64_t)(max - min));
 }
 
-/* Report the close once nothing can call back any more; requests still
- * waiting are canceled first, as raft_uv does. */
-static void
-maybe_closed(struct rio *rio)
+/* Requests still waiting are canceled first, as raft_uv does. */
+void
+gq__rio_maybe_closed(struct rio *rio)
 {
 	raft_io_close_cb cb = rio->close_cb;
 
@@ -956,7 +542,7 @@ timer_closed(uv_handle_t *h)
 	struct rio *rio = h->data;
 
 	rio->n_live--;
-	maybe_closed(rio);
+	gq__rio_maybe_closed(rio);
 }
 
 static void
@@ -965,7 +551,7 @@ transport_closed(struct raft_uv_transport *t)
 	struct rio *rio = t->data;
 
 	rio->n_live--;
-	maybe_closed(rio);
+	gq__rio_maybe_closed(rio);
 }
 
 static void
@@ -982,21 +568,14 @@ io_close(struct raft_io *io, raft_io_close_cb cb)
 		uv_close((uv_handle_t *)&rio->tick, timer_closed);
 		uv_close((uv_handle_t *)&rio->complete, timer_closed);
 	}
-	while (rio->clients != NULL) {
-		struct client *c = rio->clients;
-
-		rio->clients = c->next;
-		client_abort(c);
-	}
-	while (rio->servers != NULL)
-		server_abort(rio->servers);
+	gq__rio_net_close(rio);
 	/* Connections still being made are reported canceled before the
 	 * transport says it closed. */
 	rio->n_live++;
 	rio->t->data = rio;
 	rio->t->close(rio->t, transport_closed);
 	rio->n_live--;
-	maybe_closed(rio);
+	gq__rio_maybe_closed(rio);
 }
 
 int
@@ -1027,7 +606,7 @@ gq__rio_init(struct raft_io *io, uv_loop_t *loop, const char *dir,
 	io->recover = io_recover;
 	io->set_term = io_set_term;
 	io->set_vote = io_set_vote;
-	io->send = io_send;
+	io->send = gq__rio_send;
 	io->append = io_append;
 	io->truncate = io_truncate;
 	io->snapshot_put = io_snapshot_put;
