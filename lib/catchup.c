@@ -46,13 +46,25 @@ struct gq__catchup {
 	bool inflight;
 	bool freed; /* the partition let go; the callback frees */
 	bool done;
-	bool warned_gap;
+	/* Where the next copy starts when it is past our log end: a source
+	 * whose retention deleted what we miss has its log start here. */
+	int64_t restart_at;
 };
 
 static uint64_t
 now_ms(const struct gq__catchup *c)
 {
 	return uv_now(gq__partition_node(c->p)->loop);
+}
+
+/* The offset the next copy starts at: our log end, or past it once a
+ * source showed that retention deleted the range in between. */
+static int64_t
+copy_from(const struct gq__catchup *c)
+{
+	int64_t end = gq__plog_next_offset(gq__partition_plog(c->p));
+
+	return c->restart_at > end ? c->restart_at : end;
 }
 
 static const char *
@@ -313,7 +325,7 @@ reply_store(struct gq__catchup *c, const uint8_t *body, size_t len)
 	struct gq__plog *plog = gq__partition_plog(p);
 	struct gq__rd r = gq__rd_init(body, len);
 	struct gq__plog_batch *pb = NULL;
-	int64_t from = gq__plog_next_offset(plog);
+	int64_t from = copy_from(c);
 	uint64_t applied = gq__rd_le64(&r);
 	int64_t start = (int64_t)gq__rd_le64(&r);
 	int64_t end = (int64_t)gq__rd_le64(&r);
@@ -331,16 +343,17 @@ reply_store(struct gq__catchup *c, const uint8_t *body, size_t len)
 	if (applied < c->target || end < from)
 		return GQ_ENOTREADY; /* that replica is behind: try another */
 	if (start > from) {
-		/* Retention at the source removed what we miss. */
-		if (!c->warned_gap)
-			gq__log(node, GQ_LOG_ERROR,
-				"partition %s: the source's log starts at "
-				"%lld, past our end %lld: this replica cannot "
-				"be filled from it",
-				part_name(c, name, sizeof(name)),
-				(long long)start, (long long)from);
-		c->warned_gap = true;
-		return GQ_ENOTREADY;
+		/* Retention at the source deleted what we miss, and it is
+		 * as up to date as we need: continue where its log starts,
+		 * as a Kafka follower behind its leader's log start does. */
+		gq__log(node, GQ_LOG_WARN,
+			"partition %s: the source's log starts at %lld, past "
+			"our end %lld (retention deleted the rest there): "
+			"this replica's log restarts at %lld",
+			part_name(c, name, sizeof(name)), (long long)start,
+			(long long)from, (long long)start);
+		c->restart_at = start;
+		return 0; /* ask again at once, from there */
 	}
 	if ((rv = batches_check(batches, blen, from, &pb, &n, &reached)) != 0)
 		return rv;
@@ -352,7 +365,11 @@ reply_store(struct gq__catchup *c, const uint8_t *body, size_t len)
 		gq__free(pb);
 		return rv;
 	}
-	rv = batches_append(plog, txn, pb, n);
+	rv = 0;
+	if (from > gq__plog_next_offset(plog))
+		rv = gq__plog_restart_at(plog, txn, from);
+	if (rv == 0)
+		rv = batches_append(plog, txn, pb, n);
 	if (rv == 0 && complete) {
 		if (applied > gq__plog_applied_index(plog))
 			rv = gq__plog_set_applied(plog, txn, applied);
@@ -446,8 +463,7 @@ gq__catchup_step(struct gq__catchup *c)
 		return 0;
 	}
 	gq__le64_put(req, gq__partition_uid(c->p));
-	gq__le64_put(req + 8,
-		     (uint64_t)gq__plog_next_offset(gq__partition_plog(c->p)));
+	gq__le64_put(req + 8, (uint64_t)copy_from(c));
 	gq__le32_put(req + 16, FETCH_MAX_BYTES);
 	if (gq__rpc_send(node->rpc, b->id, b->raft_address, GQ__RPC_PART_FETCH,
 			 req, sizeof(req), FETCH_TIMEOUT_MS, fetch_replied,

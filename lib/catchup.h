@@ -20,7 +20,10 @@
  *   - the partition then applies the queued entries above that index.
  *
  * A source is used only once it applied at least the snapshot's index.
- * The leader is asked first, then the other replicas in turn.
+ * The leader is asked first, then the other replicas in turn.  When the
+ * source's log starts past our end (its retention deleted what we miss),
+ * our log restarts where the source's starts (gq__plog_restart_at), as a
+ * Kafka follower behind its leader's log start does.
  *
  * PART_FETCH request (little-endian): u64 partition uid, i64 offset,
  * u32 max bytes.  Reply: u64 applied index, i64 log start, i64 log end,

@@ -748,9 +748,11 @@ gq__plog_append(struct gq__plog *p, MDB_txn *txn, struct gq__plog_batch *b,
 		s = p->nsegs > 0 ? p->segs[p->nsegs - 1] : NULL;
 		/* Roll when the batch would not fit, unless the segment is
 		 * still empty: a batch larger than segment_size then gets a
-		 * segment of its own, and no segment is ever empty. */
-		if (s == NULL || (s->size > 0 &&
-				  s->size + b[i].len > p->conf.segment_size)) {
+		 * segment of its own, and no segment is ever empty.  After a
+		 * restart every segment is doomed: the log starts anew. */
+		if (s == NULL || s->doomed ||
+		    (s->size > 0 &&
+		     s->size + b[i].len > p->conf.segment_size)) {
 			if ((rv = seg_create(p, p->next_offset, &s)) != 0)
 				goto err;
 		}
@@ -837,6 +839,38 @@ doom_oldest(struct gq__plog *p, MDB_txn *txn, uint64_t *freed)
 	p->log_start = next->base;
 	*freed += s->size;
 	return 0;
+}
+
+int
+gq__plog_restart_at(struct gq__plog *p, MDB_txn *txn, int64_t offset)
+{
+	int rv;
+
+	if (p->removed)
+		return GQ_ECLOSED;
+	if (offset < p->next_offset)
+		return GQ_EINVAL;
+	if (offset == p->next_offset && p->log_start == offset)
+		return 0;
+	pending_begin(p);
+	pthread_mutex_lock(&p->lock);
+	p->lost_below = offset;
+	pthread_mutex_unlock(&p->lock);
+	if ((rv = gq__plog_del_offsets(p, txn, 0, INT64_MAX, NULL)) != 0 ||
+	    (rv = gq__plog_del_times(p, txn, INT64_MAX, 0)) != 0)
+		goto err;
+	for (size_t i = p->ndoomed; i < p->nsegs; i++)
+		p->segs[i]->doomed = true;
+	p->ndoomed = p->nsegs;
+	p->log_start = offset;
+	p->next_offset = offset;
+	p->have_run_max = false;
+	if ((rv = gq__plog_pmeta_put(p, txn)) != 0)
+		goto err;
+	return 0;
+err:
+	gq__plog_abort(p);
+	return rv;
 }
 
 static bool

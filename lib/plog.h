@@ -277,6 +277,17 @@ int gq__plog_retain(struct gq__plog *p, MDB_txn *txn, int64_t now_ms,
 int gq__plog_drop_oldest(struct gq__plog *p, MDB_txn *txn,
 			 uint64_t *freed_bytes);
 
+/*
+ * Restart the log at @offset, at or past its end: inside @txn every batch
+ * is deleted, and the next append starts a new segment at @offset.  For a
+ * replica whose missing range no replica holds any more (retention
+ * deleted it): like a Kafka follower behind its leader's log start, it
+ * continues from where the source's log starts.  Same commit rule as
+ * retention.  0, GQ_EINVAL (@offset below the end), GQ_ECLOSED,
+ * GQ_ENOSPC, GQ_EIO.  Loop thread.
+ */
+int gq__plog_restart_at(struct gq__plog *p, MDB_txn *txn, int64_t offset);
+
 /* Max timestamp of the segment gq__plog_drop_oldest() would delete, so the
  * node can pick the partition holding the oldest data; INT64_MAX if only
  * the active segment remains.  Loop thread. */

@@ -615,6 +615,88 @@ Test(cluster, snapshot_catch_up, .timeout = 240)
 	expect_replica(away, "deep", 0, 2220, "d");
 }
 
+/* Offset @which (GQ_OFFSET_EARLIEST/LATEST) of @topic/@part on node @id,
+ * once the node answers (it may still be opening or catching up). */
+static gq_offset
+offset_on(int id, const char *topic, int32_t part, gq_offset which)
+{
+	uint64_t until = now_ms() + 20000;
+	gq_offset off = -1;
+	int rv;
+
+	while ((rv = gq_list_offsets(nodes[id], topic, part, which, &off)) !=
+	       0) {
+		cr_assert(rv == GQ_ENOTREADY || rv == GQ_ENOTLEADER,
+			  "node %d: %s", id, gq_strerror(rv));
+		cr_assert_lt(now_ms(), until, "node %d never answered", id);
+		usleep(20000);
+	}
+	return off;
+}
+
+/* A replica comes back after retention deleted, on the other replicas,
+ * the messages it misses: it continues from where their logs start, as a
+ * Kafka follower behind its leader's log start does, instead of waiting
+ * forever for data nobody holds; and it serves exactly their messages. */
+Test(cluster, catch_up_past_retention, .timeout = 240)
+{
+	struct gq_config *cfg;
+	struct gq_fetch *f;
+	struct gq_record rec;
+	gq_offset start, end, at;
+	int32_t leader;
+	int away, ids[1];
+
+	cleanup = "200ms";
+	open_all();
+	cr_assert_eq(gq_config_create(&cfg), 0);
+	cr_assert_eq(gq_config_set(cfg, "segment_size", "4096", NULL), 0);
+	cr_assert_eq(gq_config_set(cfg, "retention_bytes", "16384", NULL), 0);
+	cr_assert_eq(gq_topic_create(nodes[1], "gone", 1, 3, cfg), 0);
+	gq_config_destroy(cfg);
+	produce_range("gone", 0, "g", 0, 30);
+	leader = leader_of(1, "gone", 0);
+	away = leader % N + 1;
+	expect_replica(away, "gone", 0, 30, "g");
+	gq_node_close(nodes[away]);
+	nodes[away] = NULL;
+	/* Past two snapshots (so Raft cannot replay it) and through dozens
+	 * of 4 KiB segments, most of them deleted by retention. */
+	produce_range("gone", 0, "g", 30, 2200);
+	for (uint64_t until = now_ms() + 20000;;) {
+		start = offset_on(leader, "gone", 0, GQ_OFFSET_EARLIEST);
+		if (start > 30)
+			break;
+		cr_assert_lt(now_ms(), until, "retention kept offset %lld",
+			     (long long)start);
+		usleep(50000);
+	}
+	ids[0] = away;
+	open_nodes(ids, 1);
+	for (uint64_t until = now_ms() + 30000;;) {
+		end = offset_on(away, "gone", 0, GQ_OFFSET_LATEST);
+		if (end == 2200)
+			break;
+		cr_assert_lt(now_ms(), until, "the replica holds %lld of 2200",
+			     (long long)end);
+		usleep(50000);
+	}
+	start = offset_on(away, "gone", 0, GQ_OFFSET_EARLIEST);
+	cr_assert_gt(start, 30, "the replica kept offsets it never had");
+	cr_assert_eq(gq_fetch(nodes[away], "gone", 0, start, 1 << 24, &f), 0);
+	for (at = start; gq_fetch_next(f, &rec) == 1; at++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "g-%lld", (long long)at);
+		cr_assert_eq(rec.offset, at);
+		cr_assert_eq(rec.value_len, strlen(want));
+		cr_assert(memcmp(rec.value, want, rec.value_len) == 0,
+			  "offset %lld", (long long)at);
+	}
+	gq_fetch_destroy(f);
+	cr_assert_eq(at, 2200, "fetched up to %lld", (long long)at);
+}
+
 /* The replicas of @topic/@part as node @via describes them. */
 static void
 replicas_of(int via, const char *topic, int32_t part, int32_t *out, uint32_t *n)

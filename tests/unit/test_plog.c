@@ -1118,3 +1118,62 @@ Test(plog, concurrent_readers)
 	cr_log_info("reads %lu batches %lu eoffset %lu", atomic_load(&r.reads),
 		    atomic_load(&r.batches), atomic_load(&r.eoffset));
 }
+
+/* Restarting the log past its end (a replica behind a source's retention)
+ * deletes every batch and its files; appends continue at the new offset
+ * in a new segment, reads below it fail, and a reopen agrees.  An abort
+ * puts everything back. */
+Test(plog, restart_at)
+{
+	struct gq__plog_conf c = mkconf(4096, -1, -1);
+	struct gq__plog_recovery rep;
+	struct gq__plog_stats s;
+	struct gq__buf out = GQ__BUF_INIT;
+	char path[700];
+	MDB_txn *txn;
+	int64_t o;
+
+	open_log(&c, &rep);
+	for (int i = 0; i < 40; i++)
+		append1(2, 100 * i, 200, (uint64_t)i + 1, NULL);
+	seg_path(path, sizeof(path), pdir, 0);
+	cr_assert(exists(path));
+
+	/* Below the end is refused; an abort changes nothing. */
+	cr_assert(eq(int, gq__store_begin(st, true, &txn), 0));
+	cr_assert(eq(int, gq__plog_restart_at(pl, txn, 79), GQ_EINVAL));
+	cr_assert(eq(int, gq__plog_restart_at(pl, txn, 1000), 0));
+	gq__store_abort(txn);
+	gq__plog_abort(pl);
+	gq__plog_stats(pl, &s);
+	cr_assert(eq(i64, s.log_start, 0));
+	cr_assert(eq(i64, s.next_offset, 80));
+	cr_assert(eq(sz, read_all_batches(0), 40));
+
+	cr_assert(eq(int, gq__store_begin(st, true, &txn), 0));
+	cr_assert(eq(int, gq__plog_restart_at(pl, txn, 1000), 0));
+	cr_assert(eq(int, gq__store_commit(txn), 0));
+	gq__plog_commit(pl);
+	cr_assert(not(exists(path)), "old segment still there");
+	gq__plog_stats(pl, &s);
+	cr_assert(eq(i64, s.log_start, 1000));
+	cr_assert(eq(i64, s.next_offset, 1000));
+	cr_assert(eq(u32, s.segments, 0));
+	cr_assert(eq(int,
+		     gq__plog_read(pl, 10, 1 << 20, &out, NULL, NULL, errmsg),
+		     GQ_EOFFSET));
+	gq__buf_free(&out);
+
+	cr_assert(eq(i64, append1(3, 5000, 100, 41, NULL), 1000));
+	cr_assert(eq(i64, append1(1, 5001, 100, 42, NULL), 1003));
+	seg_path(path, sizeof(path), pdir, 1000);
+	cr_assert(exists(path));
+	reopen(&c, &rep);
+	cr_assert(not(rep.repaired));
+	gq__plog_stats(pl, &s);
+	cr_assert(eq(i64, s.log_start, 1000));
+	cr_assert(eq(i64, s.next_offset, 1004));
+	cr_assert(eq(sz, read_all_batches(1000), 2));
+	cr_assert(eq(int, gq__plog_offset_for_time(pl, 5001, &o), 0));
+	cr_assert(eq(i64, o, 1003));
+}
