@@ -500,8 +500,11 @@ gq__group_forward_serve(struct gq_node *node, struct gq__rpc_call *call,
 	} else {
 		rv = GQ_EINVAL;
 	}
+	/* This node is closing.  Not GQ_ECLOSED: the caller's own node is
+	 * fine, and its consumer would take that as the end of it; a
+	 * coordinator going away means looking for the next one. */
 	if (rv == 0 && node->coord == NULL)
-		rv = GQ_ECLOSED;
+		rv = GQ_ENOTCOORD;
 	if (rv != 0) {
 		if (req != NULL)
 			gq__group_req_free(req);

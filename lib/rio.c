@@ -6,6 +6,7 @@
  */
 #include "rio.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +122,13 @@ complete_fired(uv_timer_t *t)
 static void
 sync_work(uv_work_t *w)
 {
-	struct rio *rio = w->data;
+	/* From the request's address, not w->data: see rio->sync_gate. */
+	struct rio *rio =
+		(struct rio *)((char *)w - offsetof(struct rio, sync_work));
 
-	rio->sync_status = gq__rlog_sync_run(&rio->sync);
+	(void)atomic_load_explicit(&rio->sync_gate, memory_order_acquire);
+	atomic_store_explicit(&rio->sync_status, gq__rlog_sync_run(&rio->sync),
+			      memory_order_release);
 }
 
 static void
@@ -131,11 +136,13 @@ sync_done(uv_work_t *w, int status)
 {
 	struct rio *rio = w->data;
 
+	int rv = atomic_load_explicit(&rio->sync_status, memory_order_acquire);
+
 	(void)status; /* the work is never canceled: it is always queued */
 	rio->syncing = false;
-	gq__rlog_sync_end(rio->log, &rio->sync, rio->sync_status);
-	if (rio->sync_status != 0)
-		rio->error = raft_code(rio->sync_status);
+	gq__rlog_sync_end(rio->log, &rio->sync, rv);
+	if (rv != 0)
+		rio->error = raft_code(rv);
 	else
 		rio->durable = rio->sync_upto;
 	rio->n_live--;
@@ -160,6 +167,7 @@ sync_start(struct rio *rio)
 	rio->syncing = true;
 	rio->sync_work.data = rio;
 	rio->n_live++;
+	atomic_store_explicit(&rio->sync_gate, 1, memory_order_release);
 	if (uv_queue_work(rio->loop, &rio->sync_work, sync_work, sync_done) !=
 	    0) {
 		/* Only possible with a bad loop: fail what waits on it. */
@@ -362,15 +370,17 @@ struct work {
 	struct rio *rio;
 	struct raft_io_async_work *req;
 	uv_work_t w;
-	int status;
+	atomic_int gate, status; /* release/acquire: see rio->sync_gate */
 };
 
 static void
 work_run(uv_work_t *w)
 {
-	struct work *wk = w->data;
+	struct work *wk = (struct work *)((char *)w - offsetof(struct work, w));
 
-	wk->status = wk->req->work(wk->req);
+	(void)atomic_load_explicit(&wk->gate, memory_order_acquire);
+	atomic_store_explicit(&wk->status, wk->req->work(wk->req),
+			      memory_order_release);
 }
 
 static void
@@ -380,7 +390,8 @@ work_done(uv_work_t *w, int status)
 	struct rio *rio = wk->rio;
 
 	(void)status;
-	wk->req->cb(wk->req, wk->status);
+	wk->req->cb(wk->req,
+		    atomic_load_explicit(&wk->status, memory_order_acquire));
 	gq__free(wk);
 	rio->n_live--;
 	gq__rio_maybe_closed(rio);
@@ -399,6 +410,7 @@ io_async_work(struct raft_io *io, struct raft_io_async_work *req,
 	wk->rio = rio;
 	wk->req = req;
 	wk->w.data = wk;
+	atomic_store_explicit(&wk->gate, 1, memory_order_release);
 	if (uv_queue_work(rio->loop, &wk->w, work_run, work_done) != 0) {
 		gq__free(wk);
 		return RAFT_IOERR;
@@ -417,7 +429,7 @@ tick_fired(uv_timer_t *t)
 	rio->tick_cb(rio->io);
 }
 
-/* Earlier goqueue versions stored Raft groups with raft_uv.  Opening such
+/* goqueue 0.1 stored Raft groups with raft_uv.  Opening such
  * a directory as empty would forget the term and vote this replica gave,
  * which Raft's safety rests on, so it is refused with what to do. */
 static int

@@ -6,6 +6,7 @@
 #ifndef GQ_RIO_INT_H
 #define GQ_RIO_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,7 +39,12 @@ struct rio {
 	uv_work_t sync_work;
 	struct gq__rlog_sync sync;
 	uint64_t sync_upto; /* `written` when the running sync began */
-	int sync_status;
+	/* The sync's hand-over to the worker and back, each a release
+	 * store read with acquire: libuv's own locking is invisible to
+	 * ThreadSanitizer (uninstrumented), these edges are not, and they
+	 * order everything written before them. */
+	atomic_int sync_gate;
+	atomic_int sync_status;
 	int error; /* a sync failed: what the log holds is unknown */
 
 	struct client *clients;
