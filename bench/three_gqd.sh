@@ -5,6 +5,9 @@
 #
 #   bench/three_gqd.sh start [GQD [DIR]]   # default build/frontend/gqd/gqd, /tmp/gq3
 #   bench/three_gqd.sh stop [DIR]
+#
+# GQ_* variables in the environment reach the daemons, e.g.
+# GQ_RAFT_FSYNC=false bench/three_gqd.sh start.
 set -eu
 cmd=${1:-start}
 if [ "$cmd" = stop ]; then
