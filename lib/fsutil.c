@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -116,4 +117,32 @@ gq__dir_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+int
+gq__pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
+{
+	ssize_t n;
+
+	while (cnt > 0) {
+		n = pwritev(fd, iov, cnt, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == 0 ? GQ_EIO : gq__err_from_errno(errno);
+		}
+		if (n == 0)
+			return GQ_EIO;
+		off += (uint64_t)n;
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
 }

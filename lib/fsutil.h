@@ -7,10 +7,18 @@
 #define GQ_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* snprintf into a path buffer; GQ_EINVAL if it does not fit. */
 int gq__pathf(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+struct iovec;
+
+/* pwritev() all of @iov (@cnt entries, modified as it goes) at @off,
+ * resuming after short writes and EINTR.  0 or a GQ_E* code (GQ_ENOSPC for
+ * a full disk, GQ_EIO when the file stops growing). */
+int gq__pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off);
 
 /* Create @path and its missing parents (mode 0755).  errmsg may be NULL. */
 int gq__mkdirs(const char *path, char *errmsg);

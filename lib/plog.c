@@ -30,6 +30,7 @@
 
 #include "batch.h"
 #include "error.h"
+#include "fsutil.h"
 #include "heap.h"
 #include "plog_int.h"
 
@@ -423,34 +424,6 @@ err_unlink:
 	return rv;
 }
 
-static int
-write_all(int fd, struct iovec *iov, int cnt, uint64_t off)
-{
-	ssize_t n;
-
-	while (cnt > 0) {
-		n = pwritev(fd, iov, cnt, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return gq__err_from_errno(errno);
-		}
-		if (n == 0)
-			return GQ_EIO;
-		off += (uint64_t)n;
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
-}
-
 int
 gq__plog_read_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
@@ -705,7 +678,7 @@ append_chunk(struct gq__plog *p, MDB_txn *txn, struct segment *s,
 		pos += b[cnt].len;
 		next = e[cnt].last + 1;
 	}
-	if ((rv = write_all(s->fd, iov, (int)(2 * cnt), s->size)) != 0)
+	if ((rv = gq__pwritev_all(s->fd, iov, (int)(2 * cnt), s->size)) != 0)
 		return rv;
 	pthread_mutex_lock(&p->lock);
 	s->unsynced = true;

@@ -121,34 +121,6 @@ gq__rlog_seg_push(struct gq__rlog *l, raft_index first)
 
 /* --- writing ------------------------------------------------------------- */
 
-/* Write all of @iov (modified) at @off. */
-static int
-pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
-{
-	ssize_t k;
-
-	while (cnt > 0) {
-		k = pwritev(fd, iov, cnt, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errno_code();
-		if (k == 0)
-			return GQ_EIO;
-		off += (uint64_t)k;
-		while (cnt > 0 && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
 static void
 meta_encode(uint8_t *p, uint64_t seq, raft_term term, raft_id vote)
 {
@@ -170,7 +142,7 @@ meta_write(struct gq__rlog *l, raft_term term, raft_id vote)
 	/* The slot of the older value: the newer one survives a torn
 	 * write. */
 	meta_encode(p, seq, term, vote);
-	if ((rv = pwritev_all(l->metafd, &iov, 1, (seq & 1) * META_SLOT)) ||
+	if ((rv = gq__pwritev_all(l->metafd, &iov, 1, (seq & 1) * META_SLOT)) ||
 	    (rv = datasync(l->metafd)))
 		return rv;
 	l->meta_seq = seq;
@@ -216,18 +188,18 @@ snap_write(struct gq__rlog *l, const struct raft_snapshot *s)
 	}
 	crc = gq__crc32c(0, h.base, h.len);
 	iov = (struct iovec){ h.base, h.len };
-	rv = pwritev_all(fd, &iov, 1, 0);
+	rv = gq__pwritev_all(fd, &iov, 1, 0);
 	off = h.len;
 	for (unsigned i = 0; rv == 0 && i < s->n_bufs; i++) {
 		crc = gq__crc32c(crc, s->bufs[i].base, s->bufs[i].len);
 		iov = (struct iovec){ s->bufs[i].base, s->bufs[i].len };
-		rv = pwritev_all(fd, &iov, 1, off);
+		rv = gq__pwritev_all(fd, &iov, 1, off);
 		off += s->bufs[i].len;
 	}
 	gq__le32_put(tail, crc);
 	iov = (struct iovec){ tail, 4 };
 	if (rv == 0)
-		rv = pwritev_all(fd, &iov, 1, off);
+		rv = gq__pwritev_all(fd, &iov, 1, off);
 	if (rv == 0)
 		rv = datasync(fd);
 	close(fd);
@@ -402,7 +374,7 @@ roll(struct gq__rlog *l, raft_index first)
 	memset(h, 0, sizeof(h));
 	memcpy(h, SEG_MAGIC, 8);
 	gq__le32_put(h + 8, SEG_VERSION);
-	if ((rv = pwritev_all(s->fd, &iov, 1, 0)) != 0)
+	if ((rv = gq__pwritev_all(s->fd, &iov, 1, 0)) != 0)
 		return rv; /* the caller's undo removes it */
 	s->size = SEG_HDR;
 	return 0;
@@ -442,7 +414,7 @@ write_some(struct gq__rlog *l, raft_index index, const struct raft_entry *es,
 			iov[cnt++] = (struct iovec){ e->buf.base, e->buf.len };
 		bytes += REC_HDR + e->buf.len;
 	}
-	if ((rv = pwritev_all(s->fd, iov, cnt, s->size)) != 0)
+	if ((rv = gq__pwritev_all(s->fd, iov, cnt, s->size)) != 0)
 		return rv;
 	s->size += bytes;
 	s->last = index + k - 1;
