@@ -16,7 +16,7 @@
  * -i as well, they create PARTITIONS partitions of three replicas (so each
  * node hosts that many) and report the time until all are led, memory,
  * threads, descriptors, and the CPU used while they sit idle for 20 s.
- * -S sets the nodes' raft_segment_size (three preallocated per replica).
+ * -S sets the nodes' raft_segment_size (the size of each Raft log file).
  */
 #include <dirent.h>
 #include <getopt.h>

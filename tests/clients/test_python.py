@@ -130,7 +130,7 @@ class ManyNewTopics(GqdTestCase):
     def test_parallel_auto_creates(self):
         """Producers to many new topics at once: every auto-create
         completes and every message is delivered (the daemon never waits
-        on the node from the libuv threadpool, which raft_uv also uses)."""
+        on the node from the libuv threadpool, which the Raft log syncs also use)."""
         import threading
         results = []
 
