@@ -130,7 +130,8 @@ class ManyNewTopics(GqdTestCase):
     def test_parallel_auto_creates(self):
         """Producers to many new topics at once: every auto-create
         completes and every message is delivered (the daemon never waits
-        on the node from the libuv threadpool, which the Raft log syncs also use)."""
+        on the node from the libuv threadpool, which the Raft log syncs
+        also use)."""
         import threading
         results = []
 
