@@ -461,7 +461,6 @@ io_init(struct raft_io *io, raft_id id, const char *address)
 	char errmsg[GQ_ERRMSG_SIZE] = "";
 	int rv;
 
-	rio->id = id;
 	if ((rv = refuse_raft_uv_dir(rio->dir, io->errmsg)) != 0)
 		return rv;
 	/* Election timeouts must differ between replicas, including

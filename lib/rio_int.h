@@ -23,7 +23,6 @@ struct rio {
 	char *dir;
 	struct raft_uv_transport *t;
 	struct gq__rio_opts opts;
-	raft_id id;
 	struct gq__rlog *log;
 
 	uv_timer_t tick;
